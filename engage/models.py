@@ -1,0 +1,436 @@
+"""The values every part of engage speaks in.
+
+Frozen dataclasses with names a user would use (person, feed, post, comment,
+event, reading). feedparser's dictionaries, pydantic models and TinyDB documents
+stop at the module that owns them; what crosses a module boundary is one of
+these. Enum values are the strings that appear in JSON output and in the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from enum import StrEnum
+
+# ---------------------------------------------------------------------------
+# Closed sets
+
+
+class Role(StrEnum):
+    """Who an identity is to the user."""
+
+    ME = "me"
+    PERSON = "person"  # someone I want to meet
+    CONTACT = "contact"  # someone I already know, who could introduce me
+
+
+class FeedKind(StrEnum):
+    BLOG = "blog"
+    PODCAST = "podcast"
+    VIDEO = "video"
+    SOCIAL = "social"
+    COMMENTS = "comments"  # a comment feed: its entries are comments, not posts
+    FORUM = "forum"  # a Discourse topic/user feed: its entries are comments too
+
+
+class Direction(StrEnum):
+    IN = "in"  # them -> me
+    OUT = "out"  # me -> them
+    BOTH = "both"
+
+
+class EventKind(StrEnum):
+    """Interaction kinds. The identifiers are DESIGN §4's table plus the ask/intro outcomes;
+    they are part of the JSON interface and never renamed."""
+
+    THEIR_COMMENT_ON_MINE = "their_comment_on_mine"
+    THEIR_EMAIL_OR_DM = "their_email_or_dm"
+    THEIR_REPLY = "their_reply"
+    THEIR_MENTION = "their_mention"
+    THEIR_SHARE = "their_share"
+    THEIR_FOLLOW = "their_follow"
+    THEIR_LIKE = "their_like"
+    MET_IN_PERSON = "met_in_person"
+    CALL = "call"
+    INTRO_REQUESTED = "intro_requested"
+    INTRO_ACCEPTED = "intro_accepted"
+    INTRO_DECLINED = "intro_declined"
+    MY_FAVOUR = "my_favour"
+    MY_COMMENT = "my_comment"
+    MY_EMAIL_OR_DM = "my_email_or_dm"
+    MY_SHARE = "my_share"
+    MY_ASK = "my_ask"
+    ASK_ACCEPTED = "ask_accepted"
+    ASK_DECLINED = "ask_declined"
+    ASK_NO_ANSWER = "ask_no_answer"
+
+
+DIRECTION: Mapping[EventKind, Direction] = {
+    EventKind.THEIR_COMMENT_ON_MINE: Direction.IN,
+    EventKind.THEIR_EMAIL_OR_DM: Direction.IN,
+    EventKind.THEIR_REPLY: Direction.IN,
+    EventKind.THEIR_MENTION: Direction.IN,
+    EventKind.THEIR_SHARE: Direction.IN,
+    EventKind.THEIR_FOLLOW: Direction.IN,
+    EventKind.THEIR_LIKE: Direction.IN,
+    EventKind.MET_IN_PERSON: Direction.BOTH,
+    EventKind.CALL: Direction.BOTH,
+    EventKind.INTRO_REQUESTED: Direction.OUT,
+    EventKind.INTRO_ACCEPTED: Direction.BOTH,
+    EventKind.INTRO_DECLINED: Direction.IN,
+    EventKind.MY_FAVOUR: Direction.OUT,
+    EventKind.MY_COMMENT: Direction.OUT,
+    EventKind.MY_EMAIL_OR_DM: Direction.OUT,
+    EventKind.MY_SHARE: Direction.OUT,
+    EventKind.MY_ASK: Direction.OUT,
+    EventKind.ASK_ACCEPTED: Direction.IN,
+    EventKind.ASK_DECLINED: Direction.IN,
+    EventKind.ASK_NO_ANSWER: Direction.IN,
+}
+
+
+class EventSource(StrEnum):
+    AUTO = "auto"  # found by detection in polled feeds
+    MANUAL = "manual"  # logged by the user
+
+
+class FeedStatus(StrEnum):
+    """A feed's last outcome, as shown by `engage feeds --json`."""
+
+    NEVER = "never"
+    OK = "ok"
+    NOT_MODIFIED = "not_modified"
+    ERROR = "error"
+    GONE = "gone"
+
+
+class Stage(StrEnum):
+    COLD = "cold"
+    NOTICED = "noticed"
+    IN_DIALOGUE = "in_dialogue"
+    READY = "ready"
+    ASKED = "asked"
+    CONNECTED = "connected"
+    WENT_COLD = "went_cold"
+
+
+# ---------------------------------------------------------------------------
+# The watchlist
+
+
+@dataclass(frozen=True)
+class FeedRef:
+    """A feed as the user listed it in feeds.yaml."""
+
+    url: str
+    kind: FeedKind = FeedKind.BLOG
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class Person:
+    """An identity from feeds.yaml: me, a person I want to meet, or a contact."""
+
+    name: str
+    role: Role = Role.PERSON
+    aliases: tuple[str, ...] = ()
+    sites: tuple[str, ...] = ()
+    feeds: tuple[FeedRef, ...] = ()
+    handles: Mapping[str, str] = field(default_factory=dict)
+    knows: tuple[str, ...] = ()
+    notes: str = ""
+    tags: tuple[str, ...] = ()
+    interests: tuple[str, ...] = ()  # used for `me`
+    company: str | None = None
+    strength: float | None = None  # stated tie strength 0..1 (contacts)
+
+
+@dataclass(frozen=True)
+class MeterRules:
+    """Every number of the engagement meter (DESIGN §4); overridable under `meter:`."""
+
+    points: Mapping[EventKind, float] = field(
+        default_factory=lambda: {
+            EventKind.THEIR_COMMENT_ON_MINE: 6.0,
+            EventKind.THEIR_EMAIL_OR_DM: 6.0,
+            EventKind.THEIR_REPLY: 5.0,
+            EventKind.THEIR_MENTION: 4.0,
+            EventKind.THEIR_SHARE: 2.0,
+            EventKind.THEIR_FOLLOW: 2.0,
+            EventKind.THEIR_LIKE: 0.5,
+            EventKind.MET_IN_PERSON: 8.0,
+            EventKind.CALL: 7.0,
+            EventKind.INTRO_ACCEPTED: 6.0,
+            EventKind.MY_FAVOUR: 3.0,
+            EventKind.MY_COMMENT: 2.0,
+            EventKind.MY_EMAIL_OR_DM: 2.0,
+            EventKind.MY_SHARE: 1.5,
+            EventKind.MY_ASK: 0.0,
+        }
+    )
+    half_life_days: float = 30.0
+    outbound_cap: float = 6.0
+    outbound_per_day: int = 2
+    ready_score: float = 12.0
+    ready_exit_score: float = 10.0
+    recency_days: int = 30
+    gives_needed: int = 3
+    gives_needed_met: int = 1
+    cold_min_days: int = 60
+    cold_gap_factor: float = 8.0
+    ask_follow_up_days: int = 7
+    ask_park_days: int = 14
+    stay_in_touch_days: int = 90
+    implicit_reply_days: int = 14  # their comment after mine in a thread counts as a reply
+
+
+@dataclass(frozen=True)
+class DigestSettings:
+    time: time = time(7, 0)
+    email_to: str | None = None
+    email_from: str | None = None
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password_env: str | None = None  # name of the env var that holds the password
+    smtp_starttls: bool = False
+
+
+@dataclass(frozen=True)
+class Settings:
+    poll_interval_minutes: int = 60
+    concurrency: int = 16
+    per_host: int = 2
+    timeout_seconds: float = 60.0
+    max_body_bytes: int = 20 * 1024 * 1024
+    contact_url: str = "https://github.com/engage-tracker/engage"
+    data_dir: str | None = None
+    cache_days: int = 180
+    digest: DigestSettings = field(default_factory=DigestSettings)
+    meter: MeterRules = field(default_factory=MeterRules)
+
+
+@dataclass(frozen=True)
+class Watchlist:
+    me: Person
+    people: tuple[Person, ...] = ()
+    contacts: tuple[Person, ...] = ()
+    settings: Settings = field(default_factory=Settings)
+    path: str | None = None  # where it was loaded from, for messages
+
+    def everyone(self) -> tuple[Person, ...]:
+        """Me first, then people, then contacts: the order feeds are polled in."""
+        return (self.me, *self.people, *self.contacts)
+
+    def find(self, name: str) -> Person | None:
+        folded = name.casefold().strip()
+        for person in self.everyone():
+            if person.name.casefold() == folded:
+                return person
+        return None
+
+
+# ---------------------------------------------------------------------------
+# What polling finds
+
+
+@dataclass(frozen=True)
+class Enclosure:
+    """A podcast episode's media file."""
+
+    url: str
+    type: str | None = None
+    length: int | None = None
+    duration_seconds: int | None = None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One item of a parsed feed, before it is known to be a post or a comment.
+
+    The parse module produces these; the poll cycle turns them into Post or
+    Comment depending on the feed's kind.
+    """
+
+    id: str
+    link: str | None = None
+    title: str | None = None
+    published: datetime | None = None  # always timezone-aware (UTC when the feed gave none)
+    updated: datetime | None = None
+    author: str | None = None
+    author_url: str | None = None
+    summary: str = ""  # sanitized HTML (nh3), http(s) links only, at most a few KB
+    links: tuple[str, ...] = ()  # absolute http(s) hrefs found in the content
+    enclosure: Enclosure | None = None
+    comment_feeds: tuple[str, ...] = ()  # wfw:commentRss, Atom rel="replies" (feed types)
+    comment_count: int | None = None  # slash:comments / thr:total
+    in_reply_to: str | None = None  # thr:in-reply-to ref/href, or "In reply to" #comment link
+    is_pingback: bool = False
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    """What the parse module returns for one body: values, never feedparser dicts."""
+
+    title: str | None = None
+    link: str | None = None  # the site's home page
+    entries: tuple[Entry, ...] = ()
+    ttl_minutes: int | None = None  # RSS <ttl>
+    update_minutes: int | None = None  # sy:updatePeriod / sy:updateFrequency, in minutes
+    is_html: bool = False  # a web page where a feed was expected
+    discovered: tuple[str, ...] = ()  # feed links found when is_html
+    error: str | None = None  # the reason it could not be read at all
+    warning: str | None = None  # bozo but usable
+
+
+@dataclass(frozen=True)
+class Post:
+    """A post or episode by someone I follow (or by me)."""
+
+    person: str
+    feed: str
+    id: str
+    link: str | None
+    title: str
+    published: datetime | None
+    updated: datetime | None = None
+    author: str | None = None
+    author_url: str | None = None
+    summary: str = ""
+    links: tuple[str, ...] = ()
+    enclosure: Enclosure | None = None
+    comment_feeds: tuple[str, ...] = ()
+    comment_count: int | None = None
+    first_seen: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Comment:
+    """A comment in a comment feed. `person` is the owner of the blog it was found on."""
+
+    person: str
+    feed: str
+    id: str
+    post_link: str | None  # the post the comment is on (its thread)
+    link: str | None  # the comment's own permalink (…#comment-N)
+    author: str | None
+    author_url: str | None
+    published: datetime | None
+    in_reply_to: str | None = None
+    snippet: str = ""
+    is_pingback: bool = False
+    first_seen: datetime | None = None
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """A feed's polling state: what the store keeps between polls (HTTP and schedule)."""
+
+    url: str
+    person: str
+    kind: FeedKind = FeedKind.BLOG
+    title: str | None = None
+    status: FeedStatus = FeedStatus.NEVER
+    etag: str | None = None
+    last_modified: str | None = None
+    last_poll: datetime | None = None
+    last_success: datetime | None = None
+    last_error: str | None = None
+    last_error_type: str | None = None
+    last_error_at: datetime | None = None
+    failures: int = 0
+    next_check: datetime | None = None
+    moved_to: str | None = None  # a proposed permanent move (301/308)
+    gone: bool = False  # 410: not polled again
+    ttl_minutes: int | None = None
+    update_minutes: int | None = None
+    discovered: bool = False  # added by engage (site-wide or per-post comment feed)
+    quiet_since: datetime | None = None  # per-post comment feeds stop after 30 quiet days
+
+
+# ---------------------------------------------------------------------------
+# Interactions
+
+
+@dataclass(frozen=True)
+class Event:
+    """One interaction between me and a person. `id` is a stable key: the same
+    comment polled twice, or the same thing logged twice, gives the same id."""
+
+    id: str
+    person: str
+    kind: EventKind
+    when: datetime
+    direction: Direction
+    source: EventSource = EventSource.MANUAL
+    url: str | None = None
+    evidence: str = ""  # a short sanitized snippet and where it was found
+    note: str = ""
+    created: datetime | None = None
+
+
+@dataclass(frozen=True)
+class IntroEvidence:
+    """Public evidence that a contact and a person know each other."""
+
+    id: str
+    contact: str
+    person: str
+    url: str | None
+    when: datetime
+    kind: str  # "contact_commented", "person_linked_contact", "person_commented_contact", ...
+    evidence: str = ""
+
+
+# ---------------------------------------------------------------------------
+# The meter
+
+
+@dataclass(frozen=True)
+class Gate:
+    name: str  # reciprocity, recency, gives, score, no_pending_ask
+    passed: bool
+    detail: str  # the numbers behind it, in words
+
+
+@dataclass(frozen=True)
+class Reading:
+    person: str
+    stage: Stage
+    score: float
+    score_in: float
+    score_out: float
+    score_both: float
+    gates: tuple[Gate, ...]
+    reason: str  # one sentence, with the numbers
+    reasons: tuple[str, ...]  # up to two secondary sentences
+    next_step: str
+    points_by_kind: Mapping[str, float]
+    history: tuple[tuple[str, float], ...] = ()  # (ISO date, score) per day, last 180 days
+    last_contact: datetime | None = None
+
+
+# ---------------------------------------------------------------------------
+# One HTTP fetch, as the poll cycle and the scheduler see it
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """The outcome of fetching one feed. Errors are values here, never exceptions."""
+
+    url: str  # what was requested
+    final_url: str | None = None  # after redirects
+    status: int | None = None  # None when no response arrived (DNS, connect, timeout)
+    body: bytes | None = None  # None on 304 and on errors
+    etag: str | None = None  # exactly as received
+    last_modified: str | None = None  # exactly as received
+    content_type: str | None = None
+    retry_after: str | None = None  # raw header value
+    cache_control: str | None = None
+    expires: str | None = None
+    permanent_redirect: str | None = None  # final URL when every hop was 301/308
+    redirected: bool = False
+    error: str | None = None  # one line a user can read
+    error_type: str | None = None  # timeout, too_large, connection, http, tls, invalid_url
+    elapsed_seconds: float = 0.0

@@ -1,0 +1,1 @@
+"""Pollers: fetch (HTTP), parse (feedparser / JSON Feed), schedule (when next), discover."""

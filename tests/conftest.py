@@ -1,0 +1,26 @@
+"""Shared test fixtures: where the shared test data lives."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+# CI lays shared/ beside the clone; ENGAGE_SHARED may point elsewhere.
+SHARED = Path(os.environ.get("ENGAGE_SHARED", REPO.parent / "shared"))
+FEEDS = SHARED / "feeds"
+ROBUSTNESS = SHARED / "robustness"
+
+
+@pytest.fixture(scope="session")
+def shared_feeds() -> Path:
+    assert FEEDS.is_dir(), f"test data missing: {FEEDS} (shared/ must sit beside the repo)"
+    return FEEDS
+
+
+@pytest.fixture(scope="session")
+def robustness_dir() -> Path:
+    assert ROBUSTNESS.is_dir(), f"test data missing: {ROBUSTNESS}"
+    return ROBUSTNESS
