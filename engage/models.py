@@ -265,8 +265,12 @@ class Entry:
     enclosure: Enclosure | None = None
     comment_feeds: tuple[str, ...] = ()  # wfw:commentRss, Atom rel="replies" (feed types)
     comment_count: int | None = None  # slash:comments / thr:total
-    in_reply_to: str | None = None  # thr:in-reply-to ref/href, or "In reply to" #comment link
-    is_pingback: bool = False
+    # For comment-feed entries: the post the comment is on (its thread), and the comment it
+    # answers when it answers another comment (thr:in-reply-to pointing at a comment, or
+    # WordPress's "In reply to <a href=…#comment-N>"); None when it answers the post itself.
+    thread_url: str | None = None
+    in_reply_to: str | None = None
+    is_pingback: bool = False  # a pingback/trackback: a link from another site, not a comment
 
 
 @dataclass(frozen=True)
