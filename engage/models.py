@@ -126,6 +126,7 @@ class FeedRef:
     url: str
     kind: FeedKind = FeedKind.BLOG
     title: str | None = None
+    max_bytes: int | None = None  # a per-feed body cap (settings.max_body_bytes otherwise)
 
 
 @dataclass(frozen=True)
@@ -282,6 +283,7 @@ class ParsedFeed:
     entries: tuple[Entry, ...] = ()
     ttl_minutes: int | None = None  # RSS <ttl>
     update_minutes: int | None = None  # sy:updatePeriod / sy:updateFrequency, in minutes
+    generator: str | None = None  # e.g. "WordPress", "Blogger": where its comment feed lives
     is_html: bool = False  # a web page where a feed was expected
     discovered: tuple[str, ...] = ()  # feed links found when is_html
     error: str | None = None  # the reason it could not be read at all
