@@ -352,7 +352,7 @@ class FeedState:
     ttl_minutes: int | None = None
     update_minutes: int | None = None
     discovered: bool = False  # added by engage (site-wide or per-post comment feed)
-    quiet_since: datetime | None = None  # per-post comment feeds stop after 30 quiet days
+    thread: str | None = None  # for a per-post comment feed: the post (followed while live)
 
 
 # ---------------------------------------------------------------------------

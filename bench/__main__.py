@@ -1,0 +1,25 @@
+"""`python -m bench [poll|status] [--n N ...]`: run the benchmarks and print the tables."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("which", nargs="*", default=["poll", "status"], choices=["poll", "status"])
+    parser.add_argument("--n", type=int, action="append", help="feed counts (default 100 1000)")
+    args = parser.parse_args()
+    if "poll" in args.which:
+        from bench import poll_bench
+
+        poll_bench.main(args.n or [100, 1000])
+    if "status" in args.which:
+        from bench import bench_status
+
+        rows = bench_status.run()
+        print(bench_status.report(rows) if hasattr(bench_status, "report") else rows)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,474 @@
+"""One poll cycle: pick the due feeds, fetch them concurrently, parse off the event loop,
+decide each feed's next check, and store the whole cycle in one batched write.
+
+The decisions live elsewhere (schedule, detect); this module only moves data between
+them. It is the only place that knows the order of the steps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from urllib.parse import urldefrag, urlsplit
+
+from engage.models import (
+    FeedKind,
+    FeedRef,
+    FeedState,
+    FeedStatus,
+    FetchResult,
+    ParsedFeed,
+    Person,
+    Watchlist,
+)
+from engage.poll import schedule
+from engage.poll.items import is_comment_feed, split_entries
+
+# Below this many bodies in a cycle a process pool costs more (start-up, pickling) than
+# parsing in-process saves; measured on a 2-core machine a pool pays off from a handful
+# of ~50 KB feeds on.
+POOL_MIN_FEEDS = 8
+# Per-post comment feeds are followed until the thread has been quiet this long.
+THREAD_QUIET_DAYS = 30
+
+
+@dataclass(frozen=True)
+class FeedOutcome:
+    """What one feed did in this cycle, for --verbose and the summary."""
+
+    url: str
+    person: str
+    status: FeedStatus
+    new_posts: int = 0
+    new_comments: int = 0
+    error: str | None = None
+    moved_to: str | None = None
+
+
+@dataclass(frozen=True)
+class CycleSummary:
+    polled: int
+    new_posts: int
+    new_comments: int
+    not_modified: int
+    errors: int
+    gone: int
+    new_events: int
+    seconds: float
+    outcomes: tuple[FeedOutcome, ...] = field(default=())
+
+    def line(self) -> str:
+        return (
+            f"{self.polled} feeds polled: {self.new_posts} new posts, "
+            f"{self.new_comments} new comments, {self.not_modified} not modified, "
+            f"{self.errors} errors"
+            + (f", {self.gone} gone" if self.gone else "")
+            + (f"; {self.new_events} new interactions" if self.new_events else "")
+            + f" ({self.seconds:.1f} s)"
+        )
+
+
+@dataclass(frozen=True)
+class PlannedFeed:
+    """A feed to poll now, with what the watchlist says about it."""
+
+    state: FeedState
+    max_bytes: int | None = None
+
+
+# ---------------------------------------------------------------------------
+# Planning (pure)
+
+
+def watched_feeds(watchlist: Watchlist) -> list[tuple[Person, FeedRef]]:
+    """Every feed of me, the people and the contacts, in watchlist order, once each."""
+    seen: set[str] = set()
+    out: list[tuple[Person, FeedRef]] = []
+    for person in watchlist.everyone():
+        for ref in person.feeds:
+            if ref.url not in seen:
+                seen.add(ref.url)
+                out.append((person, ref))
+    return out
+
+
+def plan(
+    watchlist: Watchlist,
+    stored: Sequence[FeedState],
+    now: datetime,
+    *,
+    everything: bool = False,
+    person: str | None = None,
+    threads: Iterable[str] = (),
+    thread_feeds: dict[str, tuple[str, str]] | None = None,
+) -> list[PlannedFeed]:
+    """The feeds to poll now: watched feeds, the site-wide comment feeds engage found, and
+    the per-post comment feeds of live threads I took part in.
+
+    `thread_feeds` maps a thread (post link) to (comment feed URL, owner name)."""
+    by_url = {state.url: state for state in stored}
+    wanted_person = person.casefold() if person else None
+    known_names = {p.name for p in watchlist.everyone()}
+    planned: list[PlannedFeed] = []
+    taken: set[str] = set()
+
+    def consider(state: FeedState, max_bytes: int | None = None) -> None:
+        if state.url in taken:
+            return
+        if wanted_person and state.person.casefold() != wanted_person:
+            return
+        if state.gone:
+            return
+        if everything or schedule.is_due(state, now):
+            taken.add(state.url)
+            planned.append(PlannedFeed(state, max_bytes))
+
+    for owner, ref in watched_feeds(watchlist):
+        state = by_url.get(ref.url) or FeedState(
+            url=ref.url, person=owner.name, kind=ref.kind, title=ref.title
+        )
+        if state.person != owner.name or state.kind != ref.kind:
+            state = replace(state, person=owner.name, kind=ref.kind)
+        consider(state, ref.max_bytes)
+
+    live_threads = {normalize_thread(t) for t in threads}
+    for state in stored:
+        if not state.discovered or state.person not in known_names:
+            continue
+        if state.thread is not None and state.thread not in live_threads:
+            continue  # a per-post thread quiet for 30 days is no longer followed
+        consider(state)
+    for thread, (url, owner_name) in (thread_feeds or {}).items():
+        if thread in live_threads and url not in by_url:
+            consider(
+                FeedState(
+                    url=url,
+                    person=owner_name,
+                    kind=FeedKind.COMMENTS,
+                    discovered=True,
+                    thread=thread,
+                )
+            )
+    return planned
+
+
+def comment_feed_candidates(parsed: ParsedFeed, feed_url: str) -> list[str]:
+    """Where a blog's site-wide comment feed lives, from what its posts feed told us."""
+    from engage.poll.discover import site_comment_feed_candidates
+
+    site = parsed.link or _site_root(feed_url)
+    return site_comment_feed_candidates(site, parsed.generator)
+
+
+def _site_root(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}/"
+
+
+def normalize_thread(url: str) -> str:
+    return urldefrag(url)[0].rstrip("/")
+
+
+# ---------------------------------------------------------------------------
+# Running a cycle (I/O)
+
+
+ProgressHook = Callable[[FeedOutcome], None]
+
+
+def _make_pool(workers: int) -> Executor:
+    # forkserver: workers fork from a clean process that imported the parser once, not
+    # from this one (which runs an event loop and may hold threads).
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["engage.poll.parse"])
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+
+
+async def _fetch_and_parse(
+    planned: Sequence[PlannedFeed],
+    watchlist: Watchlist,
+    pool: Executor | None,
+    hook: ProgressHook | None = None,
+) -> list[tuple[PlannedFeed, FetchResult, ParsedFeed | None]]:
+    from engage.poll.fetch import FetchRequest, fetch_all
+    from engage.poll.parse import parse_feed
+
+    settings = watchlist.settings
+    loop = asyncio.get_running_loop()
+    parse_jobs: dict[str, asyncio.Future[ParsedFeed]] = {}
+    requests = [
+        FetchRequest(
+            url=item.state.url,
+            etag=item.state.etag,
+            last_modified=item.state.last_modified,
+            max_bytes=item.max_bytes,
+        )
+        for item in planned
+    ]
+
+    owners = {item.state.url: item.state.person for item in planned}
+
+    def start_parse(result: FetchResult) -> None:
+        if hook is not None:
+            status = FeedStatus.OK if result.error is None else FeedStatus.ERROR
+            hook(FeedOutcome(url=result.url, person=owners.get(result.url, ""), status=status))
+        # Parsing starts as each body arrives, so the fetching of the others goes on.
+        if result.body is None or result.status is None or result.status >= 300:
+            return
+        job = functools.partial(
+            parse_feed,
+            result.body,
+            url=result.final_url or result.url,
+            content_type=result.content_type,
+        )
+        if pool is not None:
+            parse_jobs[result.url] = loop.run_in_executor(pool, job)
+        else:
+            future: asyncio.Future[ParsedFeed] = loop.create_future()
+            future.set_result(job())
+            parse_jobs[result.url] = future
+
+    results = await fetch_all(requests, settings, on_result=start_parse)
+    out: list[tuple[PlannedFeed, FetchResult, ParsedFeed | None]] = []
+    for item, result in zip(planned, results, strict=True):
+        parsed = await parse_jobs[result.url] if result.url in parse_jobs else None
+        out.append((item, result, parsed))
+    return out
+
+
+def run_cycle(
+    watchlist: Watchlist,
+    store: object,
+    *,
+    now: datetime,
+    everything: bool = False,
+    person: str | None = None,
+    progress: Callable[[int], ProgressHook] | None = None,
+    workers: int | None = None,
+) -> CycleSummary:
+    """Poll what is due, store it in one batched write, then detect interactions."""
+    from engage.detect import detect, threads_i_joined
+    from engage.store import Store
+
+    assert isinstance(store, Store)
+    started = time.monotonic()
+    snapshot = store.snapshot()
+    threads = {
+        normalize_thread(t)
+        for t in threads_i_joined(
+            watchlist, snapshot.comments, now=now, quiet_days=THREAD_QUIET_DAYS
+        )
+    } | _manual_threads(snapshot.events, watchlist)
+    thread_feeds = _thread_feeds(snapshot.posts, threads)
+    planned = plan(
+        watchlist,
+        snapshot.feeds,
+        now,
+        everything=everything,
+        person=person,
+        threads=threads,
+        thread_feeds=thread_feeds,
+    )
+    hook = progress(len(planned)) if progress else None
+    fetched = _run_async(planned, watchlist, workers, hook)
+
+    # Second round, small: site-wide comment feeds of blogs polled for the first time, and
+    # per-post comment feeds of threads I joined in what was just fetched.
+    known = {s.url for s in snapshot.feeds} | {p.state.url for p in planned}
+    extra = _second_round(fetched, watchlist, now, known, snapshot)
+    if extra:
+        fetched += _run_async(extra, watchlist, workers, hook)
+
+    outcomes: list[FeedOutcome] = []
+    new_events = 0
+    with store.transaction() as tx:
+        states: list[FeedState] = []
+        for item, result, parsed in fetched:
+            if _failed_probe(item, result, parsed):
+                continue  # a guessed comment feed that isn't there is not the user's problem
+            state, outcome = _apply(item, result, parsed, watchlist, now, tx)
+            if state.url != item.state.url:
+                tx.remove_feed(item.state.url)
+            states.append(state)
+            outcomes.append(outcome)
+        tx.put_feeds(states)
+        found = detect(watchlist, tx.posts(), tx.comments(), rules=watchlist.settings.meter)
+        new_events = len(tx.add_events(found.events))
+        tx.put_intro_evidence(found.intro_evidence)
+        keep = {e.url for e in tx.events() if e.url}
+        tx.prune_cache(now, watchlist.settings.cache_days, keep)
+
+    return CycleSummary(
+        polled=len(outcomes),
+        new_posts=sum(o.new_posts for o in outcomes),
+        new_comments=sum(o.new_comments for o in outcomes),
+        not_modified=sum(o.status == FeedStatus.NOT_MODIFIED for o in outcomes),
+        errors=sum(o.status == FeedStatus.ERROR for o in outcomes),
+        gone=sum(o.status == FeedStatus.GONE for o in outcomes),
+        new_events=new_events,
+        seconds=time.monotonic() - started,
+        outcomes=tuple(outcomes),
+    )
+
+
+def _failed_probe(item: PlannedFeed, result: FetchResult, parsed: ParsedFeed | None) -> bool:
+    first_try = item.state.discovered and item.state.last_poll is None
+    return first_try and (result.error is not None or parsed is None or parsed.error is not None)
+
+
+def _run_async(
+    planned: Sequence[PlannedFeed],
+    watchlist: Watchlist,
+    workers: int | None,
+    hook: ProgressHook | None,
+) -> list[tuple[PlannedFeed, FetchResult, ParsedFeed | None]]:
+    if not planned:
+        return []
+    cores = workers or os.cpu_count() or 1
+    pool = _make_pool(cores) if len(planned) >= POOL_MIN_FEEDS and cores > 1 else None
+    try:
+        return asyncio.run(_fetch_and_parse(planned, watchlist, pool, hook))
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _apply(
+    item: PlannedFeed,
+    result: FetchResult,
+    parsed: ParsedFeed | None,
+    watchlist: Watchlist,
+    now: datetime,
+    tx: object,
+) -> tuple[FeedState, FeedOutcome]:
+    """Fold one fetch into the feed's state and the store's posts/comments."""
+    from engage.store import Transaction
+
+    assert isinstance(tx, Transaction)
+    parse_error = parsed.error if parsed is not None else None
+    state = schedule.after_fetch(
+        item.state,
+        result,
+        now=now,
+        interval_minutes=watchlist.settings.poll_interval_minutes,
+        ttl_minutes=parsed.ttl_minutes if parsed else None,
+        update_minutes=parsed.update_minutes if parsed else None,
+        parse_error=parse_error,
+    )
+    new_posts = new_comments = 0
+    if parsed is not None and parse_error is None:
+        if parsed.title and not state.title:
+            state = replace(state, title=parsed.title)
+        posts, comments = split_entries(
+            parsed.entries, kind=state.kind, person=state.person, feed=state.url, now=now
+        )
+        new_posts = tx.put_posts(posts)
+        new_comments = tx.put_comments(comments)
+    outcome = FeedOutcome(
+        url=state.url,
+        person=state.person,
+        status=state.status,
+        new_posts=new_posts,
+        new_comments=new_comments,
+        error=state.last_error if state.status == FeedStatus.ERROR else None,
+        moved_to=state.moved_to,
+    )
+    return state, outcome
+
+
+def _second_round(
+    fetched: Sequence[tuple[PlannedFeed, FetchResult, ParsedFeed | None]],
+    watchlist: Watchlist,
+    now: datetime,
+    known: set[str],
+    snapshot: object,
+) -> list[PlannedFeed]:
+    """Feeds learnt of in this cycle's first round: the site-wide comment feed of a blog
+    polled for the first time, and per-post comment feeds of threads I just joined."""
+    from engage.detect import threads_i_joined
+    from engage.models import Comment, Post
+
+    extra: list[PlannedFeed] = []
+    watched = {ref.url for _, ref in watched_feeds(watchlist)}
+    owners_with_comment_feed = {
+        p.name for p in watchlist.everyone() if any(is_comment_feed(f.kind) for f in p.feeds)
+    }
+    posts: list[Post] = list(getattr(snapshot, "posts", ()))
+    comments: list[Comment] = list(getattr(snapshot, "comments", ()))
+    for item, _result, parsed in fetched:
+        state = item.state
+        if parsed is None or parsed.error:
+            continue
+        new_posts, new_comments = split_entries(
+            parsed.entries, kind=state.kind, person=state.person, feed=state.url, now=now
+        )
+        posts += new_posts
+        comments += new_comments
+        if state.kind != FeedKind.BLOG or state.url not in watched:
+            continue
+        if state.last_success is not None or state.person in owners_with_comment_feed:
+            continue  # only a blog's first successful poll looks for its comment feed
+        for url in comment_feed_candidates(parsed, state.url)[:1]:
+            if url not in known:
+                known.add(url)
+                extra.append(
+                    PlannedFeed(
+                        FeedState(
+                            url=url,
+                            person=state.person,
+                            kind=FeedKind.COMMENTS,
+                            title=f"Comments: {parsed.title or state.url}",
+                            discovered=True,
+                        )
+                    )
+                )
+    threads = {
+        normalize_thread(t)
+        for t in threads_i_joined(watchlist, comments, now=now, quiet_days=THREAD_QUIET_DAYS)
+    }
+    for thread, (url, owner) in _thread_feeds(posts, threads).items():
+        if url not in known:
+            known.add(url)
+            extra.append(
+                PlannedFeed(
+                    FeedState(
+                        url=url, person=owner, kind=FeedKind.COMMENTS, discovered=True,
+                        thread=thread,
+                    )
+                )
+            )
+    return extra
+
+
+def _manual_threads(events: Sequence[object], watchlist: Watchlist) -> set[str]:
+    """Threads I said (by hand) that I commented in: their comment feeds are followed too."""
+    from engage.models import Event, EventKind
+
+    out: set[str] = set()
+    for event in events:
+        if isinstance(event, Event) and event.kind == EventKind.MY_COMMENT and event.url:
+            out.add(normalize_thread(event.url))
+    del watchlist
+    return out
+
+
+def _thread_feeds(posts: Sequence[object], threads: set[str]) -> dict[str, tuple[str, str]]:
+    """Per-post comment feed for each live thread, from the posts that announced it."""
+    from engage.models import Post
+
+    wanted = {normalize_thread(t) for t in threads}
+    out: dict[str, tuple[str, str]] = {}
+    for post in posts:
+        if not isinstance(post, Post) or not post.link or not post.comment_feeds:
+            continue
+        key = normalize_thread(post.link)
+        if key in wanted:
+            out[key] = (post.comment_feeds[0], post.person)
+    return out
