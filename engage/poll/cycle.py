@@ -282,8 +282,12 @@ def run_cycle(
     # Second round, small: site-wide comment feeds of blogs polled for the first time, and
     # per-post comment feeds of threads I joined in what was just fetched.
     known = {s.url for s in snapshot.feeds} | {p.state.url for p in planned}
-    extra = _second_round(fetched, watchlist, now, known, snapshot)
-    if extra:
+    # A blog's comment feed found in round two can reveal a thread I joined, whose
+    # per-post feed is then fetched in round three; three rounds cover every chain.
+    for _round in range(2):
+        extra = _follow_up_round(fetched, watchlist, now, known, snapshot)
+        if not extra:
+            break
         fetched += _run_async(extra, watchlist, workers, hook)
 
     outcomes: list[FeedOutcome] = []
@@ -383,7 +387,7 @@ def _apply(
     return state, outcome
 
 
-def _second_round(
+def _follow_up_round(
     fetched: Sequence[tuple[PlannedFeed, FetchResult, ParsedFeed | None]],
     watchlist: Watchlist,
     now: datetime,

@@ -1,0 +1,303 @@
+"""`engage log / met / events / undo / outcome` against a tmp watchlist and data folder.
+
+Most commands run in-process through engage.cli.main (the same entry point as the
+`engage` script, exit codes included); one test runs a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engage.cli import main
+from engage.models import DIRECTION, Comment, EventKind
+from engage.store import Store
+
+WATCHLIST = """\
+me:
+  name: Marian Novak
+  sites: [https://marian.example/]
+people:
+  - name: Will Cooke
+    aliases: [will]
+    sites: [https://whizzy.example/]
+    feeds:
+      - url: https://whizzy.example/comments/feed/
+        kind: comments
+  - name: Dana Vellacott
+contacts:
+  - name: Ana García
+"""
+
+
+class Engage:
+    """Runs `engage ARGS --config … --data …` in-process and keeps what it printed."""
+
+    def __init__(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        self.config = tmp_path / "feeds.yaml"
+        self.config.write_text(WATCHLIST, encoding="utf-8")
+        self.data = tmp_path / "data"
+        self.capsys = capsys
+
+    def __call__(self, *args: str) -> tuple[int, str, str]:
+        argv = [*args, "--config", str(self.config), "--data", str(self.data)]
+        self.capsys.readouterr()
+        try:
+            main(argv)
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        out, err = self.capsys.readouterr()
+        return code, out, err
+
+    def events(self, *args: str) -> list[dict[str, Any]]:
+        code, out, err = self("events", "--json", *args)
+        assert code == 0, err
+        result: list[dict[str, Any]] = json.loads(out)
+        return result
+
+
+@pytest.fixture
+def engage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Engage:
+    return Engage(tmp_path, capsys)
+
+
+# Every kind, by its identifier: the JSON interface.
+@pytest.mark.parametrize("kind", [k.value for k in EventKind])
+def test_every_kind_round_trips_through_log_and_events_json(engage: Engage, kind: str) -> None:
+    code, out, err = engage(
+        "log", "will", kind, "--when", "2024-05-01T09:30:00+02:00",
+        "--url", "https://mail.example/1", "--note", "hello",
+    )  # fmt: skip
+    assert (code, err) == (0, "")
+    assert out.startswith(f"logged {kind} with Will Cooke")
+    (event,) = engage.events()
+    assert event["person"] == "Will Cooke"
+    assert event["kind"] == kind
+    assert event["direction"] == DIRECTION[EventKind(kind)].value
+    assert event["when"] == "2024-05-01T09:30:00+02:00"
+    assert event["url"] == "https://mail.example/1"
+    assert event["source"] == "manual"
+    assert event["note"] == "hello"
+    assert event["evidence"] == ""
+    assert event["id"].startswith("manual:")
+
+
+DIRECTIONS = [
+    ("email-in", "their_email_or_dm", "in"),
+    ("dm-out", "my_email_or_dm", "out"),
+    ("favor", "my_favour", "out"),
+    ("favour", "my_favour", "out"),
+    ("met", "met_in_person", "both"),
+    ("call", "call", "both"),
+    ("like", "their_like", "in"),
+    ("intro-requested", "intro_requested", "out"),
+    ("MY-SHARE", "my_share", "out"),
+]
+
+
+@pytest.mark.parametrize(("alias", "kind", "direction"), DIRECTIONS)
+def test_friendly_aliases(engage: Engage, alias: str, kind: str, direction: str) -> None:
+    assert engage("log", "Will Cooke", alias, "--when", "yesterday")[0] == 0
+    (event,) = engage.events()
+    assert (event["kind"], event["direction"]) == (kind, direction)
+
+
+def test_wrong_kind_lists_the_valid_ones(engage: Engage) -> None:
+    code, _, err = engage("log", "will", "emial")
+    assert code == 2
+    assert "unknown kind 'emial'" in err
+    assert "their_email_or_dm" in err and "met_in_person" in err and "email-in" in err
+    assert "Traceback" not in err
+    assert engage.events() == []
+
+
+def test_misspelt_person_gets_did_you_mean(engage: Engage) -> None:
+    code, _, err = engage("log", "Will Cook", "call")
+    assert code == 2
+    assert "did you mean 'Will Cooke'?" in err
+    assert err.count("\n") == 1
+
+
+def test_contacts_can_be_logged_and_accents_do_not_matter(engage: Engage) -> None:
+    assert engage("log", "ana garcia", "call", "--when", "today")[0] == 0
+    assert [e["person"] for e in engage.events()] == ["Ana García"]
+
+
+def test_me_is_not_a_person_to_log(engage: Engage) -> None:
+    code, _, err = engage("log", "Marian Novak", "call")
+    assert code == 2 and "no person or contact named 'Marian Novak'" in err
+
+
+def test_bad_when_is_one_clear_line(engage: Engage) -> None:
+    code, _, err = engage("log", "will", "call", "--when", "the other day")
+    assert code == 2
+    assert "cannot read the time 'the other day'" in err and "yesterday" in err
+
+
+def test_a_time_in_the_future_is_refused(engage: Engage) -> None:
+    code, _, err = engage("log", "will", "call", "--when", "2999-01-01")
+    assert code == 2 and "'2999-01-01' is in the future" in err
+    assert engage.events() == []
+
+
+def test_relogging_the_same_thing_is_not_counted_twice(engage: Engage) -> None:
+    args = ("log", "will", "call", "--when", "2024-05-01T09:30:10")
+    assert engage(*args)[0] == 0
+    code, out, _ = engage("log", "WILL", "call", "--when", "2024-05-01T09:30:45")  # same minute
+    assert code == 0 and out.startswith("already logged: call with Will Cooke")
+    assert len(engage.events()) == 1
+    assert engage("log", "will", "call", "--when", "2024-05-01T09:31")[0] == 0
+    assert len(engage.events()) == 2
+
+
+def test_met_puts_the_event_name_in_the_note(engage: Engage) -> None:
+    code, _, _ = engage("met", "will", "--event", "PyCon UK", "--when", "2 days ago")
+    assert code == 0
+    (event,) = engage.events()
+    assert (event["kind"], event["direction"]) == ("met_in_person", "both")
+    assert event["note"] == "at PyCon UK"
+
+
+def test_events_filters_by_person_kind_and_since(engage: Engage) -> None:
+    engage("log", "will", "call", "--when", "2024-05-01")
+    engage("log", "will", "email-in", "--when", "2024-05-10")
+    engage("log", "dana vellacott", "call", "--when", "2024-05-20")
+    assert [e["when"][:10] for e in engage.events()] == ["2024-05-01", "2024-05-10", "2024-05-20"]
+    assert [e["kind"] for e in engage.events("will")] == ["call", "their_email_or_dm"]
+    assert [e["person"] for e in engage.events("--kind", "call")] == [
+        "Will Cooke",
+        "Dana Vellacott",
+    ]
+    assert [e["when"][:10] for e in engage.events("--since", "2024-05-05")] == [
+        "2024-05-10",
+        "2024-05-20",
+    ]
+
+
+def test_events_plain_output_shows_ids(engage: Engage) -> None:
+    engage("log", "will", "call", "--when", "2024-05-01", "--note", "about SIP")
+    (event,) = engage.events()
+    code, out, _ = engage("events")
+    assert code == 0
+    assert out.split("\t")[0] == event["id"]
+    assert "about SIP" in out
+
+
+def test_undo_by_unique_prefix(engage: Engage) -> None:
+    engage("log", "will", "call", "--when", "2024-05-01")
+    (event,) = engage.events()
+    code, out, _ = engage("undo", event["id"][:12])
+    assert code == 0 and out.startswith("removed call with Will Cooke")
+    assert engage.events() == []
+    code, _, err = engage("undo", event["id"])
+    assert code == 2 and "no event with id" in err
+
+
+def test_undo_refuses_an_ambiguous_prefix(engage: Engage) -> None:
+    engage("log", "will", "call", "--when", "2024-05-01")
+    engage("log", "will", "call", "--when", "2024-05-02")
+    code, _, err = engage("undo", "manual:")
+    assert code == 2 and "matches 2 events" in err
+    assert len(engage.events()) == 2
+
+
+def test_relog_after_undo_is_logged_again(engage: Engage) -> None:
+    engage("log", "will", "call", "--when", "2024-05-01")
+    (first,) = engage.events()
+    engage("undo", first["id"])
+    code, out, _ = engage("log", "will", "call", "--when", "2024-05-01")
+    assert code == 0 and out.startswith("logged")
+    (again,) = engage.events()
+    assert again["id"] != first["id"]
+
+
+def test_undone_auto_event_survives_a_rebuild(engage: Engage) -> None:
+    # Two comments in Will's comment feed: mine, then his answer (an implicit reply).
+    thread = "https://whizzy.example/2024/03/sip/"
+    t0 = datetime(2024, 3, 1, 12, tzinfo=UTC)
+
+    def comment(n: int, author: str, days: int) -> Comment:
+        return Comment(
+            person="Will Cooke",
+            feed="https://whizzy.example/comments/feed/",
+            id=f"{thread}#comment-{n}",
+            post_link=thread,
+            link=f"{thread}#comment-{n}",
+            author=author,
+            author_url=None,
+            published=t0 + timedelta(days=days),
+            snippet="words",
+        )
+
+    store = Store(engage.data)
+    with store.transaction() as tx:
+        tx.put_comments([comment(1, "Marian Novak", 0), comment(2, "will", 2)])
+    assert engage("detect")[0] == 0
+    engage("log", "will", "call", "--when", "2024-03-05")
+    kinds = {e["kind"]: e for e in engage.events()}
+    assert set(kinds) == {"my_comment", "their_reply", "call"}
+    assert kinds["their_reply"]["source"] == "auto"
+    assert kinds["their_reply"]["url"] == f"{thread}#comment-2"
+    assert kinds["their_reply"]["when"] == "2024-03-03T12:00:00+00:00"
+
+    assert engage("undo", kinds["their_reply"]["id"])[0] == 0
+    code, _, err = engage("detect", "--rebuild")
+    assert code == 0, err
+    assert sorted(e["kind"] for e in engage.events()) == ["call", "my_comment"]
+    code, _, _ = engage("detect")
+    assert sorted(e["kind"] for e in engage.events()) == ["call", "my_comment"]
+
+
+def test_outcome_needs_an_ask(engage: Engage) -> None:
+    code, _, err = engage("outcome", "will", "accepted")
+    assert code == 2 and "no ask recorded for Will Cooke" in err
+    assert engage.events() == []
+
+
+def test_outcome_after_an_ask(engage: Engage) -> None:
+    engage("log", "will", "my_ask", "--when", "2024-05-01")
+    code, _, err = engage("outcome", "will", "no-answer", "--when", "2024-04-30")
+    assert code == 2 and "before the ask" in err
+    assert engage("outcome", "will", "no-answer", "--when", "2024-05-15")[0] == 0
+    assert engage("outcome", "will", "accepted", "--when", "2024-05-20")[0] == 0
+    assert [e["kind"] for e in engage.events()] == ["my_ask", "ask_no_answer", "ask_accepted"]
+    code, _, err = engage("outcome", "will", "maybe")
+    assert code == 2 and "maybe" in err
+
+
+@pytest.mark.parametrize("command", ["log", "met", "events", "undo", "outcome"])
+def test_help_has_an_example(engage: Engage, command: str) -> None:
+    code, out, _ = engage(command, "--help")
+    assert code == 0
+    assert re.search(r"Example:\n\s+engage " + command + " ", out), out
+
+
+def test_a_real_process_logs_and_lists(tmp_path: Path) -> None:
+    config = tmp_path / "feeds.yaml"
+    config.write_text(WATCHLIST, encoding="utf-8")
+    common = ["--config", str(config), "--data", str(tmp_path / "data")]
+    engage = [sys.executable, "-m", "engage"]
+    logged = subprocess.run(
+        [*engage, "log", "Wil Cooke", "call", *common], capture_output=True, text=True
+    )
+    assert logged.returncode == 2 and "did you mean 'Will Cooke'?" in logged.stderr
+    logged = subprocess.run(
+        [*engage, "log", "will", "call", "--when", "yesterday", *common],
+        capture_output=True,
+        text=True,
+    )
+    assert logged.returncode == 0, logged.stderr
+    listed = subprocess.run(
+        [*engage, "events", "--json", *common], capture_output=True, text=True, check=True
+    )
+    (event,) = json.loads(listed.stdout)
+    when = datetime.fromisoformat(event["when"])
+    assert when.utcoffset() is not None
+    assert datetime.now(UTC) - when < timedelta(days=2)
