@@ -415,6 +415,9 @@ class Reading:
     points_by_kind: Mapping[str, float]
     history: tuple[tuple[str, float], ...] = ()  # (ISO date, score) per day, last 180 days
     last_contact: datetime | None = None
+    # What is due now, for sorting and the digest: "ask", "follow_up_meeting", "reply",
+    # "follow_up_ask", "give", "stay_in_touch", "reopen", "wait", "parked", "start", "".
+    action: str = ""
 
 
 # ---------------------------------------------------------------------------
