@@ -143,8 +143,9 @@ def all_feeds(watchlist: Watchlist, stored: list[FeedState]) -> list[FeedState]:
     by_url = {s.url: s for s in stored}
     out: list[FeedState] = []
     for owner, ref in watched_feeds(watchlist):
+        stored_state = by_url.pop(ref.url) if ref.url in by_url else None
         out.append(
-            by_url.pop(ref.url, None)
+            stored_state
             or FeedState(url=ref.url, person=owner.name, kind=ref.kind, title=ref.title)
         )
     names = {p.name for p in watchlist.everyone()}
