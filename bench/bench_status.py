@@ -1,0 +1,184 @@
+"""`engage status --json` over 200 people and 50,000 events (one busy year), next to a
+store-load-only baseline measured in the same run (issue 5).
+
+Targets: under 0.5 s in total, and under 2× the baseline. Both are timed as real
+subprocesses (Python start-up and imports included, as a user would see them), best of 3.
+
+    python -m bench status
+    python bench/bench_status.py
+"""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+PEOPLE = 200
+CONTACTS = 10
+EVENTS = 50_000
+RUNS = 3
+NOW = datetime(2026, 6, 30, 18, 0, tzinfo=UTC)
+TARGET_SECONDS = 0.5
+TARGET_RATIO = 2.0
+
+# A busy year: mostly my comments and their replies, some likes, a few meetings and asks.
+KIND_WEIGHTS = {
+    "my_comment": 30,
+    "their_reply": 18,
+    "their_like": 15,
+    "my_share": 8,
+    "their_comment_on_mine": 8,
+    "their_mention": 4,
+    "my_email_or_dm": 5,
+    "their_email_or_dm": 5,
+    "my_favour": 2,
+    "their_share": 2,
+    "met_in_person": 1,
+    "call": 1,
+    "my_ask": 0.5,
+    "ask_accepted": 0.2,
+    "ask_declined": 0.2,
+}
+
+
+def _name(i: int) -> str:
+    return f"Person {i:03d}"
+
+
+def write_watchlist(folder: Path) -> Path:
+    lines = ["me:", "  name: Bench Me", "  sites: [https://me.example/]", "people:"]
+    for i in range(PEOPLE):
+        lines += [f"  - name: {_name(i)}", f"    sites: [https://p{i}.example/]"]
+    lines.append("contacts:")
+    for c in range(CONTACTS):
+        known = ", ".join(_name((c * 20 + k) % PEOPLE) for k in range(5))
+        lines += [f"  - name: Contact {c:02d}", f"    knows: [{known}]"]
+    path = folder / "feeds.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def write_store(folder: Path, seed: int = 5) -> None:
+    from engage.models import DIRECTION, Event, EventKind, EventSource
+    from engage.store import Store
+
+    rng = random.Random(seed)
+    kinds = [EventKind(k) for k in KIND_WEIGHTS]
+    weights = list(KIND_WEIGHTS.values())
+    # Some people are busy, most are quiet: a Zipf-like share of the events.
+    person_weights = [1.0 / (i + 1) ** 0.8 for i in range(PEOPLE)]
+    people = rng.choices(range(PEOPLE), weights=person_weights, k=EVENTS)
+    chosen = rng.choices(kinds, weights=weights, k=EVENTS)
+    events = []
+    for n, (p, kind) in enumerate(zip(people, chosen, strict=True)):
+        when = NOW - timedelta(seconds=rng.randrange(365 * 86400))
+        events.append(
+            Event(
+                id=f"bench:{n}",
+                person=_name(p),
+                kind=kind,
+                when=when,
+                direction=DIRECTION[kind],
+                source=EventSource.AUTO,
+                url=f"https://p{p}.example/post/{n % 997}#comment-{n}",
+                evidence="a short sanitized snippet of the comment, as detection keeps it",
+            )
+        )
+    store = Store(folder)
+    with store.transaction(now=NOW) as tx:
+        tx.add_events(events)
+
+
+def _best_of(argv: list[str]) -> float:
+    best = float("inf")
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def _meter_only(config: Path, data: Path) -> float:
+    """The meter's own share: every reading, without start-up or loading."""
+    from engage.config import load
+    from engage.meter import read_meter
+    from engage.models import Event
+    from engage.store import Store
+
+    watchlist = load(config)
+    events = Store(data).load_precious_only().events
+    best = float("inf")
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        by_person: dict[str, list[Event]] = {}
+        for event in events:
+            by_person.setdefault(event.person.casefold(), []).append(event)
+        for person in watchlist.people:
+            group = by_person.get(person.name.casefold(), [])
+            read_meter(person.name, group, NOW, watchlist.settings.meter, history_days=0)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def run() -> list[dict[str, object]]:
+    with tempfile.TemporaryDirectory(prefix="engage-bench-status-") as tmp:
+        folder = Path(tmp)
+        config = write_watchlist(folder)
+        data = folder / "data"
+        write_store(data)
+        py = sys.executable
+        baseline = _best_of(
+            [py, "-c", f"from engage.store import Store; Store({str(data)!r}).load_precious_only()"]
+        )
+        status = _best_of(
+            [py, "-m", "engage", "status", "--json", "--at", NOW.isoformat(),
+             "--config", str(config), "--data", str(data)]
+        )  # fmt: skip
+        watchlist = _best_of(
+            [
+                py,
+                "-c",
+                "import pathlib; from engage.config import load; "
+                f"load(pathlib.Path({str(config)!r}))",
+            ]
+        )
+        meter = _meter_only(config, data)
+        start = time.perf_counter()
+        subprocess.run([py, "-c", "pass"], check=True)
+        python_alone = time.perf_counter() - start
+    ratio = status / baseline
+    return [
+        {"what": "python -c pass (start-up only)", "seconds": round(python_alone, 3)},
+        {"what": "store load only (baseline)", "seconds": round(baseline, 3)},
+        {"what": "watchlist load only (for reference)", "seconds": round(watchlist, 3)},
+        {"what": "meter only, in-process (200 readings)", "seconds": round(meter, 3)},
+        {
+            "what": f"engage status --json ({PEOPLE} people, {EVENTS:,} events)",
+            "seconds": round(status, 3),
+            "ratio": round(ratio, 2),
+            "target": f"< {TARGET_SECONDS} s and < {TARGET_RATIO}x baseline",
+            "ok": status < TARGET_SECONDS and ratio < TARGET_RATIO,
+        },
+    ]
+
+
+def report(rows: list[dict[str, object]]) -> str:
+    out = [f"{'':<52} {'best of 3':>10} {'× base':>7}  target"]
+    for row in rows:
+        ratio = row.get("ratio")
+        target = row.get("target", "")
+        verdict = "" if "ok" not in row else ("  ok" if row["ok"] else "  MISSED")
+        out.append(
+            f"{row['what']:<52} {row['seconds']:>9.3f}s "
+            f"{(f'{ratio:.2f}' if isinstance(ratio, float) else ''):>7}  {target}{verdict}"
+        )
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    print(report(run()))

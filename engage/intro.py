@@ -1,0 +1,295 @@
+"""Who can introduce me ("find your Doctor Cupido"): a graph of me, my contacts and the
+people I follow, ranked paths to one person, and the context for a double opt-in note.
+
+Pure: the caller passes the watchlist, the evidence, the readings and `now`.
+
+Edge strengths, all in 0..1:
+- me ↔ contact: the strength stated in feeds.yaml; otherwise the meter's score through
+  a saturating map (1 − e^(−score/12), so "ready" ≈ 0.63), never below 0.5 for someone I
+  listed as a contact (I said I know them). A LinkedIn connection: its stated strength
+  (0.3 by default), or the stronger of the two when it is also a listed contact.
+- me ↔ a person I follow: only once a dialogue exists (in dialogue, ready, asked,
+  connected), from the meter's score; a connection counts at least 0.5.
+- contact ↔ person: `knows:` in feeds.yaml is a stated 0.5; each piece of public evidence
+  (a comment, a link) adds 0.4 decayed like events (half-life of the meter), combined
+  as a noisy-or so more evidence approaches but never reaches 1; colleagues at the same
+  company (from LinkedIn or feeds.yaml) add 0.3.
+A path's strength is the product of its edges: Dodds, Muhamad & Watts (2003) found that
+chains succeed through a few strong, specific ties, and a product punishes a weak link.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from engage.detect import fold_name
+from engage.meter import day_label, saturate
+from engage.models import IntroEvidence, MeterRules, Person, Reading, Stage, Watchlist
+
+STATED_KNOWS = 0.5
+CONTACT_FLOOR = 0.5
+EVIDENCE_WEIGHT = 0.4
+COLLEAGUE = 0.3
+CONNECTED_FLOOR = 0.5
+DIALOGUE_STAGES = frozenset({Stage.IN_DIALOGUE, Stage.READY, Stage.ASKED, Stage.CONNECTED})
+MAX_HOPS = 2
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Why two people are tied, in words, with where to see it."""
+
+    text: str
+    url: str | None = None
+    when: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Tie:
+    a: str
+    b: str
+    strength: float
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True)
+class IntroPath:
+    """me → via[0] (→ via[1]) → target."""
+
+    target: str
+    via: tuple[str, ...]
+    strength: float
+    ties: tuple[Tie, ...] = field(default=())
+
+    @property
+    def connector(self) -> str:
+        return self.via[0]
+
+    @property
+    def evidence(self) -> tuple[Evidence, ...]:
+        return tuple(e for tie in self.ties for e in tie.evidence)
+
+
+@dataclass
+class _Edge:
+    parts: list[tuple[float, Evidence]] = field(default_factory=list)
+    fixed: float | None = None  # me-edges: one decided strength, not a noisy-or
+
+    def strength(self) -> float:
+        if self.fixed is not None:
+            return self.fixed
+        return 1.0 - math.prod(1.0 - s for s, _ in self.parts)
+
+
+class _Graph:
+    def __init__(self) -> None:
+        self.edges: dict[frozenset[str], _Edge] = {}
+        self.adjacent: dict[str, set[str]] = {}
+
+    def _edge(self, a: str, b: str) -> _Edge:
+        key = frozenset((a, b))
+        if key not in self.edges:
+            self.edges[key] = _Edge()
+            self.adjacent.setdefault(a, set()).add(b)
+            self.adjacent.setdefault(b, set()).add(a)
+        return self.edges[key]
+
+    def add(self, a: str, b: str, strength: float, evidence: Evidence) -> None:
+        if a != b and strength > 0:
+            self._edge(a, b).parts.append((min(strength, 1.0), evidence))
+
+    def set_fixed(self, a: str, b: str, strength: float, evidence: Evidence) -> None:
+        edge = self._edge(a, b)
+        edge.fixed = max(edge.fixed or 0.0, min(strength, 1.0))
+        edge.parts.append((strength, evidence))
+
+    def tie(self, a: str, b: str) -> Tie:
+        edge = self.edges[frozenset((a, b))]
+        return Tie(a, b, round(edge.strength(), 3), tuple(e for _, e in edge.parts))
+
+
+class _Names:
+    """Folded names and aliases → the name feeds.yaml uses, so every source agrees on a node."""
+
+    def __init__(self, watchlist: Watchlist) -> None:
+        self.canonical: dict[str, str] = {}
+        for person in watchlist.everyone():
+            for name in (person.name, *person.aliases):
+                self.canonical.setdefault(fold_name(name), person.name)
+
+    def __call__(self, name: str) -> str:
+        return self.canonical.get(fold_name(name), name)
+
+
+def _decay(when: datetime, now: datetime, rules: MeterRules) -> float:
+    age_days = max((now - when).total_seconds() / 86400.0, 0.0)
+    return float(2.0 ** (-age_days / rules.half_life_days))
+
+
+def build_graph(
+    watchlist: Watchlist,
+    evidence: Sequence[IntroEvidence],
+    readings: Mapping[str, Reading],
+    linkedin: Sequence[Person],
+    now: datetime,
+    rules: MeterRules,
+) -> _Graph:
+    graph = _Graph()
+    name = _Names(watchlist)
+    me = watchlist.me.name
+
+    for contact in watchlist.contacts:
+        reading = readings.get(contact.name)
+        if contact.strength is not None:
+            graph.set_fixed(
+                me, contact.name, contact.strength,
+                Evidence(f"you know {contact.name} (strength {contact.strength:g} in feeds.yaml)"),
+            )  # fmt: skip
+        else:
+            score = reading.score if reading else 0.0
+            graph.set_fixed(
+                me, contact.name, max(CONTACT_FLOOR, saturate(score)),
+                Evidence(f"{contact.name} is one of your contacts"
+                         + (f" (meter score {score:.1f})" if score else "")),
+            )  # fmt: skip
+    for person in watchlist.people:
+        reading = readings.get(person.name)
+        if reading is None or reading.stage not in DIALOGUE_STAGES:
+            continue
+        strength = saturate(reading.score)
+        if reading.stage is Stage.CONNECTED:
+            strength = max(strength, CONNECTED_FLOOR)
+        graph.set_fixed(
+            me, person.name, strength,
+            Evidence(f"you and {person.name}: {reading.stage.value.replace('_', ' ')}, "
+                     f"score {reading.score:.1f}"),
+        )  # fmt: skip
+    for connection in linkedin:
+        node = name(connection.name)
+        strength = connection.strength if connection.strength is not None else COLLEAGUE
+        graph.set_fixed(
+            me, node, strength,
+            Evidence(f"connected on LinkedIn with {connection.name}",
+                     connection.handles.get("linkedin")),
+        )  # fmt: skip
+
+    for person in (*watchlist.people, *watchlist.contacts):
+        for other in person.knows:
+            graph.add(
+                person.name, name(other), STATED_KNOWS,
+                Evidence(f"{person.name} knows {name(other)} (feeds.yaml)"),
+            )  # fmt: skip
+    for item in evidence:
+        text = item.evidence or item.kind.replace("_", " ")
+        graph.add(
+            name(item.contact), name(item.person),
+            EVIDENCE_WEIGHT * _decay(item.when, now, rules),
+            Evidence(f"{text}, {day_label(item.when.date(), now.date())}", item.url, item.when),
+        )  # fmt: skip
+
+    companies: dict[str, set[str]] = {}
+    for person in (*watchlist.people, *watchlist.contacts, *linkedin):
+        if person.company:
+            companies.setdefault(fold_name(person.company), set()).add(name(person.name))
+    for members in companies.values():
+        ordered = sorted(members)
+        for i, a in enumerate(ordered):
+            for b in ordered[i + 1 :]:
+                graph.add(a, b, COLLEAGUE, Evidence(f"{a} and {b} work at the same company"))
+    return graph
+
+
+def intro_paths(
+    target: str,
+    watchlist: Watchlist,
+    evidence: Sequence[IntroEvidence],
+    readings: Mapping[str, Reading],
+    linkedin: Sequence[Person],
+    now: datetime,
+    rules: MeterRules,
+    *,
+    hops: int = 1,
+) -> list[IntroPath]:
+    """Every path from me to `target` through one intermediary (two with hops=2), the
+    strongest first (the product of the ties), each with its evidence."""
+    if hops not in range(1, MAX_HOPS + 1):
+        raise ValueError(f"hops must be 1 or 2, not {hops}")
+    graph = build_graph(watchlist, evidence, readings, linkedin, now, rules)
+    target = _Names(watchlist)(target)
+    me = watchlist.me.name
+
+    def strength(a: str, b: str) -> float:
+        return graph.edges[frozenset((a, b))].strength()
+
+    found: list[tuple[float, tuple[str, ...]]] = []
+    first = graph.adjacent.get(me, set()) - {target}
+    for x in first:
+        if target in graph.adjacent.get(x, set()):
+            found.append((strength(me, x) * strength(x, target), (x,)))
+        if hops == 2:
+            for y in graph.adjacent.get(x, set()) - {me, target, x}:
+                if target in graph.adjacent.get(y, set()):
+                    s = strength(me, x) * strength(x, y) * strength(y, target)
+                    found.append((s, (x, y)))
+    found.sort(key=lambda item: (-item[0], len(item[1]), item[1]))
+    paths = []
+    for value, via in found:
+        chain = (me, *via, target)
+        ties = tuple(graph.tie(a, b) for a, b in itertools.pairwise(chain))
+        paths.append(IntroPath(target, via, round(value, 4), ties))
+    return paths
+
+
+def _first(name: str) -> str:
+    return name.split()[0] if name.split() else name
+
+
+def draft_context(
+    path: IntroPath, watchlist: Watchlist, target_reading: Reading | None
+) -> dict[str, object]:
+    """What templates/intro_request.txt.j2 needs for a forwardable double opt-in note."""
+    me = watchlist.me
+    target = watchlist.find(path.target)
+    ask_whom = path.via[1] if len(path.via) > 1 else path.target
+    topics = sorted(
+        {t for t in (target.tags if target else ()) if t.casefold() in
+         {i.casefold() for i in me.interests}}
+    )  # fmt: skip
+    if not topics and target is not None:
+        topics = list(target.tags[:2])
+    stage = target_reading.stage if target_reading else Stage.COLD
+    # The same fact told to the connector (about them) and to the target (to them).
+    exchange, exchange_to_target = {
+        Stage.COLD: ("", ""),
+        Stage.NOTICED: (
+            "I've been reading and commenting on their posts",
+            "I've been reading and commenting on your posts",
+        ),
+        Stage.WENT_COLD: (
+            "we exchanged a few comments a while ago",
+            "we exchanged a few comments a while ago",
+        ),
+    }.get(stage, ("we've exchanged a few comments and replies",) * 2)
+    tie = path.ties[1] if len(path.ties) > 1 else None
+    return {
+        "me": me.name,
+        "me_first": _first(me.name),
+        "my_site": me.sites[0] if me.sites else "",
+        "connector": path.connector,
+        "connector_first": _first(path.connector),
+        "ask_whom": ask_whom,
+        "ask_whom_first": _first(ask_whom),
+        "target": path.target,
+        "target_first": _first(path.target),
+        "two_hops": len(path.via) > 1,
+        "topics": ", ".join(topics),
+        "exchange": exchange,
+        "exchange_to_target": exchange_to_target,
+        "how_they_know": [e.text for e in tie.evidence] if tie else [],
+        "evidence": [{"text": e.text, "url": e.url} for e in path.evidence],
+        "interests": ", ".join(me.interests[:3]),
+    }

@@ -1,0 +1,175 @@
+"""Introductions: who can introduce me, ranked by the product of tie strengths, with the
+evidence behind each tie, and the drafted double opt-in note."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import jinja2
+import pytest
+
+from engage.intro import draft_context, intro_paths
+from engage.meter import read_meter
+from engage.models import (
+    DIRECTION,
+    Event,
+    EventKind,
+    IntroEvidence,
+    MeterRules,
+    Person,
+    Reading,
+    Role,
+    Watchlist,
+)
+
+NOW = datetime(2026, 5, 1, 12, tzinfo=UTC)
+RULES = MeterRules()
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+
+WATCHLIST = Watchlist(
+    me=Person("Marian Example", role=Role.ME, interests=("python", "packaging"),
+              sites=("https://marian.example",)),
+    people=(
+        Person("Dana Target", tags=("packaging", "rust")),
+        Person("Eve Friend", knows=("Dana Target",)),
+        Person("Olga Other"),
+    ),
+    contacts=(
+        Person("Carl Close", role=Role.CONTACT, strength=0.9),
+        Person("Kim Known", role=Role.CONTACT, knows=("Dana Target",)),
+        Person("Lou Later", role=Role.CONTACT, strength=0.8, knows=("Eve Friend",)),
+    ),
+)  # fmt: skip
+
+
+def evidence(contact: str, person: str, days_ago: float, url: str) -> IntroEvidence:
+    return IntroEvidence(
+        id=f"{contact}-{person}-{days_ago}",
+        contact=contact,
+        person=person,
+        url=url,
+        when=NOW - timedelta(days=days_ago),
+        kind="contact_commented",
+        evidence=f"{contact} commented on {person}'s post",
+    )
+
+
+def test_stated_knows_ranks_by_my_tie_to_the_connector() -> None:
+    # Kim: me 0.5 (listed contact) × 0.5 (knows) = 0.25.
+    paths = intro_paths("Dana Target", WATCHLIST, [], {}, [], NOW, RULES)
+    assert [(p.via, p.strength) for p in paths] == [(("Kim Known",), 0.25)]
+    assert "Kim Known knows Dana Target (feeds.yaml)" in [e.text for e in paths[0].evidence]
+
+
+def test_fresh_public_evidence_beats_a_stated_tie_and_carries_its_url() -> None:
+    # Carl: 0.9 × (two fresh comments: 1 − 0.6²) = 0.9 × 0.64 = 0.576 > Kim's 0.25.
+    found = [
+        evidence("Carl Close", "Dana Target", 0, "https://dana.example/a#c1"),
+        evidence("Carl Close", "Dana Target", 0, "https://dana.example/b#c7"),
+    ]
+    paths = intro_paths("Dana Target", WATCHLIST, found, {}, [], NOW, RULES)
+    assert [p.connector for p in paths] == ["Carl Close", "Kim Known"]
+    assert paths[0].strength == pytest.approx(0.576, abs=0.001)
+    urls = {e.url for e in paths[0].evidence}
+    assert {"https://dana.example/a#c1", "https://dana.example/b#c7"} <= urls
+
+
+def test_old_evidence_decays_like_events() -> None:
+    # One comment 60 days ago: 0.4 × 0.25 = 0.1; × Carl 0.9 = 0.09, under Kim's 0.25.
+    found = [evidence("Carl Close", "Dana Target", 60, "https://dana.example/old")]
+    paths = intro_paths("Dana Target", WATCHLIST, found, {}, [], NOW, RULES)
+    assert [p.connector for p in paths] == ["Kim Known", "Carl Close"]
+    assert paths[1].strength == pytest.approx(0.09, abs=0.001)
+
+
+def test_two_hops_only_when_asked() -> None:
+    # Lou knows Eve, Eve knows Dana: 0.8 × 0.5 × 0.5 = 0.2.
+    one = intro_paths("Dana Target", WATCHLIST, [], {}, [], NOW, RULES)
+    two = intro_paths("Dana Target", WATCHLIST, [], {}, [], NOW, RULES, hops=2)
+    assert ("Lou Later", "Eve Friend") not in [p.via for p in one]
+    assert [(p.via, p.strength) for p in two] == [
+        (("Kim Known",), 0.25),
+        (("Lou Later", "Eve Friend"), 0.2),
+    ]
+    with pytest.raises(ValueError, match="hops"):
+        intro_paths("Dana Target", WATCHLIST, [], {}, [], NOW, RULES, hops=3)
+
+
+def reading_for(name: str, *kinds_days: tuple[EventKind, float]) -> Reading:
+    events = [
+        Event(f"{name}{i}", name, kind, NOW - timedelta(days=ago), DIRECTION[kind])
+        for i, (kind, ago) in enumerate(kinds_days)
+    ]
+    return read_meter(name, events, NOW, RULES)
+
+
+def test_a_person_i_am_in_dialogue_with_can_introduce_me_by_the_meter_score() -> None:
+    eve = reading_for(
+        "Eve Friend",
+        (EventKind.MET_IN_PERSON, 2),
+        (EventKind.MY_EMAIL_OR_DM, 1),
+        (EventKind.THEIR_EMAIL_OR_DM, 0),
+    )
+    paths = intro_paths("Dana Target", WATCHLIST, [], {"Eve Friend": eve}, [], NOW, RULES)
+    eve_path = next(p for p in paths if p.via == ("Eve Friend",))
+    expected = (1 - 2.718281828 ** (-eve.score / 12)) * 0.5
+    assert eve_path.strength == pytest.approx(expected, abs=0.001)
+
+
+def test_someone_i_only_noticed_is_no_intermediary() -> None:
+    eve = reading_for("Eve Friend", (EventKind.MY_COMMENT, 1))
+    paths = intro_paths("Dana Target", WATCHLIST, [], {"Eve Friend": eve}, [], NOW, RULES)
+    assert all(p.via != ("Eve Friend",) for p in paths)
+
+
+def test_a_linkedin_colleague_of_the_target_is_a_path() -> None:
+    watchlist = Watchlist(
+        me=WATCHLIST.me,
+        people=(Person("Dana Target", company="Acme"),),
+    )
+    colleague = Person("Pat Acme", role=Role.CONTACT, company="ACME", strength=0.3,
+                       handles={"linkedin": "https://www.linkedin.com/in/pat"})  # fmt: skip
+    paths = intro_paths("dana target", watchlist, [], {}, [colleague], NOW, RULES)
+    assert [(p.via, p.strength) for p in paths] == [(("Pat Acme",), 0.09)]
+    texts = [e.text for e in paths[0].evidence]
+    assert "connected on LinkedIn with Pat Acme" in texts
+    assert "Dana Target and Pat Acme work at the same company" in texts
+
+
+def test_no_path_is_an_empty_list() -> None:
+    assert intro_paths("Olga Other", WATCHLIST, [], {}, [], NOW, RULES) == []
+
+
+def render(context: dict[str, object]) -> str:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    return env.get_template("intro_request.txt.j2").render(**context)
+
+
+def test_the_drafted_note_asks_the_connector_first_and_is_forwardable() -> None:
+    found = [evidence("Carl Close", "Dana Target", 3, "https://dana.example/a#c1")]
+    path = intro_paths("Dana Target", WATCHLIST, found, {}, [], NOW, RULES)[0]
+    noticed = reading_for("Dana Target", (EventKind.MY_COMMENT, 4))
+    text = render(draft_context(path, WATCHLIST, noticed))
+    assert text.startswith("Subject: Would you be comfortable introducing me to Dana Target?")
+    assert "Hi Carl," in text
+    assert "whether they'd be open to an introduction" in text
+    assert "a note you can forward" in text and "Hi Dana," in text
+    assert "Carl Close commented on Dana Target's post, 28 Apr" in text
+    assert "commenting on your posts" in text
+    assert "their work on packaging" in text
+    assert "https://marian.example" in text
+    assert "no pressure" in text
+
+
+def test_a_two_hop_note_asks_the_connector_to_ask_the_next_person() -> None:
+    path = intro_paths("Dana Target", WATCHLIST, [], {}, [], NOW, RULES, hops=2)[1]
+    text = render(draft_context(path, WATCHLIST, None))
+    assert "Hi Lou," in text
+    assert "asking Eve whether they might introduce me to Dana" in text
+    assert "introducing me to Dana Target?" in text
+    assert "I noticed you know Eve Friend (Lou Later knows Eve Friend (feeds.yaml))" in text

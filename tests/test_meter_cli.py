@@ -1,0 +1,401 @@
+"""`engage status / explain / intro / ask / import-linkedin` against a tmp watchlist and a
+real data folder. Commands run in-process through engage.cli.main (the `engage` script's
+entry point, exit codes included); one runs as a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engage.cli import main
+from engage.models import DIRECTION, Event, EventKind, EventSource, IntroEvidence
+from engage.store import Store
+
+K = EventKind
+T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+
+WATCHLIST = """\
+me:
+  name: Marian Novak
+  sites: [https://marian.example/]
+  interests: [python]
+people:
+  - name: Ada Lovelace
+    aliases: [ada]
+    tags: [python]
+  - name: Bo Met
+    knows: [Ada Lovelace]
+  - name: Cy Commenter
+  - name: Dee Nobody
+contacts:
+  - name: Kim Known
+    knows: [Ada Lovelace]
+  - name: Lou Later
+    knows: [Bo Met]
+"""
+
+
+def at(day: float) -> str:
+    return (T0 + timedelta(days=day)).isoformat()
+
+
+def event(
+    person: str, kind: EventKind, day: float, url: str | None = None, note: str = ""
+) -> Event:
+    return Event(
+        id=f"test:{person}:{kind.value}:{day}",
+        person=person,
+        kind=kind,
+        when=T0 + timedelta(days=day),
+        direction=DIRECTION[kind],
+        source=EventSource.AUTO,
+        url=url,
+        note=note,
+    )
+
+
+EVENTS = [
+    # Example A: ready on day 28.
+    event("Ada Lovelace", K.MY_COMMENT, 0, "https://ada.example/p1#c1"),
+    event("Ada Lovelace", K.MY_COMMENT, 7, "https://ada.example/p2#c3"),
+    event("Ada Lovelace", K.MY_COMMENT, 14, "https://ada.example/p3#c2"),
+    event("Ada Lovelace", K.THEIR_REPLY, 8, "https://ada.example/p2#c4"),
+    event("Ada Lovelace", K.THEIR_COMMENT_ON_MINE, 21, "https://marian.example/x#c9"),
+    event("Ada Lovelace", K.MY_SHARE, 28, "https://marian.example/links"),
+    # B′: met yesterday (as of day 28), no follow-up yet.
+    event("Bo Met", K.MET_IN_PERSON, 27, note="at PyCon"),
+    # C: comments only.
+    *[event("Cy Commenter", K.MY_COMMENT, d) for d in range(18, 28)],
+]
+
+
+class Engage:
+    """Runs `engage ARGS --config … --data …` in-process; the store starts with EVENTS and
+    Kim's comment on Ada's post unless `seed` is False."""
+
+    def __init__(
+        self,
+        tmp_path: Path,
+        capsys: pytest.CaptureFixture[str],
+        watchlist: str = WATCHLIST,
+        *,
+        seed: bool = True,
+    ) -> None:
+        self.config = tmp_path / "feeds.yaml"
+        self.config.write_text(watchlist, encoding="utf-8")
+        self.data = tmp_path / "data"
+        self.capsys = capsys
+        store = Store(self.data)
+        self.store = store
+        if not seed:
+            return
+        with store.transaction() as tx:
+            tx.add_events(EVENTS)
+            tx.put_intro_evidence(
+                [
+                    IntroEvidence(
+                        id="ev1",
+                        contact="Kim Known",
+                        person="Ada Lovelace",
+                        url="https://ada.example/p3#c7",
+                        when=T0 + timedelta(days=20),
+                        kind="contact_commented",
+                        evidence="Kim Known commented on Ada's post",
+                    )
+                ]
+            )
+
+    def __call__(self, *args: str) -> tuple[int, str, str]:
+        argv = [*args, "--config", str(self.config), "--data", str(self.data)]
+        self.capsys.readouterr()
+        try:
+            main(argv)
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        out, err = self.capsys.readouterr()
+        return code, out, err
+
+    def json(self, *args: str) -> Any:
+        code, out, err = self(*args, "--json")
+        assert code == 0, err
+        return json.loads(out)
+
+
+@pytest.fixture
+def engage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Engage:
+    return Engage(tmp_path, capsys)
+
+
+def test_status_json_sorts_by_what_needs_action(engage: Engage) -> None:
+    rows = engage.json("status", "--at", at(28))
+    assert [(r["person"], r["stage"]) for r in rows] == [
+        ("Ada Lovelace", "ready"),
+        ("Bo Met", "in_dialogue"),
+        ("Cy Commenter", "noticed"),
+        ("Dee Nobody", "cold"),
+    ]
+    ada = rows[0]
+    assert ada["score"] == pytest.approx(13.48, abs=0.02)
+    assert ada["action"] == "ask"
+    assert {g["name"] for g in ada["gates"]} == {
+        "reciprocity", "recency", "gives", "score", "no_pending_ask",
+    }  # fmt: skip
+    assert ada["last_contact"] == at(28)
+    bo = rows[1]
+    assert bo["next_step"] == "Send the follow-up to your meeting at PyCon yesterday."
+    assert rows[2]["score"] == 6.0
+    assert "needs a reply from them" in rows[2]["reason"].lower()
+    for row in rows:
+        assert set(row) >= {"person", "stage", "score", "reason", "next_step"}
+
+
+def test_at_moves_the_clock(engage: Engage) -> None:
+    rows = {r["person"]: r for r in engage.json("status", "--at", at(42))}
+    assert rows["Ada Lovelace"]["stage"] == "in_dialogue"
+    assert "about one more exchange" in rows["Ada Lovelace"]["reason"]
+
+
+def test_stage_filter(engage: Engage) -> None:
+    rows = engage.json("status", "--at", at(28), "--stage", "noticed", "--stage", "cold")
+    assert [r["person"] for r in rows] == ["Cy Commenter", "Dee Nobody"]
+
+
+def test_status_as_text_has_a_bar_and_the_reason(engage: Engage) -> None:
+    code, out, err = engage("status", "--at", at(28))
+    assert (code, err) == (0, "")
+    first = out.splitlines()[0]
+    assert first.startswith("Ada Lovelace")
+    assert "ready" in first and "13.5" in first and "#########---" in first
+    assert "→ Ask Ada Lovelace to connect" in out
+
+
+def test_explain_json_has_everything(engage: Engage) -> None:
+    data = engage.json("explain", "ada", "--at", at(60))
+    assert data["person"] == "Ada Lovelace"
+    assert data["stage"] == "in_dialogue"
+    gates = {g["name"]: g for g in data["gates"]}
+    assert not gates["recency"]["passed"] and "39 days ago" in gates["recency"]["detail"]
+    assert len(data["history"]) == 180
+    assert data["history"][-1] == [(T0 + timedelta(days=60)).date().isoformat(), 6.44]
+    assert set(data["points_by_kind"]) == {"my_comment", "their_reply",
+                                           "their_comment_on_mine", "my_share"}  # fmt: skip
+    assert [e["kind"] for e in data["timeline"]][:2] == ["my_share", "their_comment_on_mine"]
+    path = data["intro_paths"][0]
+    assert path["via"] == ["Kim Known"]
+    assert "https://ada.example/p3#c7" in [e["url"] for e in path["evidence"]]
+    assert data["linkedin"] is False
+
+
+def test_explain_as_text(engage: Engage) -> None:
+    code, out, _ = engage("explain", "Cy Commenter", "--at", at(28))
+    assert code == 0
+    assert out.startswith("Cy Commenter — noticed, score 6.0")
+    assert "FAIL  reciprocity" in out and "pass  gives" in out
+    assert "my_comment" in out
+    assert "Nobody you know is known to know Cy Commenter yet" in out
+
+
+def test_explain_an_unknown_person_is_one_clear_line(engage: Engage) -> None:
+    code, _, err = engage("explain", "Adda Lovelace")
+    assert code == 2
+    assert "did you mean 'Ada Lovelace'" in err and "Traceback" not in err
+
+
+def test_intro_ranks_paths_and_drafts_the_note(engage: Engage) -> None:
+    code, out, _ = engage("intro", "Ada Lovelace", "--at", at(28))
+    assert code == 0
+    assert "Kim Known  (strength" in out
+    assert "Kim Known commented on Ada's post" in out and "https://ada.example/p3#c7" in out
+    assert "Subject: Would you be comfortable introducing me to Ada Lovelace?" in out
+    assert "Hi Kim," in out
+
+
+def test_intro_two_hops(engage: Engage) -> None:
+    # Ada: Kim knows her (stated + a comment), Bo (met yesterday, in dialogue) knows her;
+    # with two hops, Lou → Bo joins: 0.5 × 0.5 × 0.5.
+    one = engage.json("intro", "Ada Lovelace", "--at", at(28))
+    assert [p["via"] for p in one["paths"]] == [["Kim Known"], ["Bo Met"]]
+    two = engage.json("intro", "Ada Lovelace", "--hops", "2", "--at", at(28))
+    assert [p["via"] for p in two["paths"]] == [["Kim Known"], ["Bo Met"], ["Lou Later", "Bo Met"]]
+    assert two["paths"][2]["strength"] == 0.125
+    assert two["note"].startswith("Subject:")
+    code, _, err = engage("intro", "Bo Met", "--hops", "3")
+    assert code == 2 and "--hops" in err
+
+
+def asks(engage: Engage, person: str) -> list[Event]:
+    return [e for e in engage.store.events(person) if e.kind is K.MY_ASK]
+
+
+def test_ask_before_ready_is_refused_with_the_reason_and_who_could_introduce(
+    engage: Engage,
+) -> None:
+    code, _, err = engage("ask", "Cy Commenter", "--when", at(28))
+    assert code == 1
+    assert "would be a cold invitation" in err
+    assert "Needs a reply from them" in err
+    assert "Nothing recorded" in err
+    assert asks(engage, "Cy Commenter") == []
+    code, _, err = engage("ask", "Ada", "--when", at(60))
+    assert code == 1
+    assert "Who could introduce you instead: Kim Known" in err
+
+
+def test_ask_anyway_records_it(engage: Engage) -> None:
+    code, out, _ = engage("ask", "Cy Commenter", "--when", at(28), "--anyway", "--note", "hi")
+    assert code == 0
+    assert "Recording anyway" in out and "Recorded your ask to Cy Commenter" in out
+    (recorded,) = asks(engage, "Cy Commenter")
+    assert recorded.source is EventSource.MANUAL and recorded.note == "hi"
+    assert recorded.when == T0 + timedelta(days=28)
+    rows = {r["person"]: r for r in engage.json("status", "--at", at(29))}
+    assert rows["Cy Commenter"]["stage"] == "asked"
+
+
+def test_ask_when_ready_records_without_anyway(engage: Engage) -> None:
+    code, out, err = engage("ask", "Ada Lovelace", "--when", at(28))
+    assert (code, err) == (0, "")
+    assert "Recorded your ask to Ada Lovelace" in out
+    assert len(asks(engage, "Ada Lovelace")) == 1
+    again = engage("ask", "Ada Lovelace", "--when", at(29))
+    assert again[0] == 1 and "already asked" in again[2]
+
+
+CONNECTIONS = (
+    "Notes:\n"
+    '"When exporting your connection data, you may notice that some of the email addresses '
+    'are missing."\n'
+    "\n"
+    "First Name,Last Name,URL,Email Address,Company,Position,Connected On\n"
+    "Kim,Known,https://www.linkedin.com/in/kim,kim@example.org,Acme,CTO,12 Mar 2021\n"
+    "Ada,Lovelace,https://www.linkedin.com/in/ada,,Analytical,Engineer,1 Jan 2020\n"
+    'Pat,Peer,https://www.linkedin.com/in/pat,,"Cy Corp, Ltd",Engineer,2 Feb 2022\n'
+)
+
+
+def test_import_linkedin_twice_updates_without_duplicates(engage: Engage, tmp_path: Path) -> None:
+    csv_file = tmp_path / "Connections.csv"
+    csv_file.write_text("\ufeff" + CONNECTIONS, encoding="utf-8")
+    code, out, _ = engage("import-linkedin", str(csv_file))
+    assert code == 0
+    assert "Imported 3 LinkedIn connections from Connections.csv: 3 new, 0 updated" in out
+    assert "Ada Lovelace: already connected on LinkedIn" in out
+    assert "Kim Known: your contact" in out
+    code, out, _ = engage("import-linkedin", str(csv_file), "--strength", "0.5")
+    assert "0 new, 3 updated" in out
+    stored = {p.name: p for p in engage.store.linkedin_contacts()}
+    assert set(stored) == {"Kim Known", "Ada Lovelace", "Pat Peer"}
+    assert stored["Pat Peer"].strength == 0.5
+    assert engage.json("explain", "Ada Lovelace", "--at", at(28))["linkedin"] is True
+
+
+def test_import_linkedin_refuses_another_csv(engage: Engage, tmp_path: Path) -> None:
+    other = tmp_path / "other.csv"
+    other.write_text("name,email\nA,b@c\n", encoding="utf-8")
+    code, _, err = engage("import-linkedin", str(other))
+    assert code == 2 and "no header row" in err
+
+
+def test_status_json_in_a_real_subprocess(engage: Engage) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "engage", "status", "--json", "--at", at(28),
+         "--config", str(engage.config), "--data", str(engage.data)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)[0]["person"] == "Ada Lovelace"
+
+
+WHIZZY = "https://whizzy.org"
+CISCO = f"{WHIZZY}/2017/02/23/cisco-7941-asterisk-and-sip/"
+PIHOLE = f"{WHIZZY}/2021/01/02/double-helping-of-pi-hole/"
+OVER_ENGINEERING = f"{WHIZZY}/2012/03/08/over-engineering-ftw/"
+WHIZZY_FEEDS = [
+    ("blogs/wp_whizzy_feed.xml", f"{WHIZZY}/feed/", "blog"),
+    ("comments/wp_whizzy_comments.xml", f"{WHIZZY}/comments/feed/", "comments"),
+    ("comments/wp_whizzy_post_cisco_comments.xml", f"{CISCO}feed/", "comments"),
+    ("comments/wp_whizzy_post_pihole_comments.xml", f"{PIHOLE}feed/", "comments"),
+]
+IRA_WATCHLIST = """\
+me:
+  name: Ira
+people:
+  - name: Will Cooke
+    aliases: [will]
+    sites: [https://whizzy.org/]
+contacts:
+  - name: Gareth
+"""
+
+
+def test_explain_and_intro_on_the_real_whizzy_comment_feeds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The whizzy.org WordPress group (shared/feeds): Ira commented on 9 Dec 2018, Will
+    replied on 14 Dec ("In reply to … #43"), Ira commented again on 23 Mar 2020; Gareth, a
+    contact, commented on the Cisco post on 8 Oct 2020. Evaluated on 20 Oct 2020."""
+    from conftest import FEEDS
+
+    from engage.config import load
+    from engage.detect import detect
+    from engage.models import FeedKind, MeterRules
+    from engage.poll.items import split_entries
+    from engage.poll.parse import parse_feed
+
+    assert FEEDS.is_dir(), f"test data missing: {FEEDS}"
+    engage = Engage(tmp_path, capsys, IRA_WATCHLIST, seed=False)
+    watchlist = load(engage.config)
+    posts, comments = [], []
+    for name, url, kind in WHIZZY_FEEDS:
+        parsed = parse_feed((FEEDS / name).read_bytes(), url=url)
+        more_posts, more_comments = split_entries(
+            parsed.entries, kind=FeedKind(kind), person="Will Cooke", feed=url, now=None
+        )
+        posts += more_posts
+        comments += more_comments
+    found = detect(watchlist, posts, comments, rules=MeterRules())
+    with engage.store.transaction() as tx:
+        tx.add_events(found.events)
+        tx.put_intro_evidence(found.intro_evidence)
+    data = engage.json("explain", "Will Cooke", "--at", "2020-10-20T12:00:00+00:00")
+    assert [(e["kind"], e["when"][:10]) for e in data["timeline"]] == [
+        ("my_comment", "2020-03-23"),
+        ("their_reply", "2018-12-14"),
+        ("my_comment", "2018-12-09"),
+    ]
+    # Their rhythm is slow (gaps of 5 and 465 days): 211 quiet days are not "cold" for them.
+    assert data["stage"] == "in_dialogue"
+    gates = {g["name"]: g for g in data["gates"]}
+    assert gates["gives"]["detail"] == "2 gives (need 3)"
+    assert not gates["recency"]["passed"]
+    assert data["reason"].startswith("Give a little more first: 2 of 3 gives so far")
+    # Two old comments and a reply are worth almost nothing now: 2·2^(-211/30) + …
+    assert data["score"] < 0.1
+    (path,) = data["intro_paths"]
+    assert path["via"] == ["Gareth"]
+    assert f"{CISCO}#comment-170" in [e["url"] for e in path["evidence"]]
+    # 0.5 (a listed contact) × 0.4 · 2^(−12/30) (one comment, 12 days old) = 0.1516
+    assert path["strength"] == pytest.approx(0.1516, abs=0.001)
+    code, out, _ = engage("intro", "will", "--at", "2020-10-20T12:00:00+00:00")
+    assert code == 0
+    assert "Hi Gareth," in out and f"{CISCO}#comment-170" in out
+
+
+def test_a_bad_at_is_one_clear_line(engage: Engage) -> None:
+    code, _, err = engage("status", "--at", "next blue moon")
+    assert code == 2
+    assert "cannot read the time 'next blue moon'" in err and "Traceback" not in err
+
+
+def test_intro_without_any_path_says_how_to_add_one_and_drafts_nothing(engage: Engage) -> None:
+    code, out, _ = engage("intro", "Dee Nobody", "--at", at(28))
+    assert code == 0
+    assert "Nobody you know is known to know Dee Nobody yet" in out
+    assert "Subject:" not in out
