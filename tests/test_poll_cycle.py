@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 from conftest import FEEDS, ROBUSTNESS
+from feedserver import StaticServer
 from pytest_httpserver import HTTPServer
 
 from engage.config import load
 from engage.models import EventKind, FeedStatus
 from engage.poll.cycle import run_cycle
 from engage.store import Store
-from feedserver import StaticServer
 
 
 def engage(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -166,9 +166,11 @@ def test_whizzy_thread_is_found_over_http(httpserver: HTTPServer, tmp_path: Path
     events = store.events()
     found = sorted((e.kind, e.when, e.url) for e in events)
     pihole = f"{site}/2021/01/02/double-helping-of-pi-hole/"
+    my_comment = datetime(2021, 1, 26, 7, 17, 8, tzinfo=UTC)
+    their_reply = datetime(2021, 1, 29, 16, 56, 7, tzinfo=UTC)
     assert found == [
-        (EventKind.MY_COMMENT, datetime(2021, 1, 26, 7, 17, 8, tzinfo=UTC), pihole + "#comment-3920"),
-        (EventKind.THEIR_REPLY, datetime(2021, 1, 29, 16, 56, 7, tzinfo=UTC), pihole + "#comment-4016"),
+        (EventKind.MY_COMMENT, my_comment, pihole + "#comment-3920"),
+        (EventKind.THEIR_REPLY, their_reply, pihole + "#comment-4016"),
     ]
     assert all(e.person == "Will Cooke" for e in events)
 
