@@ -67,8 +67,13 @@ def test_every_real_feed_polls_without_an_exception(tmp_path: Path) -> None:
         if feed["status"] == "error":
             assert feed["last_error"], path
     # Real feeds parse; the HTML pages and OPML files are reported, not crashed on.
-    for good in ("blogs/wp_whizzy_feed.xml", "podcasts/atp.rss", "social/youtube_lissy93.atom",
-                 "blogs/daringfireball.json", "blogs/jsonfeed_cowboyprogrammer.json"):
+    for good in (
+        "blogs/wp_whizzy_feed.xml",
+        "podcasts/atp.rss",
+        "social/youtube_lissy93.atom",
+        "blogs/daringfireball.json",
+        "blogs/jsonfeed_cowboyprogrammer.json",
+    ):
         assert by_path[good]["status"] == "ok", by_path[good]
     page = by_path["discovery/daringfireball.html"]
     assert page["status"] == "error"
@@ -209,9 +214,12 @@ def test_one_dead_feed_does_not_stop_the_others(httpserver: HTTPServer, tmp_path
     assert done.returncode == 0, done.stderr
     assert "3 feeds polled: 1 new posts" in done.stdout
     assert "2 errors" in done.stdout
-    listed = {f["url"]: f for f in json.loads(
-        engage("feeds", "--json", "--config", str(config), "--data", str(tmp_path / "d")).stdout
-    )}
+    listed = {
+        f["url"]: f
+        for f in json.loads(
+            engage("feeds", "--json", "--config", str(config), "--data", str(tmp_path / "d")).stdout
+        )
+    }
     assert listed[httpserver.url_for("/ok.xml")]["status"] == "ok"
     assert listed[httpserver.url_for("/broken.xml")]["failures"] == 1
     assert "500" in listed[httpserver.url_for("/broken.xml")]["last_error"]
