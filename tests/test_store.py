@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import types
 import typing
 from collections.abc import Mapping
@@ -459,6 +460,21 @@ def test_a_transaction_inside_another_is_refused(store: Store) -> None:
         pass
 
 
+def test_threads_sharing_one_store_lose_nothing(store: Store) -> None:
+    # The web report answers forms on threads while the daemon's tick writes too.
+    def write(prefix: str) -> None:
+        for n in range(40):
+            with store.transaction() as tx:
+                tx.add_events([event(f"{prefix}-{n}")])
+
+    threads = [threading.Thread(target=write, args=(f"t{i}",)) for i in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(store.events()) == 120
+
+
 def test_meta_keeps_small_values_but_not_the_schema_version(store: Store) -> None:
     with store.transaction() as tx:
         tx.set_meta("last_digest", NOW)
@@ -654,14 +670,17 @@ def test_a_damaged_cache_says_that_a_poll_rebuilds_it(store: Store) -> None:
     assert store.events() == []  # the precious data is still there to read
 
 
-def write_newer(folder: Path, version: int = 3) -> None:
+def write_newer(folder: Path, version: int = 3, *, compact: bool = True) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     doc = {"meta": {"1": {"key": "schema", "value": version}}, "events": {}}
-    (folder / PRECIOUS).write_text(json.dumps(doc))
+    (folder / PRECIOUS).write_text(json.dumps(doc, separators=(",", ":") if compact else None))
 
 
-def test_a_file_from_a_newer_engage_is_refused_with_a_clear_message(tmp_path: Path) -> None:
-    write_newer(tmp_path)
+@pytest.mark.parametrize("compact", [True, False], ids=["as engage writes it", "reformatted"])
+def test_a_file_from_a_newer_engage_is_refused_with_a_clear_message(
+    tmp_path: Path, compact: bool
+) -> None:
+    write_newer(tmp_path, compact=compact)
     before = (tmp_path / PRECIOUS).read_bytes()
     with pytest.raises(StoreError) as caught:
         Store(tmp_path)
@@ -670,6 +689,17 @@ def test_a_file_from_a_newer_engage_is_refused_with_a_clear_message(tmp_path: Pa
         f"(schema 3; this one reads up to {SCHEMA}): upgrade engage"
     )
     assert (tmp_path / PRECIOUS).read_bytes() == before
+
+
+def test_damage_past_the_version_is_found_by_the_first_read(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    with store.transaction() as tx:
+        tx.add_events([event("a")])
+    damaged = (tmp_path / PRECIOUS).read_bytes()[:-20]
+    (tmp_path / PRECIOUS).write_bytes(damaged)
+    store = Store(tmp_path)  # the version at the start is fine
+    with pytest.raises(StoreError, match="cannot read it"):
+        store.load_precious_only()
 
 
 def v0_file() -> dict[str, Any]:
@@ -794,6 +824,20 @@ def test_forget_with_yes_removes_the_person_and_reminds_about_the_watchlist(
     assert "Forgot Dana: removed 9 records" in result.stdout
     assert "Dana is still listed in feeds.yaml" in result.stdout
     assert Store(data).events(person="Dana") == []
+
+
+@pytest.mark.parametrize("command", ["export", "forget"])
+def test_a_folder_without_data_is_an_error_not_a_new_empty_store(
+    tmp_path: Path, command: str
+) -> None:
+    args = [command, "Dana", "--yes"] if command == "forget" else [command]
+    result = run_engage(tmp_path, *args, "--data", str(tmp_path / "typo"))
+    assert result.returncode == 2
+    assert (
+        result.stderr.strip()
+        == f"{tmp_path / 'typo'}: no engage data here (no {PRECIOUS}); check --data"
+    )
+    assert not (tmp_path / "typo").exists()
 
 
 def test_a_newer_data_file_stops_the_command_with_one_line_and_exit_2(tmp_path: Path) -> None:
