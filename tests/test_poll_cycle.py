@@ -245,3 +245,99 @@ def test_posts_json_is_the_documented_shape(httpserver: HTTPServer, tmp_path: Pa
         assert post["person"] == "Person 0000"
         assert datetime.fromisoformat(post["published"]).utcoffset() is not None
         assert post["enclosure"]["url"].startswith("http")
+
+
+JORGE = {
+    "/feeds/posts/default": "blogs/blogger_jorge_posts.atom",
+    "/feeds/3425845675518558571/comments/default": "comments/blogger_jorge_post_comments.atom",
+}
+BLOGGER_POST = "http://jorgeelconstructor.blogspot.com/2012/04/timanfaya.html"
+ELO_COMMENT = (
+    "http://jorgeelconstructor.blogspot.com/2010/07/bienvendos.html"
+    "?showComment=1280163194975#c299669490729056197"
+)
+
+
+def test_blogger_reply_by_thr_in_reply_to_over_http(httpserver: HTTPServer, tmp_path: Path) -> None:
+    """Elo commented on "Bienvenidos" (26 Jul 2010 18:53:14 +02:00). In a variant of the
+    author's only comment (on "timanfaya", 14 Apr 2012 11:45:22 +02:00), thr:in-reply-to
+    is pointed at Elo's comment, the way Blogger marks a threaded reply."""
+    for path, name in JORGE.items():
+        httpserver.expect_request(path).respond_with_data(
+            (FEEDS / name).read_bytes(), content_type="application/atom+xml"
+        )
+    original = (FEEDS / "comments/blogger_jorge_post_author_comment.atom").read_bytes()
+    to_post = (
+        f"href='{BLOGGER_POST}' "
+        "ref='tag:blogger.com,1999:blog-1610088654917055211.post-7165469458931648639'"
+    ).encode()
+    to_elo = (
+        f"href='{ELO_COMMENT}' "
+        "ref='tag:blogger.com,1999:blog-1610088654917055211.post-299669490729056197'"
+    ).encode()
+    assert original.count(to_post) == 1
+    httpserver.expect_request("/feeds/7165469458931648639/comments/default").respond_with_data(
+        original.replace(to_post, to_elo), content_type="application/atom+xml"
+    )
+    base = httpserver.url_for("/").rstrip("/")
+    config = tmp_path / "feeds.yaml"
+    config.write_text(
+        f"""me:
+  name: Elo
+people:
+  - name: Jorge el constructor
+    sites: ['http://jorgeelconstructor.blogspot.com/']
+    feeds:
+      - {base}/feeds/posts/default
+      - {{url: '{base}/feeds/3425845675518558571/comments/default', kind: comments}}
+      - {{url: '{base}/feeds/7165469458931648639/comments/default', kind: comments}}
+""",
+        encoding="utf-8",
+    )
+    done = engage("poll", "--config", str(config), "--data", str(tmp_path / "d"))
+    assert done.returncode == 0, done.stderr
+    assert "2 new interactions" in done.stdout
+    events = json.loads(
+        engage("events", "--json", "--config", str(config), "--data", str(tmp_path / "d")).stdout
+    )
+    assert [(e["kind"], e["when"], e["url"], e["source"]) for e in events] == [
+        ("my_comment", "2010-07-26T16:53:14+00:00", ELO_COMMENT, "auto"),
+        (
+            "their_reply",
+            "2012-04-14T09:45:22+00:00",
+            f"{BLOGGER_POST}?showComment=1334396722645#c31160019627132817",
+            "auto",
+        ),
+    ]
+
+
+def test_permanent_move_is_proposed_then_applied(httpserver: HTTPServer, tmp_path: Path) -> None:
+    body = (FEEDS / "blogs/ghost_drop.xml").read_bytes()
+    httpserver.expect_request("/old.xml").respond_with_data(
+        "", status=301, headers={"Location": httpserver.url_for("/new.xml")}
+    )
+    httpserver.expect_request("/new.xml").respond_with_data(
+        body, content_type="application/rss+xml"
+    )
+    old, new = httpserver.url_for("/old.xml"), httpserver.url_for("/new.xml")
+    config = tmp_path / "feeds.yaml"
+    config.write_text(
+        f"me:\n  name: Test Me\npeople:\n  - name: Dana\n    feeds:\n"
+        f"      - {old}   # Dana's blog: keep this comment\n",
+        encoding="utf-8",
+    )
+    args = ("--config", str(config), "--data", str(tmp_path / "d"))
+    polled = engage("poll", *args)
+    assert polled.returncode == 0, polled.stderr
+    assert f"moved: {old} -> {new}" in polled.stdout
+    listed = json.loads(engage("feeds", "--json", *args).stdout)
+    assert [(f["url"], f["moved_to"]) for f in listed] == [(old, new)]
+    assert config.read_text().count(old) == 1  # never rewritten without being asked
+
+    applied = engage("feeds", "--apply-moves", *args)
+    assert applied.returncode == 0, applied.stderr
+    assert config.read_text(encoding="utf-8").endswith(
+        f"      - {new}   # Dana's blog: keep this comment\n"
+    )
+    listed = json.loads(engage("feeds", "--json", *args).stdout)
+    assert [(f["url"], f["moved_to"], f["status"]) for f in listed] == [(new, None, "ok")]
