@@ -160,10 +160,18 @@ def plan(
 
 
 def comment_feed_candidates(parsed: ParsedFeed, feed_url: str) -> list[str]:
-    """Where a blog's site-wide comment feed lives, from what its posts feed told us."""
+    """Where a blog's site-wide comment feed lives, from what its posts feed told us.
+
+    Only a feed that names its platform (WordPress, Blogger) is probed, and only on the
+    host it was fetched from: a blind guess on every blog, or on whatever host a feed's
+    <link> names, costs a request (and a DNS lookup) per blog per first poll for nothing."""
     from engage.poll.discover import site_comment_feed_candidates
 
-    site = parsed.link or _site_root(feed_url)
+    if not parsed.generator:
+        return []
+    site = parsed.link or ""
+    if urlsplit(site).netloc.lower() != urlsplit(feed_url).netloc.lower():
+        site = _site_root(feed_url)
     return site_comment_feed_candidates(site, parsed.generator)
 
 
