@@ -19,11 +19,14 @@ system-deps:
 	@./.ci/system-deps
 
 lint: $(STAMP)
-	$(BIN)/ruff check engage tests bench
-	$(BIN)/mypy engage
+	$(BIN)/ruff check engage tests bench demo
+	$(BIN)/mypy engage demo
 
 test: $(STAMP) system-deps lint
 	$(BIN)/python -m pytest -q
+
+demo: $(STAMP)
+	$(BIN)/python -m demo
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'

@@ -1,0 +1,137 @@
+"""`python -m demo` end to end: the local server, the real CLI in subprocesses, and the
+verdicts a newcomer is promised.
+
+The expected numbers are worked out from demo/site.py, not copied from a run:
+- Feeds polled: 11 in feeds.yaml; 3 site-wide comment feeds found on the first poll (Ada,
+  Bram, Fenn; Cyra's is listed); 6 per-post comment feeds of live threads I commented in
+  (Ada 3, Bram 2, Cyra 1; Fenn's threads are 90+ days quiet) = 20.
+- New posts: mine 2 + Ada 3 + Bram 2 + Cyra 2 + Dov 3 toots + Esme 3 episodes + Fenn 3 = 18.
+- New comments, one per feed a comment appears in: site-wide 1 + 6 + 3 + 4 + 4 = 18, and
+  per-post 3 + 1 + 2 (Ada) + 2 + 1 (Bram) + 3 (Cyra) = 12; 30 in all.
+- Interactions: Ada 3 comments, 2 replies, 1 comment on my blog; Bram 2 comments, 1 reply,
+  1 share (my post links to his); Cyra 1 comment; Fenn 2 comments, 2 replies = 15.
+- Errors: Hollis's feed answers 500; gone: Esme's old blog answers 410; moved: Bram's
+  atom.xml (301).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+EXPECTED_STAGES = {
+    "Ada Lanternfield": "ready",  # 3 replies on 3 days, the last 4 days ago; 3 comments
+    "Bram Quillhaven": "in_dialogue",  # 1 reply; 2 comments and a share from me
+    "Cyra Moonwhistle": "noticed",  # 1 comment from me, nothing back yet
+    "Dov Teaselby": "in_dialogue",  # the demo logs `engage met` with him
+    "Esme Fernwhistle": "cold",  # I only listen to her podcast
+    "Fenn Marrowby": "went_cold",  # last reply 90 days ago
+}
+
+
+def _run(*args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path, float]:
+    """One demo run for the whole module (it is the slow part): its output, its kept
+    folder and how long it took."""
+    work = tmp_path_factory.mktemp("demo") / "kept"
+    started = time.monotonic()
+    done = _run("-m", "demo", "--data", str(work))
+    seconds = time.monotonic() - started
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    return output, work, seconds
+
+
+def test_the_demo_runs_every_command_without_a_traceback(demo: tuple[str, Path, float]) -> None:
+    output, _work, seconds = demo
+    assert "Traceback" not in output
+    for command in ("check", "poll -v", "met", "status", "explain", "intro", "feeds"):
+        assert f"$ engage {command}" in output, command
+    assert "FAILED" not in output
+    assert seconds < 30, f"the demo took {seconds:.1f} s; a newcomer was promised under 30"
+
+
+def test_poll_finds_the_feeds_the_comments_and_the_interactions(
+    demo: tuple[str, Path, float],
+) -> None:
+    output, _work, _seconds = demo
+    assert (
+        "20 feeds polled: 18 new posts, 30 new comments, 0 not modified, 1 errors, 1 gone; "
+        "15 new interactions" in output
+    )
+    # Found by engage, not listed: the site-wide comment feed and a per-post one.
+    assert "/ada/comments/feed/ — 0 new posts, 6 new comments" in output
+    assert "/ada/what-a-blogroll-is-for/feed/ — 0 new posts, 3 new comments" in output
+
+
+def test_feed_health_is_reported(demo: tuple[str, Path, float]) -> None:
+    output, _work, _seconds = demo
+    poll_lines = output.splitlines()
+    assert any(
+        line.startswith("error") and "/hollis/feed/" in line and "HTTP 500" in line
+        for line in poll_lines
+    )
+    assert any(line.startswith("gone") and "/esme/blog/feed/" in line for line in poll_lines)
+    assert any(
+        line.startswith("moved: ") and line.split()[1].endswith("/bram/atom.xml")
+        and "/bram/feed/atom/" in line
+        for line in poll_lines
+    )
+    # and again in `engage feeds`
+    assert "error (HTTP 500 Internal Server Error)" in output
+    assert "never (gone)" in output
+
+
+def test_the_meter_gives_each_demo_person_their_stage(demo: tuple[str, Path, float]) -> None:
+    _output, work, _seconds = demo
+    done = _run(
+        "-m", "engage", "status", "--json",
+        "--config", str(work / "feeds.yaml"), "--data", str(work / "data"),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    readings: list[dict[str, Any]] = json.loads(done.stdout)
+    assert {r["person"]: r["stage"] for r in readings} == EXPECTED_STAGES
+    by_name = {r["person"]: r for r in readings}
+    assert readings[0]["person"] == "Ada Lanternfield"  # the one to act on first
+    assert by_name["Ada Lanternfield"]["action"] == "ask"
+    assert "one more reply" in by_name["Bram Quillhaven"]["reason"]
+    assert by_name["Dov Teaselby"]["action"] == "follow_up_meeting"
+    failed = [g["name"] for g in by_name["Bram Quillhaven"]["gates"] if not g["passed"]]
+    assert "reciprocity" in failed and "gives" not in failed
+
+
+def test_intro_finds_the_contact_from_public_evidence(demo: tuple[str, Path, float]) -> None:
+    output, _work, _seconds = demo
+    intro = output.split("$ engage intro", 1)[1].split("$ engage feeds", 1)[0]
+    assert "Who could introduce you to Cyra Moonwhistle:" in intro
+    assert "Hollis Pennywhistle" in intro
+    assert "https://cyra.example.org/tape-loops-for-beginners/#comment-5" in intro
+    assert "Draft for Hollis Pennywhistle" in intro
+
+
+def test_a_folder_the_demo_did_not_make_is_left_alone(tmp_path: Path) -> None:
+    precious = tmp_path / "notes.txt"
+    precious.write_text("mine", encoding="utf-8")
+    done = _run("-m", "demo", "--data", str(tmp_path), timeout=30)
+    assert done.returncode != 0
+    assert "not empty" in done.stderr
+    assert precious.read_text(encoding="utf-8") == "mine"
