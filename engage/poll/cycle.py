@@ -19,6 +19,7 @@ from datetime import datetime
 from urllib.parse import urldefrag, urlsplit
 
 from engage.models import (
+    Comment,
     FeedKind,
     FeedRef,
     FeedState,
@@ -26,6 +27,7 @@ from engage.models import (
     FetchResult,
     ParsedFeed,
     Person,
+    Post,
     Watchlist,
 )
 from engage.poll import schedule
@@ -191,6 +193,14 @@ def normalize_thread(url: str) -> str:
 ProgressHook = Callable[[FeedOutcome], None]
 
 
+@dataclass
+class Arrived:
+    """Posts and comments fetched (new or changed) in this cycle."""
+
+    posts: list[Post] = field(default_factory=list)
+    comments: list[Comment] = field(default_factory=list)
+
+
 def _make_pool(workers: int) -> Executor:
     # forkserver: workers fork from a clean process that imported the parser once, not
     # from this one (which runs an event loop and may hold threads).
@@ -302,18 +312,25 @@ def run_cycle(
     new_events = 0
     with store.transaction() as tx:
         states: list[FeedState] = []
+        arrived = Arrived()
         for item, result, parsed in fetched:
             if _failed_probe(item, result, parsed):
                 continue  # a guessed comment feed that isn't there is not the user's problem
-            state, outcome = _apply(item, result, parsed, watchlist, now, tx)
+            state, outcome = _apply(item, result, parsed, watchlist, now, tx, arrived)
             if state.url != item.state.url:
                 tx.remove_feed(item.state.url)
             states.append(state)
             outcomes.append(outcome)
         tx.put_feeds(states)
-        found = detect(watchlist, tx.posts(), tx.comments(), rules=watchlist.settings.meter)
-        new_events = len(tx.add_events(found.events))
-        tx.put_intro_evidence(found.intro_evidence)
+        # A post's events depend on that post alone, so only what arrived in this cycle is
+        # looked at; comments depend on their thread, so any new comment re-reads them all.
+        # All feeds 304 means nothing to detect (`engage detect --rebuild` redoes it all).
+        if arrived.posts or arrived.comments:
+            posts = tx.posts() if arrived.comments else arrived.posts
+            comments = tx.comments() if arrived.comments else []
+            found = detect(watchlist, posts, comments, rules=watchlist.settings.meter)
+            new_events = len(tx.add_events(found.events))
+            tx.put_intro_evidence(found.intro_evidence)
         keep = {e.url for e in tx.events() if e.url}
         tx.prune_cache(now, watchlist.settings.cache_days, keep)
 
@@ -359,6 +376,7 @@ def _apply(
     watchlist: Watchlist,
     now: datetime,
     tx: object,
+    arrived: Arrived,
 ) -> tuple[FeedState, FeedOutcome]:
     """Fold one fetch into the feed's state and the store's posts/comments."""
     from engage.store import Transaction
@@ -383,6 +401,8 @@ def _apply(
         )
         new_posts = tx.put_posts(posts)
         new_comments = tx.put_comments(comments)
+        arrived.posts += posts
+        arrived.comments += comments
     outcome = FeedOutcome(
         url=state.url,
         person=state.person,
@@ -405,7 +425,6 @@ def _follow_up_round(
     """Feeds learnt of in this cycle's first round: the site-wide comment feed of a blog
     polled for the first time, and per-post comment feeds of threads I just joined."""
     from engage.detect import threads_i_joined
-    from engage.models import Comment, Post
 
     extra: list[PlannedFeed] = []
     watched = {ref.url for _, ref in watched_feeds(watchlist)}
