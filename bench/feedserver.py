@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from multiprocessing.connection import Connection
 
 ENTRIES = 20
+HOSTS = 16
 PARAGRAPH = (
     "<p>Feeds are how people who write in public keep a conversation going across sites. "
     'A <a href="https://example.org/notes/{i}">note</a> about <em>polling</em>, '
@@ -91,14 +92,22 @@ def _serve(conn: Connection, n: int) -> None:
         def log_message(self, format: str, *args: object) -> None:
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    conn.send(server.server_address[1])
+    # One server per loopback address, on the same port: a real watchlist spreads its
+    # feeds over many sites, and engage's per-host politeness limit (2) applies per host.
+    first = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    port = first.server_address[1]
+    servers = [first] + [
+        ThreadingHTTPServer((f"127.0.0.{h + 1}", port), Handler) for h in range(1, HOSTS)
+    ]
+    for server in servers:
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    conn.send(port)
     while True:
         message = conn.recv()
         if message == "stop":
-            server.shutdown()
+            for server in servers:
+                server.shutdown()
             return
         kind, fraction = message
         step = max(1, round(1 / fraction)) if fraction else 0
@@ -120,7 +129,7 @@ class FeedServer:
         self.port: int = parent.recv()
 
     def url(self, index: int) -> str:
-        return f"http://127.0.0.1:{self.port}/feeds/{index}.xml"
+        return f"http://127.0.0.{index % HOSTS + 1}:{self.port}/feeds/{index}.xml"
 
     def bump(self, fraction: float) -> None:
         self._conn.send(("bump", fraction))

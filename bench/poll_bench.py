@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.feedserver import FeedServer, feed_body
+from bench.feedserver import HOSTS, FeedServer, feed_body
 
 
 @dataclass
@@ -98,11 +98,11 @@ READER_SCRIPT = textwrap.dedent(
     import sys
     from reader import make_reader
     db, workers, n, port, add = sys.argv[1:6]
-    workers, n = int(workers), int(n)
+    workers, n, hosts = int(workers), int(n), int(sys.argv[6])
     r = make_reader(db)
     if add == "1":
         for i in range(n):
-            r.add_feed(f"http://127.0.0.1:{port}/feeds/{i}.xml")
+            r.add_feed(f"http://127.0.0.{i % hosts + 1}:{port}/feeds/{i}.xml")
     r.update_feeds(scheduled=False, workers=workers)
     r.close()
     """
@@ -119,7 +119,7 @@ def engage_poll(config: Path, data: Path) -> Timed:
 def reader_update(db: Path, workers: int, server: FeedServer, add: bool) -> Timed:
     return timed_process(
         [sys.executable, "-c", READER_SCRIPT, str(db), str(workers), str(server.n),
-         str(server.port), "1" if add else "0"]
+         str(server.port), "1" if add else "0", str(HOSTS)]
     )
 
 
