@@ -21,7 +21,7 @@ import dataclasses
 import functools
 import types
 import typing
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, time
 from enum import Enum
 from pathlib import PurePath
@@ -88,37 +88,6 @@ def from_json(cls: type[T], data: Any) -> T:
 def decoder_for(cls: type[T]) -> Callable[[Any], T]:
     """The compiled decoder for `cls`, for loops over many documents of one type."""
     return typing.cast(Callable[[Any], T], _decoder(typing.cast(Any, cls)))
-
-
-def decode_all(cls: type[T], docs: Iterable[Any]) -> list[T]:
-    """Every document as `cls`, for the store's bulk reads (50,000 events at a time).
-
-    The generated straight-line decoder runs in one list comprehension, without the
-    wrapper call per document that picks the careful decoder on trouble: 0.05 s less for
-    the 50,000 benchmark events. Should any document need the careful decoder (an old
-    shape, or something wrong that it then explains), the whole list goes through the
-    usual per-document path instead.
-    """
-    docs = docs if isinstance(docs, list | tuple) else list(docs)
-    fast = _fast_decoder(typing.cast(Any, cls))
-    try:
-        objects = None if fast is None else [fast(doc) for doc in docs]
-    except Exception:
-        objects = None  # the careful path below says what is wrong
-    if objects is None:
-        decode = _decoder(typing.cast(Any, cls))
-        objects = [decode(doc) for doc in docs]
-    return typing.cast(list[T], objects)
-
-
-@functools.cache
-def _fast_decoder(tp: Any) -> Decoder | None:
-    if not (isinstance(tp, type) and dataclasses.is_dataclass(tp)):
-        return None
-    try:
-        return _generated_dataclass_decoder(tp)
-    except TypeError:
-        return None
 
 
 def _name(tp: Any) -> str:
@@ -264,8 +233,9 @@ _MISSING = object()
 
 def _dataclass_decoder(cls: type) -> Decoder:
     careful = _careful_dataclass_decoder(cls)
-    fast = _fast_decoder(cls)
-    if fast is None:
+    try:
+        fast = _generated_dataclass_decoder(cls)
+    except TypeError:
         return careful
 
     def decode(data: Any) -> Any:

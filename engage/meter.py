@@ -35,7 +35,7 @@ import math
 import operator
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from engage.models import (
@@ -219,7 +219,6 @@ _TRAITS: Mapping[EventKind, _Traits] = {
 }
 
 
-_BY_TIME = operator.attrgetter("when", "id")
 _PERSON = operator.attrgetter("person")
 
 
@@ -230,27 +229,21 @@ def _weigh(events: Iterable[Event], now: datetime, rules: MeterRules) -> list[_C
     tz = now.tzinfo
     now_ts = now.timestamp()
     rate = _LN2 / (rules.half_life_days * 86400.0)
-    try:
-        # Sorted by (when, id), stable: what sorting (when, id, position) tuples gave, with
-        # the key read in C.
-        timed = sorted([e for e in events if e.when <= now], key=_BY_TIME)
-    except TypeError:  # a naive time (hand-made events): taken as UTC
-        timed = sorted(
-            [
-                e if e.when.tzinfo is not None else replace(e, when=e.when.replace(tzinfo=UTC))
-                for e in events
-            ],
-            key=_BY_TIME,
-        )
-        timed = [e for e in timed if e.when <= now]
+    timed: list[tuple[datetime, str, int, Event]] = []
+    for n, event in enumerate(events):
+        when = event.when
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        if when <= now:
+            timed.append((when, event.id, n, event))
+    timed.sort()
     out_per_day: dict[date, int] = {}
     follow_up_owed = False
     counted_events: list[_Counted] = []
     points_of = {kind: rules.points.get(kind, 0.0) for kind in EventKind}
     per_day = rules.outbound_per_day
     exp = math.exp
-    for event in timed:
-        when = event.when
+    for when, _, _, event in timed:
         local = when.astimezone(tz)
         day = local.date()
         kind = event.kind
@@ -493,7 +486,9 @@ def read_meter(
         now = now.replace(tzinfo=UTC)
     folded = person.casefold()
     if {name.casefold() for name in set(map(_PERSON, events))} <= {folded}:
-        mine = list(events)  # already one person's (status groups them): checked in C
+        # Already one person's (status groups them), checked in C: the filter below, run
+        # event by event, was 0.02–0.03 s of 200 readings over 50,000 events.
+        mine = list(events)
     else:
         mine = [e for e in events if e.person == person or e.person.casefold() == folded]
     counted = _weigh(mine, now, rules)

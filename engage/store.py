@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import gc
 import json
-import operator
 import os
 import re
 import shutil
@@ -55,7 +54,7 @@ import orjson
 from tinydb import Query, TinyDB
 from tinydb.storages import Storage
 
-from engage.codec import decode_all, decoder_for, to_json
+from engage.codec import decoder_for, to_json
 from engage.errors import StoreError
 from engage.models import (
     DIRECTION,
@@ -85,16 +84,15 @@ T = TypeVar("T")
 Doc = dict[str, Any]
 
 _CACHE_TABLES = frozenset({"posts", "comments"})
-# itemgetter where it can: C code, and a table's index is one key call per document.
 _KEYS: dict[str, Callable[[Mapping[str, Any]], Hashable]] = {
-    "meta": operator.itemgetter("key"),
-    "feeds": operator.itemgetter("url"),
-    "events": operator.itemgetter("id"),
-    "tombstones": operator.itemgetter("id"),
-    "intro_evidence": operator.itemgetter("id"),
+    "meta": lambda doc: doc["key"],
+    "feeds": lambda doc: doc["url"],
+    "events": lambda doc: doc["id"],
+    "tombstones": lambda doc: doc["id"],
+    "intro_evidence": lambda doc: doc["id"],
     "linkedin_contacts": lambda doc: str(doc["name"]).casefold(),
-    "posts": operator.itemgetter("feed", "id"),
-    "comments": operator.itemgetter("feed", "id"),
+    "posts": lambda doc: (doc["feed"], doc["id"]),
+    "comments": lambda doc: (doc["feed"], doc["id"]),
 }
 _TYPES: dict[str, type] = {
     "feeds": FeedState,
@@ -105,7 +103,6 @@ _TYPES: dict[str, type] = {
     "comments": Comment,
 }
 _MIN_TIME = datetime.min.replace(tzinfo=UTC)
-_WHEN = operator.attrgetter("when")  # a C key: 50,000 events sort in 0.01 s, not 0.02 s
 
 
 @dataclass(frozen=True)
@@ -186,20 +183,31 @@ def _dumps(data: Any) -> bytes:
     try:
         # orjson writes the same bytes as json.dumps(ensure_ascii=False, compact) for what
         # engage stores, 13x faster: 0.016 s instead of 0.21 s for the 15 MB benchmark file
-        # (50,000 events), which `engage log` rewrites to add one event.
-        return orjson.dumps(data)
+        # (50,000 events), which `engage log` rewrites to add one event. The final newline
+        # marks a file that orjson may read back (see _loads).
+        return orjson.dumps(data) + _ORJSON_MARK
     except TypeError:  # what orjson refuses (an int beyond 64 bits, ...): the stdlib's way
         return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+# orjson reads an integer of 2**64 or more as a float, silently (the stdlib keeps it
+# exact), and such a number can come from a feed (an enclosure's length). orjson never
+# writes one (it raises, and _dumps falls back to the stdlib), so a file that orjson wrote
+# is safe to read with it. Those files end with this newline; older files, and files with
+# such numbers, do not, and are read by the stdlib.
+_ORJSON_MARK = b"\n"
+
+
 def _loads(raw: bytes) -> Any:
-    """Parse a store file: orjson (0.14 s instead of 0.21 s for the 15 MB benchmark file),
-    and the stdlib for what orjson refuses (NaN, a lone surrogate, broken bytes), whose
-    error messages are also the ones users and tests know ("Expecting ...")."""
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return json.loads(raw.decode("utf-8"))  # engage writes UTF-8; no guessing
+    """Parse a store file: orjson for the files it wrote (0.14 s instead of 0.21 s for the
+    15 MB benchmark file), else the stdlib, which also reads what orjson refuses (NaN, a
+    lone surrogate) and words errors as users and tests know them ("Expecting ...")."""
+    if raw.endswith(_ORJSON_MARK):
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass  # a hand edit, a broken file: the stdlib reads it or says what is wrong
+    return json.loads(raw.decode("utf-8"))  # engage writes UTF-8; no guessing
 
 
 @contextmanager
@@ -266,11 +274,6 @@ def _shape_problem(data: Any) -> str | None:
     for name, table in data.items():
         if not isinstance(table, dict):
             return f"table {name!r} is not an object"
-        # The usual case checked in C (0.04 s of `engage log` on 50,000 events as a loop):
-        # every id is digits (joined, plus no empty id) and every document an object.
-        ids_ok = "" not in table and "".join(table).isdigit()
-        if ids_ok and set(map(type, table.values())) <= {dict}:
-            continue
         for doc_id, doc in table.items():
             if not isinstance(doc, dict) or not doc_id.isdigit():
                 return f"table {name!r}: document {doc_id!r} is not a document"
@@ -357,19 +360,6 @@ class _Table:
         log) goes through values() and never pays for the index."""
         if self._docs is None:
             docs: dict[Hashable, Doc] = {}
-            try:
-                # The usual case in C: every document has its key and no key is there twice
-                # (0.13 s for 50,000 events as a loop; `engage log` builds this index).
-                keys = list(map(self.key, self.raw.values()))
-            except (KeyError, TypeError, AttributeError):
-                keys = None  # the loop below names the document
-            if keys is not None:
-                docs = dict(zip(keys, self.raw.values(), strict=True))
-                if len(docs) == len(keys):
-                    self.ids = dict(zip(keys, map(int, self.raw), strict=True))
-                    self._docs = docs
-                    return docs
-                docs = {}
             for doc_id, doc in self.raw.items():
                 try:
                     key = self.key(doc)
@@ -420,8 +410,9 @@ class _Table:
         id left after removals, plus one) and the same order.
 
         Done on the loaded dict directly because TinyDB's Table rebuilds the whole table
-        twice per call (ids to int and back) and scans it for the next id: 0.11 s of the
-        0.6 s that `engage log` took on 50,000 events, to add one."""
+        twice per call (ids to int and back) and scans it for the next id: adding one
+        event to the 50,000 of the benchmark took 0.04–0.07 s that way, 0.01–0.03 s here
+        (`engage log`)."""
         raw = data.get(self.name)
         if raw is None:
             raw = data[self.name] = {}
@@ -430,7 +421,9 @@ class _Table:
         for key, doc in self.updated.items():
             raw[str(self.ids[key])] = dict(doc)
         if self.inserted:
-            next_id = max(map(int, raw), default=0) + 1
+            # self.ids holds the id of every document left (built with the index, which
+            # put/remove used), so its max is that of the table.
+            next_id = max(self.ids.values(), default=0) + 1
             for doc in self.inserted.values():
                 raw[str(next_id)] = dict(doc)
                 next_id += 1
@@ -590,9 +583,10 @@ class Transaction:
         cached = self._decoded.get(name)
         if cached is not None and cached[0] == table.version:
             return cached[1]
+        decode: Callable[[Any], Any] = decoder_for(_TYPES[name])
         try:
             with _gc_paused():
-                objects: list[Any] = decode_all(_TYPES[name], list(table.values()))
+                objects = [decode(doc) for doc in table.values()]
         except ValueError as exc:
             raise self._damaged(name, exc) from exc
         self._decoded[name] = (table.version, objects)
@@ -665,7 +659,7 @@ class Transaction:
         if person is not None:
             folded = person.casefold()
             events = [e for e in events if e.person.casefold() == folded]
-        return sorted(events, key=_WHEN)
+        return sorted(events, key=lambda e: e.when)
 
     def tombstones(self) -> set[str]:
         return {str(key) for key in self._table("tombstones").docs}

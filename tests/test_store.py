@@ -850,3 +850,65 @@ def test_a_newer_data_file_stops_the_command_with_one_line_and_exit_2(tmp_path: 
         f"(schema 7; this one reads up to {SCHEMA}): upgrade engage"
     ]
     assert result.stdout == ""
+
+
+# ---------------------------------------------------------------------------
+# The fast paths (orjson, direct table writes) keep the file exactly as before
+
+
+def test_a_number_beyond_64_bits_from_a_feed_survives_a_write_and_a_read(store: Store) -> None:
+    # orjson refuses to write it and would read it back as a float: the stdlib does both.
+    huge = 10**23
+    enclosure = models.Enclosure("https://dana.example/1.mp3", None, huge)
+    big = dataclasses.replace(post(1), enclosure=enclosure)
+    with store.transaction() as tx:
+        tx.put_posts([big])
+        tx.set_meta("huge", huge)
+    (stored,) = store.posts()
+    assert stored.enclosure is not None
+    assert stored.enclosure.length == huge
+    assert type(stored.enclosure.length) is int
+    assert store.get_meta("huge") == huge
+    with store.transaction() as tx:  # a later write of the other file changes nothing
+        tx.add_events([event("a")])
+    assert store.posts()[0].enclosure == big.enclosure
+
+
+def test_the_written_file_is_what_the_stdlib_would_have_written(store: Store) -> None:
+    with store.transaction() as tx:
+        tx.add_events([dataclasses.replace(event("a"), note="ünïcödé “quotes” and \\ and \n")])
+        tx.set_meta("numbers", [1, 2.5, -3, 2**63 - 1])
+    raw = (store.folder / PRECIOUS).read_bytes()
+    data = json.loads(raw)
+    stdlib = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    assert raw == stdlib + b"\n"  # the newline: orjson wrote it (store._loads)
+    assert raw.startswith(b'{"meta":{"1":{"key":"schema","value":1}')
+    assert store.events()[0].note == "ünïcödé “quotes” and \\ and \n"
+    assert store.get_meta("numbers") == [1, 2.5, -3, 2**63 - 1]
+
+
+def test_a_file_written_by_the_stdlib_is_still_read(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    with store.transaction() as tx:
+        tx.add_events([event("a"), event("b")])
+    path = tmp_path / PRECIOUS
+    data = json.loads(path.read_bytes())
+    path.write_bytes(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+    assert [e.id for e in Store(tmp_path).events()] == ["a", "b"]
+
+
+def test_new_documents_get_the_ids_tinydb_would_give(store: Store) -> None:
+    # TinyDB's rule: the highest id left after removals, plus one.
+    with store.transaction() as tx:
+        tx.add_events([event("a"), event("b"), event("c")])
+    with store.transaction() as tx:
+        tx.remove_event("c")
+        tx.add_events([event("d")])
+    with store.transaction() as tx:
+        tx.remove_event("a")
+        tx.add_events([event("e")])
+    data = json.loads((store.folder / PRECIOUS).read_bytes())
+    ids = {doc["id"]: doc_id for doc_id, doc in data["events"].items()}
+    assert ids == {"b": "2", "d": "3", "e": "4"}
+    assert list(data["events"]) == ["2", "3", "4"]
+    assert sorted(data["tombstones"]) == ["1", "2"]
