@@ -490,9 +490,12 @@ def _position(tree: Any, loc: Loc, *, at_key: bool = False) -> tuple[int, int]:
         last = index == len(loc) - 1
         if isinstance(node, CommentedMap) and part in node:
             try:
-                line, col = node.lc.key(part) if last and at_key else node.lc.value(part)
+                found = node.lc.key(part) if last and at_key else node.lc.value(part)
             except KeyError:  # merged in from an anchor (<<: *base): no position of its own
                 break
+            if found is None:  # the same, when the mapping holds nothing but the merge
+                break
+            line, col = found
             node = node[part]
         elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
             line, col = node.lc.item(part)

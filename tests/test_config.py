@@ -359,6 +359,11 @@ ERROR_CASES = [
         id="a wrong value merged in from an anchor points at the merge",
     ),
     pytest.param(
+        "me: &a\n  name: x\npeople:\n  - <<: *a\n",
+        "4:5: 'x' is listed twice (first at line 2",
+        id="a person made only of a merged anchor is a person listed twice",
+    ),
+    pytest.param(
         "- Robin\n",
         "1:1: the watchlist must be a mapping with the keys me:, people:",
         id="a list instead of a mapping",

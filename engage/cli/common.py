@@ -224,4 +224,9 @@ def resolve_data_dir(explicit: Path | None, watchlist: Watchlist | None = None) 
 def open_store(data_dir: Path | None, watchlist: Watchlist | None = None) -> Store:
     from engage.store import Store
 
-    return Store(resolve_data_dir(data_dir, watchlist))
+    folder = resolve_data_dir(data_dir, watchlist)
+    if not (folder / "engage.json").exists():
+        # A mistyped --data or $ENGAGE_DATA would otherwise show an empty world as if it
+        # were the truth ("everyone is cold"); say where the new, empty store is.
+        click.echo(f"engage: starting a new, empty data folder at {folder}", err=True)
+    return Store(folder)

@@ -137,7 +137,7 @@ def forget(person: str, config_path: Path | None, data_dir: Path | None, yes: bo
         details = ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in counts.items() if n)
         click.echo(f"Forgot {person}: removed {total} records ({details}).")
     else:
-        click.echo(f"Nothing about {person} was stored; nothing removed.")
+        click.echo(f"Nothing about {person} was stored; nothing removed.{_near(store, person)}")
     listed = watchlist.find(person) if watchlist is not None else None
     if listed is not None:
         where = watchlist.path if watchlist is not None and watchlist.path else "feeds.yaml"
@@ -150,3 +150,13 @@ def forget(person: str, config_path: Path | None, data_dir: Path | None, yes: bo
             f"If {person} is listed in your feeds.yaml, remove them there too, or the next "
             "poll will start collecting their posts again."
         )
+
+
+def _near(store: Store, person: str) -> str:
+    """A misspelt name forgets nothing: name the stored person it was probably meant to be."""
+    import difflib
+
+    snapshot = store.load_precious_only()
+    names = {e.person for e in snapshot.events} | {f.person for f in snapshot.feeds}
+    close = difflib.get_close_matches(person, sorted(names), n=1, cutoff=0.75)
+    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -67,8 +67,9 @@ def poll(
         ) as bar:
             task = bar.add_task("poll", total=None)
 
-            def progress(total: int) -> ProgressHook:
-                bar.update(task, total=total)
+            def progress(more: int) -> ProgressHook:
+                # Follow-up rounds (comment feeds found on the way) add to the total.
+                bar.update(task, total=(bar.tasks[0].total or 0) + more)
 
                 def advance(_outcome: FeedOutcome) -> None:
                     bar.advance(task)
@@ -292,7 +293,10 @@ def posts(
     for p in found:
         click.echo(f"{_short(p.published)}  {p.person}: {p.title}\n    {p.link or p.id}")
     if not found:
-        click.echo("No posts yet (run `engage poll`).")
+        if person is None and since is None:
+            click.echo("No posts yet (run `engage poll`).")
+        else:
+            click.echo("No posts match; `engage posts` without filters lists them all.")
 
 
 def _parse_since(text: str | None) -> datetime | None:

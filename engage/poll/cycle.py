@@ -268,7 +268,7 @@ def run_cycle(
     now: datetime,
     everything: bool = False,
     person: str | None = None,
-    progress: Callable[[int], ProgressHook] | None = None,
+    progress: Callable[[int], ProgressHook] | None = None,  # called with each round's size
     workers: int | None = None,
 ) -> CycleSummary:
     """Poll what is due, store it in one batched write, then detect interactions."""
@@ -306,6 +306,8 @@ def run_cycle(
         extra = _follow_up_round(fetched, watchlist, now, known, snapshot)
         if not extra:
             break
+        if progress:
+            hook = progress(len(extra))  # the bar's total grows by what this round adds
         fetched += _run_async(extra, watchlist, workers, hook)
 
     outcomes: list[FeedOutcome] = []
