@@ -193,6 +193,28 @@ def normalize_thread(url: str) -> str:
 ProgressHook = Callable[[FeedOutcome], None]
 
 
+class _Known:
+    """What the store knew before this cycle, read only as far as needed: the stored posts
+    (the bulk of the cache) are decoded only when a thread I joined needs its feed."""
+
+    def __init__(self, store: object) -> None:
+        from engage.store import Store
+
+        assert isinstance(store, Store)
+        self._store = store
+        precious = store.load_precious_only()
+        self.feeds = precious.feeds
+        self.events = precious.events
+        self.comments = tuple(store.comments())
+        self._posts: tuple[Post, ...] | None = None
+
+    @property
+    def posts(self) -> tuple[Post, ...]:
+        if self._posts is None:
+            self._posts = tuple(self._store.posts())
+        return self._posts
+
+
 @dataclass
 class Arrived:
     """Posts and comments fetched (new or changed) in this cycle."""
@@ -277,14 +299,14 @@ def run_cycle(
 
     assert isinstance(store, Store)
     started = time.monotonic()
-    snapshot = store.snapshot()
+    snapshot = _Known(store)
     threads = {
         normalize_thread(t)
         for t in threads_i_joined(
             watchlist, snapshot.comments, now=now, quiet_days=THREAD_QUIET_DAYS
         )
     } | _manual_threads(snapshot.events, watchlist)
-    thread_feeds = _thread_feeds(snapshot.posts, threads)
+    thread_feeds = _thread_feeds(snapshot.posts, threads) if threads else {}
     planned = plan(
         watchlist,
         snapshot.feeds,
@@ -333,8 +355,11 @@ def run_cycle(
             found = detect(watchlist, posts, comments, rules=watchlist.settings.meter)
             new_events = len(tx.add_events(found.events))
             tx.put_intro_evidence(found.intro_evidence)
-        keep = {e.url for e in tx.events() if e.url}
-        tx.prune_cache(now, watchlist.settings.cache_days, keep)
+        if arrived.posts or arrived.comments:
+            # Pruning reads and rewrites the cache; a cycle where every feed said 304 has
+            # nothing to add, and the old items go at the next cycle that brings news.
+            keep = {e.url for e in tx.events() if e.url}
+            tx.prune_cache(now, watchlist.settings.cache_days, keep)
 
     return CycleSummary(
         polled=len(outcomes),
@@ -433,8 +458,9 @@ def _follow_up_round(
     owners_with_comment_feed = {
         p.name for p in watchlist.everyone() if any(is_comment_feed(f.kind) for f in p.feeds)
     }
-    posts: list[Post] = list(getattr(snapshot, "posts", ()))
-    comments: list[Comment] = list(getattr(snapshot, "comments", ()))
+    assert isinstance(snapshot, _Known)
+    comments: list[Comment] = list(snapshot.comments)
+    new_posts_all: list[Post] = []
     for item, _result, parsed in fetched:
         state = item.state
         if parsed is None or parsed.error:
@@ -442,7 +468,7 @@ def _follow_up_round(
         new_posts, new_comments = split_entries(
             parsed.entries, kind=state.kind, person=state.person, feed=state.url, now=now
         )
-        posts += new_posts
+        new_posts_all += new_posts
         comments += new_comments
         if state.kind != FeedKind.BLOG or state.url not in watched:
             continue
@@ -466,6 +492,7 @@ def _follow_up_round(
         normalize_thread(t)
         for t in threads_i_joined(watchlist, comments, now=now, quiet_days=THREAD_QUIET_DAYS)
     }
+    posts = [*snapshot.posts, *new_posts_all] if threads else []
     for thread, (url, owner) in _thread_feeds(posts, threads).items():
         if url not in known:
             known.add(url)
