@@ -255,3 +255,4 @@ def test_resolve_unreachable_host_is_an_error_value() -> None:
     result = run_resolve("http://127.0.0.1:9/feed")  # the discard port: refused
     assert result.feed_url is None and result.error is not None
     assert "127.0.0.1:9" in result.error
+    assert "connection refused (127.0.0.1:9)" in result.error  # as `engage poll` says it

@@ -285,7 +285,10 @@ async def _fetch(
     except httpx.TimeoutException:
         return f"{url}: timed out"
     except httpx.HTTPError as exc:
-        return f"{url}: {type(exc).__name__}: {exc}"[:300]
+        # The same one-line reasons `engage poll` gives ("connection refused (host:port)").
+        from engage.poll.fetch import _classify_transport_error
+
+        return f"{url}: {_classify_transport_error(exc, httpx.URL(url))[1]}"[:300]
 
 
 async def _try_feed(
