@@ -28,7 +28,16 @@ from datetime import datetime
 
 from engage.detect import fold_name
 from engage.meter import day_label, saturate
-from engage.models import IntroEvidence, MeterRules, Person, Reading, Stage, Watchlist
+from engage.models import (
+    Event,
+    EventKind,
+    IntroEvidence,
+    MeterRules,
+    Person,
+    Reading,
+    Stage,
+    Watchlist,
+)
 
 STATED_KNOWS = 0.5
 CONTACT_FLOOR = 0.5
@@ -249,9 +258,14 @@ def _first(name: str) -> str:
 
 
 def draft_context(
-    path: IntroPath, watchlist: Watchlist, target_reading: Reading | None
+    path: IntroPath,
+    watchlist: Watchlist,
+    target_reading: Reading | None,
+    events: Sequence[Event] = (),
 ) -> dict[str, object]:
-    """What templates/intro_request.txt.j2 needs for a forwardable double opt-in note."""
+    """What templates/intro_request.txt.j2 needs for a forwardable double opt-in note.
+    `events` are the target's events up to the reading's moment: the note says only what
+    they show (one comment is not "a few comments and replies")."""
     me = watchlist.me
     target = watchlist.find(path.target)
     ask_whom = path.via[1] if len(path.via) > 1 else path.target
@@ -263,17 +277,7 @@ def draft_context(
         topics = list(target.tags[:2])
     stage = target_reading.stage if target_reading else Stage.COLD
     # The same fact told to the connector (about them) and to the target (to them).
-    exchange, exchange_to_target = {
-        Stage.COLD: ("", ""),
-        Stage.NOTICED: (
-            "I've been reading and commenting on their posts",
-            "I've been reading and commenting on your posts",
-        ),
-        Stage.WENT_COLD: (
-            "we exchanged a few comments a while ago",
-            "we exchanged a few comments a while ago",
-        ),
-    }.get(stage, ("we've exchanged a few comments and replies",) * 2)
+    exchange, exchange_to_target = exchange_words(events, stage)
     tie = path.ties[1] if len(path.ties) > 1 else None
     return {
         "me": me.name,
@@ -293,3 +297,62 @@ def draft_context(
         "evidence": [{"text": e.text, "url": e.url} for e in path.evidence],
         "interests": ", ".join(me.interests[:3]),
     }
+
+
+_THEIR_WORDS = frozenset(
+    {
+        EventKind.THEIR_REPLY,
+        EventKind.THEIR_COMMENT_ON_MINE,
+        EventKind.THEIR_EMAIL_OR_DM,
+        EventKind.THEIR_MENTION,
+    }
+)
+
+
+def exchange_words(events: Sequence[Event], stage: Stage) -> tuple[str, str]:
+    """How I know the target, in words that follow the counts: (told to the connector,
+    told to the target). Empty when there is nothing to say."""
+    kinds = [e.kind for e in events]
+    posts = {(e.url or e.id).split("#", 1)[0] for e in events if e.kind is EventKind.MY_COMMENT}
+    replies = sum(k in _THEIR_WORDS for k in kinds)
+    on_my_blog = EventKind.THEIR_COMMENT_ON_MINE in kinds
+    messages = EventKind.MY_EMAIL_OR_DM in kinds or EventKind.THEIR_EMAIL_OR_DM in kinds
+    them: list[str] = []
+    you: list[str] = []
+    if EventKind.MET_IN_PERSON in kinds:
+        them.append("we've met in person")
+        you.append("we've met in person")
+    elif EventKind.CALL in kinds:
+        them.append("we've spoken")
+        you.append("we've spoken")
+    medium = "messages" if messages and not posts else "comments"
+    if replies >= 2 and (posts or messages):
+        if stage is Stage.WENT_COLD:
+            them.append(f"we exchanged a few {medium} a while ago")
+            you.append(f"we exchanged a few {medium} a while ago")
+        else:
+            them.append(f"we've exchanged a few {medium}")
+            you.append(f"we've exchanged a few {medium}")
+    elif posts:
+        n = len(posts)
+        where = "one of" if n == 1 else "a couple of" if n == 2 else "several of"
+        what = "a comment" if n == 1 else "comments"
+        them.append(f"I've left {what} on {where} their posts")
+        you.append(f"I've left {what} on {where} your posts")
+        if replies:
+            them[-1] += " and they replied"
+            you[-1] += " and you replied"
+    elif replies:
+        if on_my_blog:
+            them.append("they've commented on my blog")
+            you.append("you've commented on my blog")
+        else:
+            them.append("they've written to me")
+            you.append("you've written to me")
+    elif EventKind.MY_EMAIL_OR_DM in kinds:
+        them.append("I've written to them")
+        you.append("I've written to you")
+    elif EventKind.MY_SHARE in kinds:
+        them.append("I've shared some of their work")
+        you.append("I've shared some of your work")
+    return " and ".join(them), " and ".join(you)

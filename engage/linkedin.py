@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -52,6 +53,26 @@ class Match:
     note: str  # in words, for the import summary
 
 
+def linkedin_key(name: str, company: str | None, url: str | None) -> str:
+    """Who a connection is, for storing and de-duplicating: the profile URL when there is
+    one (two "Jo Bloggs" at two companies are two people), else the name and company.
+    The same person in a later export keeps the same key, so a re-import updates."""
+    if url:
+        cleaned = url.strip().casefold().split("?", 1)[0].split("#", 1)[0].rstrip("/")
+        for prefix in ("https://", "http://"):
+            cleaned = cleaned.removeprefix(prefix)
+        for prefix in ("www.", "m."):
+            cleaned = cleaned.removeprefix(prefix)
+        if cleaned:
+            return "url:" + cleaned
+    folded = " ".join(name.casefold().split())
+    return f"name:{folded}|{' '.join((company or '').casefold().split())}"
+
+
+def connection_key(person: Person) -> str:
+    return linkedin_key(person.name, person.company, person.handles.get("linkedin"))
+
+
 def _connected_on(text: str) -> date | None:
     text = text.strip()
     for form in ("%d %b %Y", "%d %B %Y", "%Y-%m-%d", "%m/%d/%Y"):
@@ -66,8 +87,9 @@ def parse_connections(
     text: str, *, strength: float = DEFAULT_STRENGTH, label: str = "Connections.csv"
 ) -> Connections:
     """Connections as contacts (role contact, handles linkedin/email, the stated strength).
-    Duplicates by name (case-insensitive) keep the last row, as a re-import would."""
-    if not 0.0 <= strength <= 1.0:
+    Rows are told apart by profile URL (else name and company, `linkedin_key`): two
+    "Jo Bloggs" with two profiles are two connections; a row repeated keeps the last."""
+    if math.isnan(strength) or not 0.0 <= strength <= 1.0:
         raise EngageError(f"--strength must be between 0 and 1, not {strength}")
     text = text.removeprefix("\ufeff")
     lines = text.splitlines(keepends=True)
@@ -83,7 +105,7 @@ def parse_connections(
             "Connections.csv (Settings → Data privacy → Get a copy of your data)?"
         )
     reader = csv.DictReader(io.StringIO("".join(lines[start:])))
-    by_name: dict[str, Person] = {}
+    by_key: dict[str, Person] = {}
     skipped = 0
     for row in reader:
         cell = {k.strip(): (v or "").strip() for k, v in row.items() if k is not None}
@@ -109,7 +131,7 @@ def parse_connections(
             )
             if part
         )
-        by_name[name.casefold()] = Person(
+        person = Person(
             name=name,
             role=Role.CONTACT,
             handles=handles,
@@ -118,7 +140,8 @@ def parse_connections(
             notes=notes,
             tags=(TAG,),
         )
-    return Connections(tuple(by_name.values()), skipped)
+        by_key[connection_key(person)] = person
+    return Connections(tuple(by_key.values()), skipped)
 
 
 def _names(person: Person) -> set[str]:

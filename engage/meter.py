@@ -18,8 +18,10 @@ Choices the worked examples forced (see tests/test_meter.py):
   Reciprocity never drops once earned. Between two events the score only decays
   and recency only ages, so checking just before and just after each event (and
   at `now`) finds every crossing exactly, in O(events).
-- Recency counts their composed replies and two-way contact (a meeting, a call,
-  an accepted intro): a meeting is the freshest sign that the tie is alive.
+- Recency is their last composed reply (their_reply, their_comment_on_mine,
+  their_email_or_dm, their_mention), as DESIGN §4 says: a meeting or call is not a
+  reply. It counts only for reciprocity's met path (a meeting/call/intro plus one reply
+  after it) and for the gives needed; example B still holds (their reply on day 3).
 - An ask stays pending until its outcome is logged. After ask_park_days it is
   "parked" (stop chasing), still in stage asked, so it is never forgotten.
 - The 2-per-day outbound limit keeps the first two point-earning outbound events
@@ -55,7 +57,7 @@ K = EventKind
 COMPOSED_REPLIES = frozenset(
     {K.THEIR_REPLY, K.THEIR_COMMENT_ON_MINE, K.THEIR_EMAIL_OR_DM, K.THEIR_MENTION}
 )
-# Two-way contact: counts for the met path of reciprocity and for recency.
+# Two-way contact: counts for the met path of reciprocity (not for recency).
 MET_KINDS = frozenset({K.MET_IN_PERSON, K.CALL, K.INTRO_ACCEPTED})
 # After these, my first message is "the follow-up".
 FOLLOW_UP_AFTER = frozenset({K.MET_IN_PERSON, K.CALL})
@@ -139,9 +141,8 @@ class _State:
     met_any: bool = False
     last_meeting: _Counted | None = None
     follow_up_owed: bool = False  # a meeting or call with no message from me since
-    last_two_way: datetime | None = None
-    last_two_way_met: bool = False  # the freshest two-way contact was a meeting, call or intro
-    last_two_way_ts: float | None = None
+    last_reply: datetime | None = None  # their last composed reply: recency
+    last_reply_ts: float | None = None
     gives: int = 0
     pending_ask: _Counted | None = None
     ask_follow_up_sent: bool = False
@@ -182,6 +183,10 @@ def _aware(when: datetime, tz: object) -> datetime:
 
 
 _LN2 = math.log(2.0)
+# exp() overflows past ~709. A factor that large only multiplies weights that have already
+# underflowed to 0 (a moment ~80 years before `now`, e.g. `--at 2999-01-01`), so capping it
+# changes no score that can be represented anyway.
+_MAX_EXPONENT = 700.0
 _SLOT = {Direction.IN: 0, Direction.OUT: 1, Direction.BOTH: 2}
 
 
@@ -282,7 +287,7 @@ class _Decay:
         self.rate = _LN2 / (half_life_days * 86400.0)
 
     def factor(self, ts: float) -> float:
-        return math.exp((self.now_ts - ts) * self.rate)
+        return math.exp(min((self.now_ts - ts) * self.rate, _MAX_EXPONENT))
 
 
 def _score(sums: list[float], factor: float, cap: float) -> float:
@@ -305,7 +310,7 @@ def _state_gates_pass(state: _State, ts: float, rules: MeterRules) -> bool:
     needed = rules.gives_needed_met if state.met_any else rules.gives_needed
     if state.gives < needed:
         return False
-    return state.last_two_way_ts is not None and ts - state.last_two_way_ts <= (
+    return state.last_reply_ts is not None and ts - state.last_reply_ts <= (
         rules.recency_days * 86400.0
     )
 
@@ -317,14 +322,10 @@ def _apply(state: _State, item: _Counted) -> None:
         state.reply_days.add(item.day)
         if state.met_any:
             state.met_then_reply = True
-        state.last_two_way = item.when
-        state.last_two_way_ts = item.ts
-        state.last_two_way_met = False
+        state.last_reply = item.when
+        state.last_reply_ts = item.ts
     if traits.met:
         state.met_any = True
-        state.last_two_way = item.when
-        state.last_two_way_ts = item.ts
-        state.last_two_way_met = True
     if traits.follow_up_after:
         state.last_meeting = item
         state.follow_up_owed = True
@@ -362,10 +363,11 @@ def _replay(
     for item in counted:
         ts = item.ts
         if ready:
-            factor = exp((now_ts - ts) * rate)
+            e = (now_ts - ts) * rate
+            factor = exp(e if e < _MAX_EXPONENT else _MAX_EXPONENT)
             ready = (
-                state.last_two_way_ts is not None
-                and ts - state.last_two_way_ts <= recency_s
+                state.last_reply_ts is not None
+                and ts - state.last_reply_ts <= recency_s
                 and (sums[0] + sums[2]) * factor + min(sums[1] * factor, cap) >= leave
             )
         if item.weight:
@@ -375,10 +377,11 @@ def _replay(
             state.pending_ask is None
             and (state.met_then_reply or len(state.reply_days) >= 2)
             and state.gives >= (needed_met if state.met_any else needed)
-            and state.last_two_way_ts is not None
-            and ts - state.last_two_way_ts <= recency_s
+            and state.last_reply_ts is not None
+            and ts - state.last_reply_ts <= recency_s
         ):
-            factor = exp((now_ts - ts) * rate)
+            e = (now_ts - ts) * rate
+            factor = exp(e if e < _MAX_EXPONENT else _MAX_EXPONENT)
             score = (sums[0] + sums[2]) * factor + min(sums[1] * factor, cap)
             ready = score >= (leave if ready else enter)
         else:
@@ -528,10 +531,9 @@ def _ago(then: datetime, now: datetime) -> str:
     return {0: "today", 1: "yesterday"}.get(days, f"{days} days ago")
 
 
-def _last_two_way(state: _State, now: datetime) -> str:
-    assert state.last_two_way is not None
-    what = "your last meeting or call" if state.last_two_way_met else "their last reply"
-    return f"{what} was {_ago(state.last_two_way, now)}"
+def _last_reply(state: _State, now: datetime) -> str:
+    assert state.last_reply is not None
+    return f"their last reply was {_ago(state.last_reply, now)}"
 
 
 def _gates(
@@ -555,15 +557,15 @@ def _gates(
             f"{_plural(days, 'day', 'different days')} (need 2, on different days, "
             "or a meeting and one reply after it)",
         )
-    if state.last_two_way is None:
+    if state.last_reply is None:
         recency = Gate(
             "recency", False, f"no reply from them yet (need one within {rules.recency_days} days)"
         )
     else:
         recency = Gate(
             "recency",
-            now - state.last_two_way <= timedelta(days=rules.recency_days),
-            f"{_last_two_way(state, now)} (need one within {rules.recency_days} days)",
+            now - state.last_reply <= timedelta(days=rules.recency_days),
+            f"{_last_reply(state, now)} (need one within {rules.recency_days} days)",
         )
     needed = rules.gives_needed_met if state.met_any else rules.gives_needed
     gives = Gate(
@@ -720,8 +722,8 @@ def _ready_sentence(state: _State, now: datetime, score: float, rules: MeterRule
         tie = "you have met and they replied since"
     else:
         tie = f"{_plural(state.replies, 'reply', 'replies')} from them on different days"
-    assert state.last_two_way is not None
-    last = _ago(state.last_two_way, now)
+    assert state.last_reply is not None
+    last = _ago(state.last_reply, now)
     needed = rules.gives_needed_met if state.met_any else rules.gives_needed
     return (
         f"Ready to ask: {tie}, the last {last}; {_plural(state.gives, 'give', 'gives')} "
@@ -796,11 +798,11 @@ def _why_not(
         lead = "Needs a reply from them" if not replies else "Needs one more reply from them"
         return f"{lead} — so far {mine}, {theirs} (need 2, on different days)."
     if name == "recency":
-        if state.last_two_way is None:
+        if state.last_reply is None:
             # Reciprocity has already said it: they have not replied yet.
             return ""
         return (
-            f"{_last_two_way(state, now).capitalize()} (need one within {rules.recency_days} "
+            f"{_last_reply(state, now).capitalize()} (need one within {rules.recency_days} "
             "days): restart the conversation on their latest post."
         )
     if name == "score":

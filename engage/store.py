@@ -90,10 +90,20 @@ _KEYS: dict[str, Callable[[Mapping[str, Any]], Hashable]] = {
     "events": lambda doc: doc["id"],
     "tombstones": lambda doc: doc["id"],
     "intro_evidence": lambda doc: doc["id"],
-    "linkedin_contacts": lambda doc: str(doc["name"]).casefold(),
+    "linkedin_contacts": lambda doc: _linkedin_doc_key(doc),
     "posts": lambda doc: (doc["feed"], doc["id"]),
     "comments": lambda doc: (doc["feed"], doc["id"]),
 }
+def _linkedin_doc_key(doc: Mapping[str, Any]) -> str:
+    """A stored LinkedIn connection's key: its profile URL, else its name and company
+    (engage.linkedin.linkedin_key), so two connections who share a name stay two."""
+    from engage.linkedin import linkedin_key
+
+    handles = doc.get("handles") or {}
+    url = handles.get("linkedin") if isinstance(handles, Mapping) else None
+    return linkedin_key(str(doc["name"]), doc.get("company"), url)
+
+
 _TYPES: dict[str, type] = {
     "feeds": FeedState,
     "events": Event,
@@ -785,13 +795,15 @@ class Transaction:
         return new
 
     def put_linkedin_contacts(self, people: Iterable[Person]) -> tuple[int, int]:
-        """Insert or update by name (case-insensitive); returns (added, updated)."""
+        """Insert or update by LinkedIn profile URL, else by name and company (both
+        case-insensitive); returns (added, updated)."""
         table = self._table("linkedin_contacts")
         added = updated = 0
         for person in people:
-            key = person.name.casefold()
+            doc = to_json(person)
+            key = _linkedin_doc_key(doc)
             existed = key in table.docs
-            if table.put(key, to_json(person)):
+            if table.put(key, doc):
                 if existed:
                     updated += 1
                 else:

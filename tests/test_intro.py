@@ -96,12 +96,16 @@ def test_two_hops_only_when_asked() -> None:
         intro_paths("Dana Target", WATCHLIST, [], {}, [], NOW, RULES, hops=3)
 
 
-def reading_for(name: str, *kinds_days: tuple[EventKind, float]) -> Reading:
-    events = [
-        Event(f"{name}{i}", name, kind, NOW - timedelta(days=ago), DIRECTION[kind])
+def events_for(name: str, *kinds_days: tuple[EventKind, float]) -> list[Event]:
+    return [
+        Event(f"{name}{i}", name, kind, NOW - timedelta(days=ago), DIRECTION[kind],
+              url=f"https://{name.split()[0].lower()}.example/post-{i}#c{i}")
         for i, (kind, ago) in enumerate(kinds_days)
-    ]
-    return read_meter(name, events, NOW, RULES)
+    ]  # fmt: skip
+
+
+def reading_for(name: str, *kinds_days: tuple[EventKind, float]) -> Reading:
+    return read_meter(name, events_for(name, *kinds_days), NOW, RULES)
 
 
 def test_a_person_i_am_in_dialogue_with_can_introduce_me_by_the_meter_score() -> None:
@@ -154,13 +158,15 @@ def test_the_drafted_note_asks_the_connector_first_and_is_forwardable() -> None:
     found = [evidence("Carl Close", "Dana Target", 3, "https://dana.example/a#c1")]
     path = intro_paths("Dana Target", WATCHLIST, found, {}, [], NOW, RULES)[0]
     noticed = reading_for("Dana Target", (EventKind.MY_COMMENT, 4))
-    text = render(draft_context(path, WATCHLIST, noticed))
+    mine = events_for("Dana Target", (EventKind.MY_COMMENT, 4))
+    text = render(draft_context(path, WATCHLIST, noticed, mine))
     assert text.startswith("Subject: Would you be comfortable introducing me to Dana Target?")
     assert "Hi Carl," in text
     assert "whether they'd be open to an introduction" in text
     assert "a note you can forward" in text and "Hi Dana," in text
     assert "Carl Close commented on Dana Target's post, 28 Apr" in text
-    assert "commenting on your posts" in text
+    assert "I've left a comment on one of your posts" in text
+    assert "exchanged" not in text and "replies" not in text
     assert "their work on packaging" in text
     assert "https://marian.example" in text
     assert "no pressure" in text
@@ -173,3 +179,47 @@ def test_a_two_hop_note_asks_the_connector_to_ask_the_next_person() -> None:
     assert "asking Eve whether they might introduce me to Dana" in text
     assert "introducing me to Dana Target?" in text
     assert "I noticed you know Eve Friend (Lou Later knows Eve Friend (feeds.yaml))" in text
+
+
+K = EventKind
+# The note tells the connector and the target only what the events show.
+# (situation, events as (kind, days ago), told to the connector, told to the target)
+EXCHANGES = [
+    ("nothing yet: nothing said", [], "", ""),
+    ("one comment, no reply: no 'exchange'", [(K.MY_COMMENT, 3)],
+     "I've left a comment on one of their posts", "I've left a comment on one of your posts"),
+    ("two comments on two posts", [(K.MY_COMMENT, 3), (K.MY_COMMENT, 2)],
+     "I've left comments on a couple of their posts",
+     "I've left comments on a couple of your posts"),
+    ("one comment and one reply", [(K.MY_COMMENT, 3), (K.THEIR_REPLY, 2)],
+     "I've left a comment on one of their posts and they replied",
+     "I've left a comment on one of your posts and you replied"),
+    ("comments and two replies: an exchange",
+     [(K.MY_COMMENT, 5), (K.THEIR_REPLY, 4), (K.MY_COMMENT, 3), (K.THEIR_REPLY, 2)],
+     "we've exchanged a few comments", "we've exchanged a few comments"),
+    ("messages both ways", [(K.MY_EMAIL_OR_DM, 5), (K.THEIR_EMAIL_OR_DM, 4),
+                            (K.MY_EMAIL_OR_DM, 3), (K.THEIR_EMAIL_OR_DM, 2)],
+     "we've exchanged a few messages", "we've exchanged a few messages"),
+    ("met, then one message", [(K.MET_IN_PERSON, 5), (K.MY_EMAIL_OR_DM, 4)],
+     "we've met in person and I've written to them",
+     "we've met in person and I've written to you"),
+    ("they commented on my blog", [(K.THEIR_COMMENT_ON_MINE, 2)],
+     "they've commented on my blog", "you've commented on my blog"),
+    ("a like is not worth telling", [(K.THEIR_LIKE, 2)], "", ""),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("kinds_days", "about", "to_them"), [pytest.param(*row[1:], id=row[0]) for row in EXCHANGES]
+)
+def test_the_note_follows_the_counts(kinds_days, about, to_them):  # type: ignore[no-untyped-def]
+    events = events_for("Dana Target", *kinds_days)
+    reading = read_meter("Dana Target", events, NOW, RULES)
+    path = intro_paths("Dana Target", WATCHLIST, [], {}, [], NOW, RULES)[0]
+    context = draft_context(path, WATCHLIST, reading, events)
+    assert (context["exchange"], context["exchange_to_target"]) == (about, to_them)
+    text = render(context)
+    if about:
+        assert about[:1].upper() + about[1:] + ", and I'd like" in text
+    else:
+        assert "exchanged" not in text

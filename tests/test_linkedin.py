@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engage.errors import EngageError
-from engage.linkedin import match_people, parse_connections
+from engage.linkedin import linkedin_key, match_people, parse_connections
 from engage.models import Person, Role, Watchlist
 
 # As LinkedIn writes it: a BOM, "Notes:" lines, a blank line, then the header.
@@ -70,14 +70,61 @@ def test_a_header_without_notes_and_crlf_line_ends() -> None:
     assert ann.name == "Ann Bo" and ann.company is None and "since" not in ann.notes
 
 
-def test_the_same_name_twice_is_one_contact_with_the_last_row() -> None:
-    text = (
-        "First Name,Last Name,URL,Email Address,Company,Position,Connected On\n"
-        "Ann,Bo,https://www.linkedin.com/in/a1,,Old Co,,\n"
-        "ann,bo,https://www.linkedin.com/in/a2,,New Co,,\n"
-    )
-    (ann,) = parse_connections(text).people
-    assert ann.company == "New Co"
+HEADER_ROW = "First Name,Last Name,URL,Email Address,Company,Position,Connected On\n"
+
+# (situation, rows after the header, (name, company) of the connections kept)
+DEDUP = [
+    ("two Jo Bloggs with two profiles are two connections",
+     ["Jo,Bloggs,https://www.linkedin.com/in/jo1,,Acme,,",
+      "Jo,Bloggs,https://www.linkedin.com/in/jo2,,Globex,,"],
+     [("Jo Bloggs", "Acme"), ("Jo Bloggs", "Globex")]),
+    ("the same profile twice keeps the last row",
+     ["Ann,Bo,https://www.linkedin.com/in/a1,,Old Co,,",
+      "ann,bo,https://www.linkedin.com/in/a1/,,New Co,,"],
+     [("ann bo", "New Co")]),
+    ("no URL: the same name at two companies is two",
+     ["Sam,Lee,,,Initech,,", "Sam,Lee,,,Globex,,"],
+     [("Sam Lee", "Initech"), ("Sam Lee", "Globex")]),
+    ("no URL: the same name and company is one",
+     ["Sam,Lee,,,Initech,CTO,", "sam,lee,,,INITECH,CEO,"],
+     [("sam lee", "INITECH")]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("rows", "kept"), [pytest.param(*row[1:], id=row[0]) for row in DEDUP]
+)
+def test_connections_are_told_apart_by_profile_url_else_name_and_company(  # type: ignore[no-untyped-def]
+    rows, kept
+):
+    found = parse_connections(HEADER_ROW + "\n".join(rows) + "\n")
+    assert [(p.name, p.company) for p in found.people] == kept
+
+
+# (situation, name, company, url, same key as "Jo Bloggs", "Acme", linkedin.com/in/jo1)
+KEYS = [
+    ("the URL decides, not the name", "Joanna Bloggs", "Other", "https://www.linkedin.com/in/jo1",
+     True),
+    ("scheme, www, case and trailing slash do not matter", "Jo Bloggs", "Acme",
+     "http://linkedin.com/in/JO1/", True),
+    ("another profile is another person", "Jo Bloggs", "Acme",
+     "https://www.linkedin.com/in/jo2", False),
+    ("no URL is keyed apart from a URL", "Jo Bloggs", "Acme", None, False),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "company", "url", "same"), [pytest.param(*row[1:], id=row[0]) for row in KEYS]
+)
+def test_linkedin_key(name: str, company: str, url: str | None, same: bool) -> None:
+    jo = linkedin_key("Jo Bloggs", "Acme", "https://www.linkedin.com/in/jo1")
+    assert (linkedin_key(name, company, url) == jo) is same
+
+
+@pytest.mark.parametrize("bad", [float("nan"), -0.1, 1.5])
+def test_a_strength_out_of_range_or_nan_is_refused(bad: float) -> None:
+    with pytest.raises(EngageError, match="between 0 and 1"):
+        parse_connections(EXPORT, strength=bad)
 
 
 WATCHLIST = Watchlist(

@@ -459,10 +459,48 @@ def test_naive_times_are_read_as_utc() -> None:
     assert reading.last_contact == datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 
-def test_recency_after_a_meeting_names_the_meeting() -> None:
-    gates = {g.name: g for g in World().did(K.CALL, 0).at(2).gates}
-    assert gates["recency"].passed
-    assert (
-        gates["recency"].detail
-        == "your last meeting or call was 2 days ago (need one within 30 days)"
+# A meeting or call is not a reply (DESIGN §4: recency is "their last reply within 30
+# days"); it counts for reciprocity's met path only.
+# (situation, world, day, recency passes, phrase in the recency detail)
+RECENCY = [
+    ("a call alone is not a recent reply",
+     World().did(K.CALL, 0), 2, False, "no reply from them yet"),
+    ("a meeting alone is not a recent reply",
+     World().did(K.MET_IN_PERSON, 0), 2, False, "no reply from them yet"),
+    ("a call does not refresh an old reply",
+     World().did(K.THEIR_REPLY, 0).did(K.CALL, 35), 36, False,
+     "their last reply was 36 days ago"),
+    ("the reply after a call is what counts",
+     World().did(K.CALL, 0).did(K.THEIR_EMAIL_OR_DM, 1), 3, True,
+     "their last reply was 2 days ago"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("world", "day", "passed", "phrase"), [pytest.param(*row[1:], id=row[0]) for row in RECENCY]
+)
+def test_recency_is_their_last_reply_not_a_meeting(world, day, passed, phrase):  # type: ignore[no-untyped-def]
+    gates = {g.name: g for g in world.at(day).gates}
+    assert gates["recency"].passed is passed
+    assert phrase in gates["recency"].detail
+    assert "meeting or call" not in gates["recency"].detail
+
+
+def test_the_ready_sentence_names_their_last_reply_not_a_later_call() -> None:
+    # Three replies on days 0, 2, 4 and three gives: ready. A call on day 7 is not "the
+    # last reply": it was 4 days ago when read on day 8, and the call yesterday.
+    world = (
+        World().did(K.MY_COMMENT, 0, 1, 3).did(K.THEIR_REPLY, 0.5, 2, 4).did(K.CALL, 7)
     )
+    reading = world.at(8)
+    assert reading.stage is Stage.READY
+    assert reading.reason.startswith(
+        "Ready to ask: 3 replies from them on different days, the last 4 days ago;"
+    )
+
+
+def test_a_reading_centuries_later_does_not_overflow() -> None:
+    # `engage status --at 2999-12-20` is a valid what-if: everything has decayed to 0.
+    reading = read_meter("Dana", example_a().events, datetime(2999, 12, 20, tzinfo=UTC), RULES)
+    assert reading.score == 0.0
+    assert reading.stage is Stage.WENT_COLD

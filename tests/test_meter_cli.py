@@ -399,3 +399,135 @@ def test_intro_without_any_path_says_how_to_add_one_and_drafts_nothing(engage: E
     assert code == 0
     assert "Nobody you know is known to know Dee Nobody yet" in out
     assert "Subject:" not in out
+
+
+def future(days: float) -> str:
+    return (datetime.now(UTC) + timedelta(days=days)).isoformat()
+
+
+# --at is a what-if: any moment, past or future (issue 5). Recording commands keep the
+# future check: they log what already happened.
+# (situation, argv, exit code, phrase in stdout or stderr)
+AT_ANY_MOMENT = [
+    ("status --at a future date evaluates the meter", ["status", "--at", future(400)], 0,
+     "Ada Lovelace"),
+    ("status --at a future date as a plain date", ["status", "--at", "2999-12-20"], 0,
+     "went cold"),
+    ("explain --at a future date", ["explain", "ada", "--at", future(400)], 0,
+     "Ada Lovelace — went cold"),
+    ("intro --at a future date", ["intro", "ada", "--at", future(400)], 0, "Kim Known"),
+    ("ask --when in the future is still refused", ["ask", "ada", "--when", future(400)], 2,
+     "is in the future"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "phrase"), [pytest.param(*row[1:], id=row[0]) for row in AT_ANY_MOMENT]
+)
+def test_at_takes_any_moment_but_ask_when_only_the_past(
+    engage: Engage, argv: list[str], code: int, phrase: str
+) -> None:
+    got, out, err = engage(*argv)
+    assert got == code, err
+    assert phrase in out + err
+    assert asks(engage, "Ada Lovelace") == []
+
+
+def test_status_json_at_a_future_moment(engage: Engage) -> None:
+    rows = {r["person"]: r for r in engage.json("status", "--at", "2999-12-20")}
+    assert rows["Ada Lovelace"]["stage"] == "went_cold"
+    assert rows["Dee Nobody"]["stage"] == "cold"
+
+
+def test_intro_to_a_contact_says_you_know_them(engage: Engage) -> None:
+    code, out, _ = engage("intro", "Kim Known", "--at", at(28))
+    assert code == 0
+    assert "Kim Known is one of your contacts: you already know them" in out
+    assert "Subject:" not in out and "Who could introduce" not in out
+    data = engage.json("intro", "kim known", "--at", at(28))
+    assert (data["contact"], data["paths"], data["note"]) == (True, [], None)
+
+
+def test_the_cli_draft_follows_the_counts(engage: Engage) -> None:
+    # Ada at day 28: 3 comments from me, a reply and a comment on my blog from her.
+    code, out, _ = engage("intro", "Ada Lovelace", "--at", at(28))
+    assert code == 0
+    assert "We've exchanged a few comments, and I'd like" in out
+    assert "comments and replies" not in out
+    # Cy at day 28: ten comments from me (on ten posts, as far as we know), no reply.
+    watchlist = WATCHLIST.replace("    knows: [Bo Met]", "    knows: [Bo Met, Cy Commenter]")
+    engage.config.write_text(watchlist, encoding="utf-8")
+    code, out, _ = engage("intro", "Cy Commenter", "--at", at(28))
+    assert code == 0
+    assert "I've left comments on several of their posts, and I'd like" in out
+    assert "exchanged" not in out
+
+
+FAR_WATCHLIST = """\
+me:
+  name: Marian Novak
+people:
+  - name: Mid Person
+    knows: [Zed Far]
+  - name: Zed Far
+contacts:
+  - name: Kim Known
+    knows: [Mid Person]
+"""
+
+
+def test_intro_with_only_a_two_hop_path_says_so_and_counts_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    engage = Engage(tmp_path, capsys, FAR_WATCHLIST, seed=False)
+    code, out, _ = engage("intro", "Zed Far")
+    assert code == 0
+    assert out.strip() == (
+        "Nobody you know knows Zed Far directly; `engage intro 'Zed Far' --hops 2` "
+        "finds 1 longer path."
+    )
+    assert engage.json("intro", "Zed Far")["longer_paths"] == 1
+    code, out, _ = engage("explain", "Zed Far")
+    assert "`engage intro 'Zed Far' --hops 2` finds 1 longer path." in out
+    code, out, _ = engage("intro", "Zed Far", "--hops", "2")
+    assert "Kim Known → Mid Person" in out and "Subject:" in out
+
+
+JO_BLOGGS = (
+    "First Name,Last Name,URL,Email Address,Company,Position,Connected On\n"
+    "Jo,Bloggs,https://www.linkedin.com/in/jo-acme,,Acme,CTO,12 Mar 2021\n"
+    "Jo,Bloggs,https://www.linkedin.com/in/jo-globex,,Globex,Engineer,1 Jan 2020\n"
+    "Kim,Known,https://www.linkedin.com/in/kim,,Acme,CTO,12 Mar 2021\n"
+    "Pat,Peer,https://www.linkedin.com/in/pat,,Initech,Engineer,2 Feb 2022\n"
+)
+
+
+def test_import_linkedin_keeps_two_connections_who_share_a_name(
+    engage: Engage, tmp_path: Path
+) -> None:
+    csv_file = tmp_path / "Connections.csv"
+    csv_file.write_text(JO_BLOGGS, encoding="utf-8")
+    code, out, _ = engage("import-linkedin", str(csv_file))
+    assert code == 0
+    imported = "Imported 4 LinkedIn connections from Connections.csv"
+    assert f"{imported}: 4 new, 0 updated, 0 unchanged" in out
+    stored = sorted((p.name, p.company) for p in engage.store.linkedin_contacts())
+    assert stored == [("Jo Bloggs", "Acme"), ("Jo Bloggs", "Globex"), ("Kim Known", "Acme"),
+                      ("Pat Peer", "Initech")]  # fmt: skip
+    code, out, _ = engage("import-linkedin", str(csv_file))
+    assert "Imported 4 LinkedIn connections" in out and "0 new, 0 updated, 4 unchanged" in out
+    code, out, _ = engage("import-linkedin", str(csv_file), "--strength", "0.6")
+    assert "0 new, 4 updated, 0 unchanged" in out
+    assert len(engage.store.linkedin_contacts()) == 4
+
+
+@pytest.mark.parametrize("bad", ["nan", "NaN", "1.5", "-0.1", "inf"])
+def test_import_linkedin_refuses_a_strength_out_of_range_or_nan(
+    engage: Engage, tmp_path: Path, bad: str
+) -> None:
+    csv_file = tmp_path / "Connections.csv"
+    csv_file.write_text(JO_BLOGGS, encoding="utf-8")
+    code, _, err = engage("import-linkedin", str(csv_file), "--strength", bad)
+    assert code == 2
+    assert "--strength" in err and "Traceback" not in err
+    assert engage.store.linkedin_contacts() == []

@@ -403,15 +403,38 @@ def test_intro_evidence_is_upserted_by_id_and_found_from_either_side(store: Stor
     assert {i.id for i in store.intro_evidence(person="dana")} == {"ev-1", "ev-2"}
 
 
-def test_linkedin_contacts_are_keyed_by_name_whatever_its_case(store: Store) -> None:
+def jo(company: str, url: str | None, name: str = "Jo Bloggs") -> Person:
+    handles = {"linkedin": url} if url else {}
+    return Person(name, Role.CONTACT, company=company, handles=handles)
+
+
+def test_linkedin_contacts_are_keyed_by_profile_url_else_name_and_company(store: Store) -> None:
     with store.transaction() as tx:
-        assert tx.put_linkedin_contacts([Person("Ann Lee", Role.CONTACT)]) == (1, 0)
+        # Two people named Jo Bloggs: two profiles, two rows.
+        assert tx.put_linkedin_contacts(
+            [jo("Acme", "https://www.linkedin.com/in/jo1"),
+             jo("Globex", "https://www.linkedin.com/in/jo2")]
+        ) == (2, 0)  # fmt: skip
     with store.transaction() as tx:
-        changed = Person("ann lee", Role.CONTACT, company="Acme")
-        unchanged = Person("Bo Kim", Role.CONTACT)
-        assert tx.put_linkedin_contacts([changed, unchanged]) == (1, 1)
-        assert tx.put_linkedin_contacts([unchanged]) == (0, 0)
-    assert sorted(p.name for p in store.linkedin_contacts()) == ["Bo Kim", "ann lee"]
+        # The same profile again, now at another company and in another case: an update.
+        assert tx.put_linkedin_contacts(
+            [jo("Initech", "https://www.linkedin.com/in/jo1/", name="jo bloggs")]
+        ) == (0, 1)
+        assert tx.put_linkedin_contacts([jo("Globex", "https://www.linkedin.com/in/jo2")]) == (
+            0,
+            0,
+        )
+        # Without a URL: name and company, case-insensitive.
+        assert tx.put_linkedin_contacts([jo("Acme", None, name="Ann Lee")]) == (1, 0)
+        assert tx.put_linkedin_contacts([jo("ACME", None, name="ann lee")]) == (0, 1)
+        assert tx.put_linkedin_contacts([jo("Globex", None, name="Ann Lee")]) == (1, 0)
+    stored = sorted((p.name, p.company) for p in store.linkedin_contacts())
+    assert stored == [
+        ("Ann Lee", "Globex"),
+        ("Jo Bloggs", "Globex"),
+        ("ann lee", "ACME"),
+        ("jo bloggs", "Initech"),
+    ]
 
 
 def test_reads_inside_a_transaction_see_its_own_changes_before_commit(store: Store) -> None:

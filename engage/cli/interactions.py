@@ -135,10 +135,18 @@ def read_when(text: str | None, now: datetime, *, past: bool = True) -> datetime
     return when
 
 
-def manual_id(person: str, kind: EventKind, when: datetime, url: str | None) -> str:
-    """Stable for (person, kind, minute, url): logging the same thing twice gives one event."""
+def manual_id(
+    person: str, kind: EventKind, when: datetime, url: str | None, note: str = ""
+) -> str:
+    """Stable for (person, kind, minute, url, note): logging the same thing twice gives one
+    event, but two calls "yesterday" with different notes are two events ('yesterday'
+    means 00:00, so the minute alone cannot tell them apart). For `met` the note holds the
+    event's name. Without a note the key is what it always was, so old ids still match."""
     utc_minute = when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
-    key = "|".join((person, kind.value, utc_minute, url or ""))
+    parts = [person, kind.value, utc_minute, url or ""]
+    if note:
+        parts.append(note)
+    key = "|".join(parts)
     return "manual:" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:20]
 
 
@@ -153,7 +161,7 @@ def record(
     now: datetime,
 ) -> Event | None:
     """Store one manual event; None when the same event is already there."""
-    base_id = manual_id(person.name, kind, when, url)
+    base_id = manual_id(person.name, kind, when, url, note)
     event = Event(
         id=base_id,
         person=person.name,
@@ -177,12 +185,28 @@ def record(
     return added[0] if added else None
 
 
-def _say_logged(event: Event | None, person: Person, kind: EventKind, when: datetime) -> None:
+def _say_logged(
+    event: Event | None,
+    person: Person,
+    kind: EventKind,
+    when: datetime,
+    *,
+    url: str | None = None,
+    note: str = "",
+) -> None:
     stamp = when.strftime("%Y-%m-%d %H:%M")
-    if event is None:
-        click.echo(f"already logged: {kind.value} with {person.name} at {stamp}")
-    else:
+    if event is not None:
         click.echo(f"logged {kind.value} with {person.name} at {stamp} (id {event.id})")
+        return
+    same = ["person", "kind", "time (to the minute)"]
+    same.append(f"URL {url}" if url else "no URL")
+    same.append(f"note {note!r}" if note else "no note")
+    click.echo(f"already logged: {kind.value} with {person.name} at {stamp}")
+    click.echo(f"  (an event with the same {', '.join(same)} is already there; nothing added)")
+    click.echo(
+        f"  To log another one, give its time of day (--when {when:%Y-%m-%d}THH:MM) "
+        "or a different --note."
+    )
 
 
 @click.command("log")
@@ -206,12 +230,14 @@ def log(
 
     KIND is one of the event kinds (met_in_person, call, their_email_or_dm,
     my_email_or_dm, my_favour, their_like, their_share, their_follow,
-    intro_requested, intro_accepted, intro_declined, my_ask, ask_accepted, ...)
+    intro_requested, intro_accepted, intro_declined, ask_accepted, ...)
     or a friendly alias: met, call, email-in, email-out, dm-in, dm-out,
     favour/favor, comment, share, like, follow, reply, mention, intro-requested.
     WHEN is an ISO 8601 date or date-time, 'now', 'today', 'yesterday',
-    'N days ago', 'N hours ago' or 'last monday'. Logging the same thing twice
-    (same person, kind, minute and URL) keeps one event.
+    'N days ago', 'N hours ago' or 'last monday' (a day means its 00:00). Logging
+    the same thing twice (same person, kind, minute, URL and note) keeps one event;
+    a different note, or a time of day, logs another one. Asks are recorded with
+    `engage ask PERSON`, which checks first that it is not a cold invitation.
 
     \b
     Example:
@@ -221,12 +247,19 @@ def log(
     watchlist = load_watchlist(config_path)
     who = resolve_person(watchlist, person)
     event_kind = resolve_kind(kind)
+    if event_kind is EventKind.MY_ASK:
+        # `engage ask` checks first whether asking would be a cold invitation (DESIGN §4);
+        # logging it here would slip past that guard.
+        raise EngageError(
+            f"`engage log` does not record asks ({kind!r}); use `engage ask {who.name!r}`: it "
+            "says first whether the ask would be a cold invitation, and records it (add "
+            "--anyway to record it regardless; --when and --note work there too)"
+        )
     now = datetime.now(tz=local_zone())
     when = read_when(when_text, now)
     store = open_store(data_dir, watchlist)
-    _say_logged(
-        record(store, who, event_kind, when, url=url, note=note, now=now), who, event_kind, when
-    )
+    event = record(store, who, event_kind, when, url=url, note=note, now=now)
+    _say_logged(event, who, event_kind, when, url=url, note=note)
 
 
 @click.command("met")
@@ -261,10 +294,9 @@ def met(
     if note:
         parts.append(note)
     store = open_store(data_dir, watchlist)
-    event = record(
-        store, who, EventKind.MET_IN_PERSON, when, url=url, note="; ".join(parts), now=now
-    )
-    _say_logged(event, who, EventKind.MET_IN_PERSON, when)
+    text = "; ".join(parts)
+    event = record(store, who, EventKind.MET_IN_PERSON, when, url=url, note=text, now=now)
+    _say_logged(event, who, EventKind.MET_IN_PERSON, when, url=url, note=text)
 
 
 def event_json(event: Event) -> dict[str, Any]:
@@ -442,4 +474,5 @@ def outcome(
         stamp = last_ask.when.strftime("%Y-%m-%d %H:%M")
         raise EngageError(f"the answer cannot come before the ask ({stamp})")
     kind = OUTCOMES[answer]
-    _say_logged(record(store, who, kind, when, url=None, note=note, now=now), who, kind, when)
+    event = record(store, who, kind, when, url=None, note=note, now=now)
+    _say_logged(event, who, kind, when, note=note)

@@ -15,6 +15,9 @@ JSON interface (`--json`), stable for scripts:
   `history` (a list of [ISO date, score], the last 180 days), `timeline` (the last events:
   id, kind, direction, when, url, note), `intro_paths` (see below) and `linkedin` (true when
   the person is one of your LinkedIn connections).
+- `engage intro PERSON --json`: `person`, `paths` (below), `note` (the draft, or null),
+  `contact` (true when PERSON is a contact you already know: no paths, no note) and
+  `longer_paths` (with one hop and no path found: how many two-hop paths exist).
 - Intro paths: objects with `via` (the intermediaries, the connector first), `strength`
   (0..1, the product of the ties) and `evidence` (a list of {text, url}).
 """
@@ -35,7 +38,7 @@ from engage.cli.common import config_option, data_option, load_watchlist, open_s
 from engage.cli.interactions import local_zone, read_when, record, resolve_person
 from engage.errors import EngageError
 from engage.meter import needs_ask_warning, read_meter, status_order
-from engage.models import Event, EventKind, Person, Reading, Stage
+from engage.models import Event, EventKind, Person, Reading, Role, Stage
 
 if TYPE_CHECKING:
     from engage.intro import IntroPath
@@ -50,12 +53,21 @@ BAR_FULL = 18.0  # points that fill the bar: the ready line (12) sits at two thi
 class _World:
     """One read of the store, grouped once: what every command here needs."""
 
-    def __init__(self, config_path: Path | None, data_dir: Path | None, at: str | None) -> None:
+    def __init__(
+        self,
+        config_path: Path | None,
+        data_dir: Path | None,
+        at: str | None,
+        *,
+        future_ok: bool = True,
+    ) -> None:
+        """`at` moves the clock: any moment for --at (a what-if, past or future); only
+        the past for `ask --when` (future_ok=False), which records what happened."""
         self.watchlist = load_watchlist(config_path)
         self.store = open_store(data_dir, self.watchlist)
         self.snapshot: Snapshot = self.store.load_precious_only()
         real_now = datetime.now(tz=local_zone())
-        self.now = read_when(at, real_now) if at else real_now
+        self.now = read_when(at, real_now, past=not future_ok) if at else real_now
         self.rules = self.watchlist.settings.meter
         # The snapshot lives until the command ends: moving it out of the collector's
         # sight keeps its full passes, which 200 readings' allocations trigger, from
@@ -142,8 +154,8 @@ def _at_option(func: Any) -> Any:
         "at",
         default=None,
         metavar="WHEN",
-        help="Evaluate the meter at another moment (ISO date or date-time, 'yesterday', "
-        "'3 days ago'; a date means its start). For what-if and tests.",
+        help="Evaluate the meter at another moment, past or future (ISO date or date-time, "
+        "'yesterday', '3 days ago'; a date means its start). For what-if and tests.",
     )(func)
 
 
@@ -242,6 +254,7 @@ def explain(
         reverse=True,
     )[:TIMELINE_EVENTS]
     paths = world.paths(who.name)
+    longer = 0 if paths else len(world.paths(who.name, 2))
     linked = world.on_linkedin(who)
     if as_json:
         data = reading_json(reading, full=True)
@@ -286,10 +299,19 @@ def explain(
             note = f"  ({e.note})" if e.note else ""
             stamp = e.when.astimezone(zone).strftime("%Y-%m-%d")
             click.echo(f"  {stamp}  {e.kind.value:<22} {e.direction.value:<4}{where}{note}")
-    _print_paths(paths, who.name, limit=3)
+    _print_paths(paths, who.name, limit=3, longer=longer)
 
 
-def _print_paths(paths: Sequence[IntroPath], target: str, *, limit: int) -> None:
+def _print_paths(
+    paths: Sequence[IntroPath], target: str, *, limit: int, longer: int = 0
+) -> None:
+    """`longer`: how many two-hop paths exist when one hop found none."""
+    if not paths and longer:
+        click.echo(
+            f"Nobody you know knows {target} directly; `engage intro {_quote(target)} --hops 2` "
+            f"finds {longer} longer path{'s' if longer != 1 else ''}."
+        )
+        return
     if not paths:
         click.echo(
             f"Nobody you know is known to know {target} yet (add `knows:` in feeds.yaml, "
@@ -301,6 +323,12 @@ def _print_paths(paths: Sequence[IntroPath], target: str, *, limit: int) -> None
         click.echo(f"  {' → '.join(path.via)}  (strength {path.strength:.2f})")
         for ev in path.evidence:
             click.echo(f"      - {ev.text}" + (f" <{ev.url}>" if ev.url else ""))
+
+
+def _quote(name: str) -> str:
+    import shlex
+
+    return shlex.quote(name)
 
 
 def _render_note(path: IntroPath, world: _World, target_reading: Reading) -> str:
@@ -318,7 +346,8 @@ def _render_note(path: IntroPath, world: _World, target_reading: Reading) -> str
         keep_trailing_newline=True,
         autoescape=False,  # a plain-text e-mail draft, never HTML
     )
-    context = draft_context(path, world.watchlist, target_reading)
+    events = [e for e in world.by_person.get(path.target.casefold(), []) if e.when <= world.now]
+    context = draft_context(path, world.watchlist, target_reading, events)
     return env.get_template("intro_request.txt.j2").render(**context)
 
 
@@ -350,13 +379,33 @@ def intro(
     """
     world = _World(config_path, data_dir, at)
     who = resolve_person(world.watchlist, person)
+    if who.role is Role.CONTACT:
+        # I already know a contact: an introduction to them is the wrong tool.
+        if as_json:
+            data: dict[str, Any] = {
+                "person": who.name, "paths": [], "note": None, "contact": True, "longer_paths": 0,
+            }  # fmt: skip
+            click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+            return
+        click.echo(
+            f"{who.name} is one of your contacts: you already know them, so no introduction "
+            f"is needed — write to them directly (see engage explain {_quote(who.name)})."
+        )
+        return
     paths = world.paths(who.name, hops)
+    longer = len(world.paths(who.name, 2)) if not paths and hops == 1 else 0
     note = _render_note(paths[0], world, world.reading(who.name)) if paths else None
     if as_json:
-        data = {"person": who.name, "paths": [path_json(p) for p in paths], "note": note}
+        data = {
+            "person": who.name,
+            "paths": [path_json(p) for p in paths],
+            "note": note,
+            "contact": False,
+            "longer_paths": longer,
+        }
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
-    _print_paths(paths, who.name, limit=10)
+    _print_paths(paths, who.name, limit=10, longer=longer)
     if note is not None:
         click.echo("")
         click.echo(f"Draft for {paths[0].connector} (copy, edit, send it yourself):")
@@ -388,7 +437,7 @@ def ask(
       engage ask "Will Cooke"
       engage ask will --anyway --note "asked after the meetup"
     """
-    world = _World(config_path, data_dir, when_text)
+    world = _World(config_path, data_dir, when_text, future_ok=False)
     who = resolve_person(world.watchlist, person)
     reading = world.reading(who.name)
     warning = needs_ask_warning(reading)
@@ -426,6 +475,7 @@ def ask(
 @click.argument("csv_path", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option(
     "--strength", type=click.FloatRange(0, 1), default=0.3, show_default=True,
+    callback=lambda _ctx, _param, value: _a_number(value),
     help="The tie strength (0..1) to give each connection.",
 )  # fmt: skip
 @config_option
@@ -469,6 +519,13 @@ def import_linkedin(
     for match in matches:
         if match.note:
             click.echo(f"  {match.note}")
+
+
+def _a_number(value: float) -> float:
+    """FloatRange lets NaN through (every comparison with it is false)."""
+    if value != value:  # NaN
+        raise click.BadParameter("must be a number between 0 and 1, not nan")
+    return value
 
 
 def _renamed(person: Person, name: str) -> Person:
