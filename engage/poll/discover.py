@@ -44,7 +44,7 @@ _CHANNEL_ID = re.compile(r"UC[A-Za-z0-9_-]{22}")
 _YT_FEED = re.compile(
     r"https://www\.youtube\.com/feeds/videos\.xml\?channel_id=(UC[A-Za-z0-9_-]{22})"
 )
-_MASTODON_HANDLE = re.compile(r"^@([A-Za-z0-9_.-]+)@([A-Za-z0-9.-]+\.[A-Za-z]{2,})$")
+_FEDIVERSE_HANDLE = re.compile(r"^@([A-Za-z0-9_.-]+)@([A-Za-z0-9.-]+\.[A-Za-z]{2,})$")
 
 
 @dataclass(frozen=True)
@@ -214,7 +214,7 @@ def _site_root(url: str) -> str:
 def platform_feed(text: str) -> PlatformFeed | None:
     """The feed a known platform publishes for this URL or handle, without any I/O."""
     value = text.strip()
-    handle = _MASTODON_HANDLE.match(value)
+    handle = _FEDIVERSE_HANDLE.match(value)
     if handle:
         user, host = handle.groups()
         return PlatformFeed(f"https://{host.lower()}/@{user}.rss", FeedKind.SOCIAL, "mastodon")
