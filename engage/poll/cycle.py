@@ -278,8 +278,10 @@ async def _fetch_and_parse(
     results = await fetch_all(requests, settings, on_result=start_parse)
     out: list[tuple[PlannedFeed, FetchResult, ParsedFeed | None]] = []
     for item, result in zip(planned, results, strict=True):
-        parsed = await parse_jobs[result.url] if result.url in parse_jobs else None
-        out.append((item, result, parsed))
+        parsed = await parse_jobs.pop(result.url) if result.url in parse_jobs else None
+        # The body is parsed; keeping it to the end of the cycle would hold every feed's
+        # bytes at once (~50 MB for 1,000 feeds of 47 KB).
+        out.append((item, replace(result, body=None), parsed))
     return out
 
 

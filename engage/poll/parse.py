@@ -27,7 +27,8 @@ import nh3
 
 from engage.models import Enclosure, Entry, ParsedFeed
 
-SUMMARY_TEXT_CHARS = 3000  # "a few KB": enough for a digest snippet, not an archive
+SUMMARY_TEXT_CHARS = 1000  # a digest snippet, not an archive of their writing (DESIGN §6);
+# 3,000 made the cache 55 MB for 1,000 feeds and a no-change poll read all of it (measured)
 TITLE_CHARS = 80  # derived titles (Mastodon, Bluesky, Scripting News items have none)
 PINGBACK_MAX_CHARS = 1200  # WordPress pingback excerpts are a sentence or two
 BLUESKY_PLACEHOLDER = "[contains quote post or other embedded content]"
