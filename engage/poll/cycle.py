@@ -16,10 +16,13 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urldefrag, urlsplit
 
 from engage.models import (
     Comment,
+    Event,
+    EventKind,
     FeedKind,
     FeedRef,
     FeedState,
@@ -32,6 +35,9 @@ from engage.models import (
 )
 from engage.poll import schedule
 from engage.poll.items import is_comment_feed, split_entries
+
+if TYPE_CHECKING:
+    from engage.store import Store, Transaction
 
 # Below this many bodies in a cycle a process pool costs more (start-up, pickling) than
 # parsing in-process saves; measured on a 2-core machine a pool pays off from a handful
@@ -197,10 +203,7 @@ class _Known:
     """What the store knew before this cycle, read only as far as needed: the stored posts
     (the bulk of the cache) are decoded only when a thread I joined needs its feed."""
 
-    def __init__(self, store: object) -> None:
-        from engage.store import Store
-
-        assert isinstance(store, Store)
+    def __init__(self, store: Store) -> None:
         self._store = store
         precious = store.load_precious_only()
         self.feeds = precious.feeds
@@ -287,7 +290,7 @@ async def _fetch_and_parse(
 
 def run_cycle(
     watchlist: Watchlist,
-    store: object,
+    store: Store,
     *,
     now: datetime,
     everything: bool = False,
@@ -297,9 +300,7 @@ def run_cycle(
 ) -> CycleSummary:
     """Poll what is due, store it in one batched write, then detect interactions."""
     from engage.detect import detect, threads_i_joined
-    from engage.store import Store
 
-    assert isinstance(store, Store)
     started = time.monotonic()
     snapshot = _Known(store)
     threads = {
@@ -307,7 +308,7 @@ def run_cycle(
         for t in threads_i_joined(
             watchlist, snapshot.comments, now=now, quiet_days=THREAD_QUIET_DAYS
         )
-    } | _manual_threads(snapshot.events, watchlist)
+    } | _manual_threads(snapshot.events)
     thread_feeds = _thread_feeds(snapshot.posts, threads) if threads else {}
     planned = plan(
         watchlist,
@@ -404,13 +405,10 @@ def _apply(
     parsed: ParsedFeed | None,
     watchlist: Watchlist,
     now: datetime,
-    tx: object,
+    tx: Transaction,
     arrived: Arrived,
 ) -> tuple[FeedState, FeedOutcome]:
     """Fold one fetch into the feed's state and the store's posts/comments."""
-    from engage.store import Transaction
-
-    assert isinstance(tx, Transaction)
     parse_error = parsed.error if parsed is not None else None
     state = schedule.after_fetch(
         item.state,
@@ -449,7 +447,7 @@ def _follow_up_round(
     watchlist: Watchlist,
     now: datetime,
     known: set[str],
-    snapshot: object,
+    snapshot: _Known,
 ) -> list[PlannedFeed]:
     """Feeds learnt of in this cycle's first round: the site-wide comment feed of a blog
     polled for the first time, and per-post comment feeds of threads I just joined."""
@@ -460,7 +458,6 @@ def _follow_up_round(
     owners_with_comment_feed = {
         p.name for p in watchlist.everyone() if any(is_comment_feed(f.kind) for f in p.feeds)
     }
-    assert isinstance(snapshot, _Known)
     comments: list[Comment] = list(snapshot.comments)
     new_posts_all: list[Post] = []
     for item, _result, parsed in fetched:
@@ -509,26 +506,21 @@ def _follow_up_round(
     return extra
 
 
-def _manual_threads(events: Sequence[object], watchlist: Watchlist) -> set[str]:
+def _manual_threads(events: Sequence[Event]) -> set[str]:
     """Threads I said (by hand) that I commented in: their comment feeds are followed too."""
-    from engage.models import Event, EventKind
-
-    out: set[str] = set()
-    for event in events:
-        if isinstance(event, Event) and event.kind == EventKind.MY_COMMENT and event.url:
-            out.add(normalize_thread(event.url))
-    del watchlist
-    return out
+    return {
+        normalize_thread(event.url)
+        for event in events
+        if event.kind == EventKind.MY_COMMENT and event.url
+    }
 
 
-def _thread_feeds(posts: Sequence[object], threads: set[str]) -> dict[str, tuple[str, str]]:
+def _thread_feeds(posts: Sequence[Post], threads: set[str]) -> dict[str, tuple[str, str]]:
     """Per-post comment feed for each live thread, from the posts that announced it."""
-    from engage.models import Post
-
     wanted = {normalize_thread(t) for t in threads}
     out: dict[str, tuple[str, str]] = {}
     for post in posts:
-        if not isinstance(post, Post) or not post.link or not post.comment_feeds:
+        if not post.link or not post.comment_feeds:
             continue
         key = normalize_thread(post.link)
         if key in wanted:
