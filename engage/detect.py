@@ -272,11 +272,6 @@ def _match_name(ids: Identities, name: str | None) -> Match:
     return Match(identity=identity.name, role=identity.role, how=how)
 
 
-def names_in_text(identity: Identity, text: str) -> bool:
-    """Whether one of the identity's names appears in `text` as a whole word."""
-    return _named_in_folded(identity, fold_name(text))
-
-
 def _named_in_folded(identity: Identity, folded: str) -> bool:
     pattern = _names_pattern(identity.names)
     return pattern is not None and pattern.search(folded) is not None

@@ -176,12 +176,6 @@ def _relative(d: date, today: date) -> str:
     return f"on {day_label(d, today)}"
 
 
-def _aware(when: datetime, tz: object) -> datetime:
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.astimezone(tz)  # type: ignore[arg-type]
-
-
 _LN2 = math.log(2.0)
 # exp() overflows past ~709. A factor that large only multiplies weights that have already
 # underflowed to 0 (a moment ~80 years before `now`, e.g. `--at 2999-01-01`), so capping it

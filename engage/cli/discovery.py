@@ -228,6 +228,11 @@ def export_opml(output: Path | None, config_path: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
         return
-    output.write_text(text, encoding="utf-8")
+    from engage.store import atomic_write
+
+    try:
+        atomic_write(output, text.encode("utf-8"))
+    except OSError as exc:
+        raise EngageError(f"{output}: cannot write it ({exc.strerror or exc})") from None
     count = text.count("xmlUrl=")
     click.echo(f"wrote {count} feeds to {output}", err=True)

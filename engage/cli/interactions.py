@@ -416,21 +416,22 @@ def undo(event_id: str, config_path: Path | None, data_dir: Path | None) -> None
     watchlist = load_watchlist(config_path)
     store = open_store(data_dir, watchlist)
     wanted = event_id.strip()
-    matches = [e for e in store.events() if e.id == wanted]
-    if not matches:
-        matches = [e for e in store.events() if e.id.startswith(wanted)]
-    if not matches:
-        raise EngageError(f"no event with id {wanted!r} (see `engage events`)")
-    if len(matches) > 1:
-        shown = ", ".join(e.id for e in matches[:5])
-        raise EngageError(
-            f"{wanted!r} matches {len(matches)} events ({shown}); give more of the id"
-        )
-    target = matches[0]
+    # Find and remove under one lock: another process may be changing events meanwhile.
     with store.transaction() as tx:
-        removed = tx.remove_event(target.id)
+        events = tx.events()
+        matches = [e for e in events if e.id == wanted] or [
+            e for e in events if e.id.startswith(wanted)
+        ]
+        if not matches:
+            raise EngageError(f"no event with id {wanted!r} (see `engage events`)")
+        if len(matches) > 1:
+            shown = ", ".join(e.id for e in matches[:5])
+            raise EngageError(
+                f"{wanted!r} matches {len(matches)} events ({shown}); give more of the id"
+            )
+        removed = tx.remove_event(matches[0].id)
     if removed is None:
-        raise EngageError(f"event {target.id} was removed meanwhile")
+        raise EngageError(f"event {matches[0].id} was removed meanwhile")
     stamp = removed.when.astimezone(local_zone()).strftime("%Y-%m-%d %H:%M")
     click.echo(f"removed {removed.kind.value} with {removed.person} at {stamp} ({removed.id})")
 

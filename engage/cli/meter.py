@@ -73,6 +73,7 @@ class _World:
         # sight keeps its full passes, which 200 readings' allocations trigger, from
         # walking 50,000 events each time (bench_status: 0.05–0.1 s).
         gc.freeze()
+        self._readings: dict[str, Reading] | None = None
         self.by_person: dict[str, list[Event]] = {}
         for event in self.snapshot.events:
             self.by_person.setdefault(event.person.casefold(), []).append(event)
@@ -82,8 +83,11 @@ class _World:
         return read_meter(name, events, self.now, self.rules, history_days=180 if history else 0)
 
     def readings(self) -> dict[str, Reading]:
-        everyone = (*self.watchlist.people, *self.watchlist.contacts)
-        return {p.name: self.reading(p.name) for p in everyone}
+        """Everyone's reading, computed once per command (intro paths ask more than once)."""
+        if self._readings is None:
+            everyone = (*self.watchlist.people, *self.watchlist.contacts)
+            self._readings = {p.name: self.reading(p.name) for p in everyone}
+        return self._readings
 
     def paths(self, target: str, hops: int = 1) -> list[IntroPath]:
         from engage.intro import intro_paths

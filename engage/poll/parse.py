@@ -14,6 +14,7 @@ import calendar
 import hashlib
 import html
 import io
+import logging
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
@@ -101,11 +102,16 @@ _MONTHS.update({
 })  # fmt: skip
 
 
+log = logging.getLogger(__name__)
+
+
 def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> ParsedFeed:
     """Parse one fetched body. Never raises: a failure becomes ParsedFeed(error=...)."""
     try:
         return _parse(body, url, content_type)
     except Exception as exc:  # untrusted input: any bug or odd byte ends as this feed's error
+        # ...but a bug of ours must still be findable: the traceback goes to the log.
+        log.exception("parsing %s failed", url)
         return ParsedFeed(error=f"could not read this feed ({type(exc).__name__}: {exc})"[:300])
 
 
