@@ -15,7 +15,6 @@ import functools
 import hashlib
 import html
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -35,6 +34,7 @@ from engage.models import (
     Post,
     Role,
     Watchlist,
+    fold_name,
 )
 
 EVIDENCE_CHARS = 200
@@ -123,15 +123,6 @@ class Match:
 
 
 NO_MATCH = Match()
-
-
-def fold_name(name: str) -> str:
-    """'  José   GARCÍA ' -> 'jose garcia': case, accents and spacing never decide identity."""
-    if name.isascii():  # the common case, and ~20x faster than decomposing (measured)
-        return " ".join(name.lower().split())
-    decomposed = unicodedata.normalize("NFKD", name)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(stripped.casefold().split())
 
 
 def normalize_url(url: str, *, keep_fragment: bool = True) -> str:

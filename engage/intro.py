@@ -26,7 +26,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from engage.detect import fold_name
 from engage.meter import day_label, saturate
 from engage.models import (
     Event,
@@ -37,6 +36,7 @@ from engage.models import (
     Reading,
     Stage,
     Watchlist,
+    fold_name,
 )
 
 STATED_KNOWS = 0.5

@@ -25,9 +25,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from engage.detect import fold_name
 from engage.errors import EngageError
-from engage.models import Person, Role, Watchlist
+from engage.models import Person, Role, Watchlist, fold_name
 
 HEADER = ("First Name", "Last Name", "URL", "Email Address", "Company", "Position", "Connected On")
 DEFAULT_STRENGTH = 0.3  # a LinkedIn connection is a weak tie until the meter says more

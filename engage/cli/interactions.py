@@ -96,7 +96,7 @@ def resolve_kind(text: str) -> EventKind:
 def resolve_person(watchlist: Watchlist, name: str) -> Person:
     """A person or contact by name or alias (case, accents and spacing ignored), or an
     error that suggests the closest names."""
-    from engage.detect import fold_name
+    from engage.models import fold_name
 
     folded = fold_name(name)
     candidates = (*watchlist.people, *watchlist.contacts)
