@@ -227,8 +227,24 @@ class Arrived:
 
 
 def _make_pool(workers: int) -> Executor:
-    # forkserver: workers fork from a clean process that imported the parser once, not
-    # from this one (which runs an event loop and may hold threads).
+    """Parse workers, started before the event loop runs.
+
+    Where this process has no other thread (no progress bar, no resolver thread yet),
+    the workers are forked from it at once: they share its pages and start fast, and
+    nothing can be holding a lock across the fork. Otherwise they come from a
+    forkserver: a clean process that imports the parser once."""
+    import sys
+    import threading
+
+    from engage.poll.parse import parse_feed
+
+    if sys.platform == "linux" and threading.active_count() == 1:
+        pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("fork")
+        )
+        # With fork, the first submit starts every worker, before any thread exists.
+        pool.submit(parse_feed, b"", url="about:blank").result()
+        return pool
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["engage.poll.parse"])
     return ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
