@@ -59,6 +59,7 @@ from engage.models import (
     Role,
     Settings,
     Watchlist,
+    fold_name,
 )
 
 __all__ = [
@@ -911,25 +912,32 @@ class _Document:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.label = str(path)
-        self.watchlist = load(path)  # refuse to edit a file that is already broken
-        self.original = path.read_text(encoding="utf-8")
-        with path.open(encoding="utf-8", newline="") as raw:
-            # A file saved on Windows keeps its CRLF line ends after an edit.
-            self.newline = "\r\n" if "\r\n" in raw.read() else "\n"
+        try:
+            with path.open(encoding="utf-8", newline="") as file:
+                raw = file.read()  # read once; untranslated, so the line ends can be seen
+        except (OSError, UnicodeDecodeError):
+            load(path)  # says what is wrong with the file, as one located line
+            raise
+        # A file saved on Windows keeps its CRLF line ends after an edit.
+        self.newline = "\r\n" if "\r\n" in raw else "\n"
+        self.original = raw.replace("\r\n", "\n").replace("\r", "\n")
+        # Refuse to edit a file that is already broken.
+        self.watchlist = load_text(self.original, self.label)
         self.yaml = _yaml_writer(self.original)
         self.tree: CommentedMap = self.yaml.load(self.original)
 
     def entry(self, name: str) -> CommentedMap | None:
-        folded = name.strip().casefold()
+        # Names compare as everywhere else (Watchlist.find): case, accents, spacing aside.
+        folded = fold_name(name)
         entries = [entry for _loc, entry in _entries(self.tree)]
         for entry in entries:
             entry_name = entry.get("name")
-            if isinstance(entry_name, str) and entry_name.strip().casefold() == folded:
+            if isinstance(entry_name, str) and fold_name(entry_name) == folded:
                 return typing.cast(CommentedMap, entry)
         for entry in entries:
             aliases = entry.get("aliases")
             for alias in aliases if isinstance(aliases, list) else []:
-                if isinstance(alias, str) and alias.strip().casefold() == folded:
+                if isinstance(alias, str) and fold_name(alias) == folded:
                     return typing.cast(CommentedMap, entry)
         if folded == "me" and isinstance(self.tree.get("me"), CommentedMap):
             return typing.cast(CommentedMap, self.tree["me"])

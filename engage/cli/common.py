@@ -81,12 +81,12 @@ def load_watchlist(explicit: Path | None) -> Watchlist:
             f"{path}: no watchlist here (pass --config PATH, set ENGAGE_CONFIG, "
             "or copy the example feeds.yaml)"
         )
-    cached = cached_watchlist(path)
+    key = _watchlist_key(path)
+    cached = cached_watchlist(path, key) if key is not None else None
     if cached is not None:
         return cached
     from engage.config import load
 
-    key = _watchlist_key(path)
     watchlist = load(path)  # a broken file raises here and is never cached
     if key is not None and _watchlist_key(path) == key:  # not edited while we read it
         _remember_watchlist(path, key, watchlist)
@@ -158,15 +158,16 @@ def _cache_file(path: Path) -> Path:
     return cache_dir() / f"watchlist-{name}.json"
 
 
-def cached_watchlist(path: Path) -> Watchlist | None:
-    """The cached Watchlist for `path` when the cache holds this very file; else None."""
+def cached_watchlist(path: Path, key: dict[str, Any] | None = None) -> Watchlist | None:
+    """The cached Watchlist for `path` when the cache holds this very file; else None.
+    `key` is the file's key when the caller has it already (it costs a read and a hash)."""
     import json
 
     try:
         raw = _cache_file(path).read_bytes()
     except OSError:
         return None
-    key = _watchlist_key(path)
+    key = key if key is not None else _watchlist_key(path)
     if key is None:
         return None
     try:

@@ -96,13 +96,13 @@ def resolve_kind(text: str) -> EventKind:
 def resolve_person(watchlist: Watchlist, name: str) -> Person:
     """A person or contact by name or alias (case, accents and spacing ignored), or an
     error that suggests the closest names."""
-    from engage.models import fold_name
+    from engage.models import Role, fold_name
 
+    found = watchlist.find(name)
+    if found is not None and found.role != Role.ME:
+        return found
     folded = fold_name(name)
     candidates = (*watchlist.people, *watchlist.contacts)
-    for person in candidates:
-        if folded == fold_name(person.name) or folded in {fold_name(a) for a in person.aliases}:
-            return person
     known = {fold_name(p.name): p.name for p in candidates}
     for person in candidates:
         for alias in person.aliases:

@@ -102,15 +102,13 @@ def _outcome_line(outcome: FeedOutcome) -> str:
 
 
 def _known_person(watchlist: Watchlist, name: str) -> str:
+    """Anyone in the watchlist, me included; otherwise the same did-you-mean as `log`."""
     found = watchlist.find(name)
     if found is not None:
         return found.name
-    import difflib
+    from engage.cli.interactions import resolve_person
 
-    names = [p.name for p in watchlist.everyone()]
-    close = difflib.get_close_matches(name, names, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    raise EngageError(f"no one called {name!r} in the watchlist{hint}")
+    return resolve_person(watchlist, name).name
 
 
 # ---------------------------------------------------------------------------

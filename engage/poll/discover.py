@@ -286,9 +286,9 @@ async def _fetch(
         return f"{url}: timed out"
     except httpx.HTTPError as exc:
         # The same one-line reasons `engage poll` gives ("connection refused (host:port)").
-        from engage.poll.fetch import _classify_transport_error
+        from engage.poll.fetch import classify_transport_error
 
-        return f"{url}: {_classify_transport_error(exc, httpx.URL(url))[1]}"[:300]
+        return f"{url}: {classify_transport_error(exc, httpx.URL(url))[1]}"[:300]
 
 
 async def _try_feed(

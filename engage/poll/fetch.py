@@ -180,7 +180,7 @@ async def fetch_one(
                 request, "protocol", f"too many redirects (more than {client.max_redirects})"
             )
         except (httpx.TransportError, OSError) as exc:
-            error_type, message = _classify_transport_error(exc, url)
+            error_type, message = classify_transport_error(exc, url)
             result = _failure(request, error_type, message)
         except httpx.DecodingError as exc:
             result = _failure(request, "protocol", f"bad body: {_one_line(str(exc))}")
@@ -412,7 +412,7 @@ async def fetch_all(
 # Errors as one line a user can read
 
 
-def _classify_transport_error(exc: BaseException, url: httpx.URL) -> tuple[ErrorType, str]:
+def classify_transport_error(exc: BaseException, url: httpx.URL) -> tuple[ErrorType, str]:
     """Name the reason from the OS error under httpx's wrapper, not its class alone."""
     where = f"{url.host}:{url.port or (443 if url.scheme == 'https' else 80)}"
     for cause in _causes(exc):
