@@ -21,13 +21,11 @@ import copy
 import difflib
 import io
 import itertools
-import os
 import re
-import tempfile
 import types
 import typing
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import replace
 from datetime import time
 from pathlib import Path
@@ -49,7 +47,9 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 
 from engage.errors import ConfigError, EngageError
+from engage.files import LockTimeout, atomic_write, exclusive_lock
 from engage.models import (
+    POLL_FLOOR_MINUTES,
     DigestSettings,
     EventKind,
     FeedKind,
@@ -61,6 +61,8 @@ from engage.models import (
     Watchlist,
     fold_name,
 )
+from engage.places import cached_file_for
+from engage.urls import normalize_url
 
 __all__ = [
     "add_feed",
@@ -73,6 +75,8 @@ __all__ = [
 ]
 
 Loc = tuple[str | int, ...]
+# An edit reads, validates and writes one small file: well under a second.
+EDIT_LOCK_SECONDS = 30.0
 
 # ---------------------------------------------------------------------------
 # Schema: pydantic models that mirror feeds.yaml key for key
@@ -251,7 +255,6 @@ class MeterModel(_Model):
 
 
 _DEFAULTS = Settings()
-POLL_FLOOR_MINUTES = 15
 
 
 class SettingsModel(_Model):
@@ -269,8 +272,8 @@ class SettingsModel(_Model):
     @field_validator("poll_interval")
     @classmethod
     def _polite(cls, minutes: int) -> int:
-        # DESIGN §3: feeds change a few times a day; polling faster than every 15 minutes
-        # only costs the people we want to befriend bandwidth.
+        # Feeds change a few times a day; polling faster than every 15 minutes only costs
+        # the people we want to befriend bandwidth (docs/design.md, "Polling").
         if minutes < POLL_FLOOR_MINUTES:
             raise ValueError(
                 f"poll_interval is {minutes} minutes, below the floor of {POLL_FLOOR_MINUTES} "
@@ -651,7 +654,7 @@ def _cross_checks(tree: CommentedMap, problems: _Problems) -> None:
         name = entry.get("name")
         if not isinstance(name, str) or not name.strip():
             continue
-        folded = name.strip().casefold()
+        folded = fold_name(name)
         line, col = _position(tree, (*loc, "name"))
         if folded in names:
             first_name, first_line = names[folded]
@@ -668,7 +671,7 @@ def _cross_checks(tree: CommentedMap, problems: _Problems) -> None:
     for _loc, entry in entries:
         name = entry.get("name")
         if isinstance(name, str) and name.strip():
-            canonical.setdefault(name.strip().casefold(), name.strip())
+            canonical.setdefault(fold_name(name), name.strip())
     for loc, entry in entries:
         name = entry.get("name")
         aliases = entry.get("aliases")
@@ -677,8 +680,8 @@ def _cross_checks(tree: CommentedMap, problems: _Problems) -> None:
         for index, alias in enumerate(aliases):
             if not isinstance(alias, str) or not alias.strip():
                 continue
-            other = canonical.setdefault(alias.strip().casefold(), name.strip())
-            if other.casefold() != name.strip().casefold():
+            other = canonical.setdefault(fold_name(alias), name.strip())
+            if fold_name(other) != fold_name(name):
                 # Detection tells comment authors apart by name and alias; one spelling
                 # for two people would credit one with the other's comments.
                 line, col = _position(tree, (*loc, "aliases", index))
@@ -696,7 +699,7 @@ def _cross_checks(tree: CommentedMap, problems: _Problems) -> None:
         for index, other in enumerate(knows):
             if not isinstance(other, str) or not other.strip():
                 continue
-            if other.strip().casefold() not in canonical:
+            if fold_name(other) not in canonical:
                 line, col = _position(tree, (*loc, "knows", index))
                 guess = _did_you_mean(other.strip(), known_names)
                 hint = (
@@ -717,7 +720,7 @@ def _cross_checks(tree: CommentedMap, problems: _Problems) -> None:
             if not isinstance(url, str) or not url.strip():
                 continue
             line, col = _position(tree, (*loc, "feeds", index))
-            key = _url_key(url)
+            key = feed_key(url)
             if key in owners:
                 first_owner, first_line = owners[key]
                 problems.add(
@@ -797,25 +800,19 @@ def _entries(tree: CommentedMap) -> Iterator[tuple[Loc, dict[str, Any]]]:
                 yield (section, index), item
 
 
-def _url_key(url: str) -> str:
-    """Two spellings of one feed URL (scheme/host case, a trailing slash) compare equal."""
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:  # not a URL at all; reported elsewhere, compare it as written
-        return url.strip().casefold()
-    path = parts.path.rstrip("/") or ""
-    query = f"?{parts.query}" if parts.query else ""
-    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{path}{query}"
+def feed_key(url: str) -> str:
+    """Two spellings of one feed URL (host case, `www.`, a trailing slash) compare equal."""
+    return normalize_url(url, keep_scheme=True)
 
 
 def _to_watchlist(model: WatchlistModel, label: str) -> Watchlist:
     canonical: dict[str, str] = {}
     everyone: list[MeModel | PersonModel] = [model.me, *model.people, *model.contacts]
     for entry in everyone:
-        canonical.setdefault(entry.name.casefold(), entry.name)
+        canonical.setdefault(fold_name(entry.name), entry.name)
     for entry in everyone:
         for alias in entry.aliases:
-            canonical.setdefault(alias.casefold(), entry.name)
+            canonical.setdefault(fold_name(alias), entry.name)
 
     def feeds(items: list[FeedModel]) -> tuple[FeedRef, ...]:
         return tuple(
@@ -840,7 +837,7 @@ def _to_watchlist(model: WatchlistModel, label: str) -> Watchlist:
             feeds=feeds(p.feeds),
             handles=handles(p.handles),
             # knows may name someone by an alias; the rest of engage speaks in names.
-            knows=tuple(dict.fromkeys(canonical[k.casefold()] for k in p.knows)),
+            knows=tuple(dict.fromkeys(canonical[fold_name(k)] for k in p.knows)),
             notes=p.notes.strip(),
             tags=tuple(p.tags),
             company=p.company,
@@ -895,9 +892,9 @@ def _to_watchlist(model: WatchlistModel, label: str) -> Watchlist:
 
 def find_feed_owner(watchlist: Watchlist, url: str) -> Person | None:
     """Who listed this feed (me, a person or a contact), comparing URLs loosely."""
-    key = _url_key(url)
+    key = feed_key(url)
     for person in watchlist.everyone():
-        if any(_url_key(feed.url) == key for feed in person.feeds):
+        if any(feed_key(feed.url) == key for feed in person.feeds):
             return person
     return None
 
@@ -944,11 +941,11 @@ class _Document:
         return None
 
     def owner_of(self, url: str) -> str | None:
-        key = _url_key(url)
+        key = feed_key(url)
         for _loc, entry in _entries(self.tree):
             for feed in entry.get("feeds") or []:
                 feed_url = feed.get("url") if isinstance(feed, dict) else feed
-                if isinstance(feed_url, str) and _url_key(feed_url) == key:
+                if isinstance(feed_url, str) and feed_key(feed_url) == key:
                     return str(entry.get("name"))
         return None
 
@@ -980,7 +977,8 @@ class _Document:
         # Someone saving the file in an editor meanwhile would lose their change silently.
         if self.path.read_text(encoding="utf-8") != self.original:
             raise EngageError(f"{self.label} changed while engage was editing it; try again")
-        _write_atomically(self.path, text, newline=self.newline)
+        target = self.path.resolve()  # a symlinked watchlist stays a symlink
+        atomic_write(target, text.replace("\n", self.newline).encode("utf-8"))
 
 
 def _yaml_writer(text: str) -> YAML:
@@ -1017,33 +1015,6 @@ def _guess_indent(text: str) -> tuple[int, int, int]:
         if mapping is not None and offset is not None:
             break
     return mapping or 2, sequence or 4, offset if offset is not None else 2
-
-
-def _write_atomically(path: Path, text: str, *, newline: str = "\n") -> None:
-    """Temp file beside the target, fsync, rename: a crash leaves the old file or the
-    new one, never half of each."""
-    directory = path.resolve().parent
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, mode)
-        os.replace(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
-    try:
-        dir_fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 def _trailing_comment_slot(node: Any) -> tuple[Any, Any, int] | None:
@@ -1185,22 +1156,25 @@ def _add_feed_node(entry: CommentedMap, node: Any) -> None:
 
 @contextmanager
 def _edit_lock(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on the watchlist's folder during an edit, so two
-    `engage add-feed` at once both land instead of the second undoing the first.
+    """Hold an exclusive lock during an edit, so two `engage add-feed` at once both land
+    instead of the second undoing the first.
 
-    The folder, not the file, is locked because the file is replaced by a rename and a
-    lock on the old inode would not stop anyone. No lock file is left behind."""
-    try:
-        import fcntl
-    except ImportError:  # Windows: no flock; the changed-meanwhile check in save() remains
+    The lock file lives in the cache folder, not beside the watchlist: the user's folder
+    stays as they keep it. Without a writable cache folder the edit goes on unlocked, and
+    save() still refuses to overwrite a file that changed since it was read."""
+    lock_file = cached_file_for(path, "watchlist-edit", ".lock")
+    with ExitStack() as stack:
+        try:
+            lock_file.parent.mkdir(parents=True, exist_ok=True)
+            stack.enter_context(exclusive_lock(lock_file, timeout=EDIT_LOCK_SECONDS))
+        except LockTimeout:
+            raise EngageError(
+                f"{path}: another engage command has been editing it for "
+                f"{EDIT_LOCK_SECONDS:g} s; try again when it is done"
+            ) from None
+        except OSError:
+            pass
         yield
-        return
-    fd = os.open(path.resolve().parent, os.O_RDONLY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock
 
 
 def add_person(
@@ -1218,7 +1192,7 @@ def add_person(
         raise EngageError("a person needs a name")
     with _edit_lock(path):
         doc = _Document(path)
-        if doc.entry(name) is not None or name.casefold() == doc.watchlist.me.name.casefold():
+        if doc.entry(name) is not None or fold_name(name) == fold_name(doc.watchlist.me.name):
             raise EngageError(f"{name} is already in {doc.label}")
         refs = [_as_ref(feed, kind) for feed in feeds]
         seen: set[str] = set()
@@ -1226,9 +1200,9 @@ def add_person(
             owner = doc.owner_of(ref.url)
             if owner is not None:
                 raise EngageError(f"{owner} already has feed {ref.url}")
-            if _url_key(ref.url) in seen:
+            if feed_key(ref.url) in seen:
                 raise EngageError(f"feed {ref.url} is given twice")
-            seen.add(_url_key(ref.url))
+            seen.add(feed_key(ref.url))
         entry = CommentedMap()
         entry["name"] = name
         if aliases:
@@ -1294,7 +1268,7 @@ def add_people(path: Path, people: Sequence[tuple[str, Sequence[FeedRef]]]) -> t
             for feed in feeds:
                 ref = replace(feed, url=_check_url(feed.url))
                 if doc.owner_of(ref.url) is None and all(
-                    _url_key(ref.url) != _url_key(f.url) for f in fresh
+                    feed_key(ref.url) != feed_key(f.url) for f in fresh
                 ):
                     fresh.append(ref)
             if not fresh:
@@ -1318,16 +1292,16 @@ def add_people(path: Path, people: Sequence[tuple[str, Sequence[FeedRef]]]) -> t
 def apply_moves(path: Path, moves: Mapping[str, str]) -> int:
     """Rewrite feed URLs old → new (a permanent redirect the user accepted), wherever
     they are listed. Returns how many entries changed; the file is untouched when none."""
-    wanted = {_url_key(old): _check_url(new) for old, new in moves.items()}
+    wanted = {feed_key(old): _check_url(new) for old, new in moves.items()}
     with _edit_lock(path):
         doc = _Document(path)
         changed = 0
 
         def rewrite(container: Any, key: str | int, value: Any) -> None:
             nonlocal changed
-            if not isinstance(value, str) or _url_key(value) not in wanted:
+            if not isinstance(value, str) or feed_key(value) not in wanted:
                 return
-            new = wanted[_url_key(value)]
+            new = wanted[feed_key(value)]
             if new == value:
                 return
             # Keep the user's quoting: ruamel gives quoted scalars their own str subclass.

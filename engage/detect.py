@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 from urllib.parse import urljoin, urlsplit
 
+from engage.comment_marks import reply_link, without_reply_lead
 from engage.models import (
     DIRECTION,
     Comment,
@@ -36,6 +37,7 @@ from engage.models import (
     Watchlist,
     fold_name,
 )
+from engage.urls import host_and_path, normalize_url, thread_key
 
 EVIDENCE_CHARS = 200
 SNIPPET_CHARS = 90
@@ -60,10 +62,6 @@ SHARED_HOSTS = frozenset(
         "anchor.fm",
     }
 )
-DEFAULT_PORTS = {"http": 80, "https": 443}
-# WordPress starts an author's threaded answer with: In reply to <a href="…#comment-N">Name</a>.
-_WP_IN_REPLY_TO = re.compile(r"^\s*(?:<p>)?\s*In reply to\s+<a\s[^>]*href=\"([^\"]+)\"", re.I)
-_WP_IN_REPLY_TEXT = re.compile(r"^In reply to [^.]{1,120}\.\s*", re.I)
 _TAG = re.compile(r"<[^>]*>")
 # WordPress names a pingback "Post title – Site name" (or with |, », :: between them).
 _PINGBACK_PARTS = re.compile(r"\s+(?:[–—|»·-]+|::)\s+")
@@ -125,46 +123,12 @@ class Match:
 NO_MATCH = Match()
 
 
-def normalize_url(url: str, *, keep_fragment: bool = True) -> str:
-    """A URL reduced to what identifies the page: scheme, `www.`, default ports, host case
-    and a trailing slash are dropped ('https://www.Example.com:443/a/' -> 'example.com/a')."""
-    raw = url.strip()
-    if "://" not in raw and not raw.startswith("//"):
-        raw = "//" + raw
-    try:
-        parts = urlsplit(raw)
-        port = parts.port
-    except ValueError:
-        return raw.casefold()
-    host = (parts.hostname or "").casefold().rstrip(".")
-    host = host.removeprefix("www.")
-    scheme = parts.scheme.casefold()
-    defaults = {DEFAULT_PORTS[scheme]} if scheme in DEFAULT_PORTS else set(DEFAULT_PORTS.values())
-    if port is not None and port not in defaults:
-        host = f"{host}:{port}"
-    path = parts.path.rstrip("/")
-    text = host + path
-    if parts.query:
-        text += "?" + parts.query
-    if keep_fragment and parts.fragment:
-        text += "#" + parts.fragment
-    return text
-
-
 def _site(url: str) -> Site | None:
     normalized = normalize_url(url, keep_fragment=False).split("?", 1)[0]
     host, _, path = normalized.partition("/")
     if not host:
         return None
     return Site(host=host, path=("/" + path) if path else "")
-
-
-@functools.lru_cache(maxsize=65536)
-def _split(url: str) -> tuple[str, str]:
-    """Cached: every link of every post is checked against every identity's sites."""
-    normalized = normalize_url(url, keep_fragment=False).split("?", 1)[0]
-    host, _, path = normalized.partition("/")
-    return host, "/" + path if path else ""
 
 
 def _sites_of(person: Person) -> tuple[Site, ...]:
@@ -177,7 +141,7 @@ def _sites_of(person: Person) -> tuple[Site, ...]:
         # Podcast and video feeds mostly live on hosting platforms shared by many shows.
         if feed.kind not in (FeedKind.BLOG, FeedKind.COMMENTS):
             continue
-        host, _ = _split(feed.url)
+        host, _ = host_and_path(feed.url)
         if host and not _is_shared_host(host):
             site = Site(host=host, path="")
             if site not in sites:
@@ -219,7 +183,7 @@ def match_url(ids: Identities, url: str | None) -> Match:
     beats a whole host); two equally specific ones are ambiguous."""
     if not url:
         return NO_MATCH
-    host, path = _split(url)
+    host, path = host_and_path(url)
     if not host:
         return NO_MATCH
     best: list[tuple[int, Identity]] = []
@@ -279,7 +243,7 @@ def _names_pattern(names: frozenset[str]) -> re.Pattern[str] | None:
 def on_sites(identity: Identity, url: str | None) -> bool:
     if not url:
         return False
-    host, path = _split(url)
+    host, path = host_and_path(url)
     return any(site.covers(host, path) for site in identity.sites)
 
 
@@ -502,32 +466,19 @@ def _comment_key(comment: Comment) -> str:
 
 def _thread(comment: Comment) -> str:
     if comment.post_link:
-        return _thread_url(comment.post_link)
+        return thread_key(comment.post_link)
     if comment.link:
-        return _thread_url(comment.link)
+        return thread_key(comment.link)
     return ""
-
-
-def _thread_url(url: str) -> str:
-    """The post a URL belongs to: no fragment, and no Blogger `showComment` or WordPress
-    `replytocom` parameter (both point into a thread, not at a different post)."""
-    normalized = normalize_url(url, keep_fragment=False)
-    base, _, query = normalized.partition("?")
-    kept = [
-        part
-        for part in query.split("&")
-        if part and not part.casefold().startswith(("showcomment=", "replytocom="))
-    ]
-    return base + ("?" + "&".join(kept) if kept else "")
 
 
 def _reply_target(comment: Comment) -> str | None:
     target = comment.in_reply_to
     if not target:
-        # The parser may not have read WordPress's "In reply to <a href=…>" line.
-        match = _WP_IN_REPLY_TO.match(comment.snippet or "")
-        if match:
-            target = html.unescape(match.group(1))
+        # Stored by a version whose parser did not read WordPress's "In reply to" lead.
+        answered = reply_link(comment.snippet or "")
+        if answered:
+            target = html.unescape(answered)
     if not target:
         return None
     if comment.link and target.startswith(("/", "#", "?", "./", "../")):
@@ -536,7 +487,7 @@ def _reply_target(comment: Comment) -> str | None:
     # comment) answers the post, not a comment.
     if "#" not in target and "showcomment=" not in target.casefold():
         thread = _thread(comment)
-        if "://" in target and thread and _thread_url(target) == thread:
+        if "://" in target and thread and thread_key(target) == thread:
             return None
     return target
 
@@ -562,7 +513,7 @@ def _lookup(index: Mapping[str, _Seen], target: str, thread: str) -> _Seen | Non
         return hit
     fragment = urlsplit(target).fragment if "#" in target else ""
     if fragment:
-        target_thread = _thread_url(target) if "://" in target else thread
+        target_thread = thread_key(target) if "://" in target else thread
         return index.get(f"frag:{target_thread}#{fragment}")
     return None
 
@@ -701,7 +652,7 @@ def _post_titles(posts: Iterable[Post]) -> dict[str, str]:
     titles: dict[str, str] = {}
     for post in posts:
         if post.link and post.title:
-            titles.setdefault(_thread_url(post.link), post.title)
+            titles.setdefault(thread_key(post.link), post.title)
     return titles
 
 
@@ -716,9 +667,9 @@ def _where(item: _Seen, titles: Mapping[str, str]) -> str:
 
 def _plain(snippet: str) -> str:
     """Sanitized HTML -> one line of text, without WordPress's "In reply to Name." lead."""
-    text = html.unescape(_TAG.sub(" ", snippet))
-    text = " ".join(text.split())
-    return _WP_IN_REPLY_TEXT.sub("", text)
+    text = html.unescape(_TAG.sub(" ", without_reply_lead(snippet)))
+    # Some feeds escape the comment's HTML once more: the lead then arrives as text.
+    return " ".join(without_reply_lead(text).split())
 
 
 def _short(text: str, limit: int) -> str:

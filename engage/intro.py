@@ -28,6 +28,7 @@ from datetime import datetime
 
 from engage.meter import day_label, saturate
 from engage.models import (
+    COMPOSED_REPLIES,
     Event,
     EventKind,
     IntroEvidence,
@@ -299,22 +300,12 @@ def draft_context(
     }
 
 
-_THEIR_WORDS = frozenset(
-    {
-        EventKind.THEIR_REPLY,
-        EventKind.THEIR_COMMENT_ON_MINE,
-        EventKind.THEIR_EMAIL_OR_DM,
-        EventKind.THEIR_MENTION,
-    }
-)
-
-
 def exchange_words(events: Sequence[Event], stage: Stage) -> tuple[str, str]:
     """How I know the target, in words that follow the counts: (told to the connector,
     told to the target). Empty when there is nothing to say."""
     kinds = [e.kind for e in events]
     posts = {(e.url or e.id).split("#", 1)[0] for e in events if e.kind is EventKind.MY_COMMENT}
-    replies = sum(k in _THEIR_WORDS for k in kinds)
+    replies = sum(k in COMPOSED_REPLIES for k in kinds)
     on_my_blog = EventKind.THEIR_COMMENT_ON_MINE in kinds
     messages = EventKind.MY_EMAIL_OR_DM in kinds or EventKind.THEIR_EMAIL_OR_DM in kinds
     them: list[str] = []

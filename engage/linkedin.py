@@ -1,5 +1,5 @@
 """The user's own LinkedIn export, `Connections.csv`: the only LinkedIn data engage uses
-(DESIGN §6: no scraping).
+(no scraping: docs/design.md, "Privacy").
 
 Pure: the caller reads the file and passes its text. The export starts with a few
 "Notes:" lines before the header row, may carry a BOM, leaves Email Address empty for
@@ -27,6 +27,7 @@ from datetime import date, datetime
 
 from engage.errors import EngageError
 from engage.models import Person, Role, Watchlist, fold_name
+from engage.urls import normalize_url
 
 HEADER = ("First Name", "Last Name", "URL", "Email Address", "Company", "Position", "Connected On")
 DEFAULT_STRENGTH = 0.3  # a LinkedIn connection is a weak tie until the meter says more
@@ -57,15 +58,11 @@ def linkedin_key(name: str, company: str | None, url: str | None) -> str:
     one (two "Jo Bloggs" at two companies are two people), else the name and company.
     The same person in a later export keeps the same key, so a re-import updates."""
     if url:
-        cleaned = url.strip().casefold().split("?", 1)[0].split("#", 1)[0].rstrip("/")
-        for prefix in ("https://", "http://"):
-            cleaned = cleaned.removeprefix(prefix)
-        for prefix in ("www.", "m."):
-            cleaned = cleaned.removeprefix(prefix)
+        cleaned = normalize_url(url.split("?", 1)[0], keep_fragment=False).casefold()
+        cleaned = cleaned.removeprefix("m.")  # the mobile site's profile is the same profile
         if cleaned:
             return "url:" + cleaned
-    folded = " ".join(name.casefold().split())
-    return f"name:{folded}|{' '.join((company or '').casefold().split())}"
+    return f"name:{fold_name(name)}|{fold_name(company or '')}"
 
 
 def connection_key(person: Person) -> str:

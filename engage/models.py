@@ -42,8 +42,8 @@ class Direction(StrEnum):
 
 
 class EventKind(StrEnum):
-    """Interaction kinds. The identifiers are DESIGN §4's table plus the ask/intro outcomes;
-    they are part of the JSON interface and never renamed."""
+    """Interaction kinds. The identifiers are the meter's table (docs/design.md, "The
+    engagement meter") plus the ask/intro outcomes; part of the JSON interface, never renamed."""
 
     THEIR_COMMENT_ON_MINE = "their_comment_on_mine"
     THEIR_EMAIL_OR_DM = "their_email_or_dm"
@@ -66,6 +66,17 @@ class EventKind(StrEnum):
     ASK_DECLINED = "ask_declined"
     ASK_NO_ANSWER = "ask_no_answer"
 
+
+# Their own words, aimed at me: what reciprocity, recency and "a reply I owe" are made of,
+# and what an introduction note calls an exchange.
+COMPOSED_REPLIES = frozenset(
+    {
+        EventKind.THEIR_REPLY,
+        EventKind.THEIR_COMMENT_ON_MINE,
+        EventKind.THEIR_EMAIL_OR_DM,
+        EventKind.THEIR_MENTION,
+    }
+)
 
 DIRECTION: Mapping[EventKind, Direction] = {
     EventKind.THEIR_COMMENT_ON_MINE: Direction.IN,
@@ -159,7 +170,8 @@ class Person:
 
 @dataclass(frozen=True)
 class MeterRules:
-    """Every number of the engagement meter (DESIGN §4); overridable under `meter:`."""
+    """Every number of the engagement meter (docs/design.md, "The engagement meter");
+    overridable under `meter:`."""
 
     points: Mapping[EventKind, float] = field(
         default_factory=lambda: {
@@ -206,6 +218,11 @@ class DigestSettings:
     smtp_user: str | None = None
     smtp_password_env: str | None = None  # name of the env var that holds the password
     smtp_starttls: bool = False
+
+
+# Polling a feed more often than this only costs its host bandwidth: the watchlist refuses a
+# shorter interval and the scheduler never waits less, jitter included.
+POLL_FLOOR_MINUTES = 15
 
 
 @dataclass(frozen=True)
@@ -408,9 +425,36 @@ class IntroEvidence:
 # The meter
 
 
+class GateName(StrEnum):
+    """The five conditions of "ready to ask" (docs/design.md, "The engagement meter")."""
+
+    RECIPROCITY = "reciprocity"
+    RECENCY = "recency"
+    GIVES = "gives"
+    SCORE = "score"
+    NO_PENDING_ASK = "no_pending_ask"
+
+
+class Action(StrEnum):
+    """What is due now with a person: stable strings for status order, the digest, the web
+    report and `--json`."""
+
+    ASK = "ask"
+    FOLLOW_UP_MEETING = "follow_up_meeting"
+    REPLY = "reply"
+    FOLLOW_UP_ASK = "follow_up_ask"
+    GIVE = "give"
+    STAY_IN_TOUCH = "stay_in_touch"
+    REOPEN = "reopen"
+    WAIT = "wait"
+    PARKED = "parked"
+    START = "start"
+    NONE = ""
+
+
 @dataclass(frozen=True)
 class Gate:
-    name: str  # reciprocity, recency, gives, score, no_pending_ask
+    name: GateName
     passed: bool
     detail: str  # the numbers behind it, in words
 
@@ -430,9 +474,7 @@ class Reading:
     points_by_kind: Mapping[str, float]
     history: tuple[tuple[str, float], ...] = ()  # (ISO date, score) per day, last 180 days
     last_contact: datetime | None = None
-    # What is due now, for sorting and the digest: "ask", "follow_up_meeting", "reply",
-    # "follow_up_ask", "give", "stay_in_touch", "reopen", "wait", "parked", "start", "".
-    action: str = ""
+    action: Action = Action.NONE  # what is due now
 
 
 # ---------------------------------------------------------------------------

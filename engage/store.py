@@ -7,17 +7,16 @@ polled posts:
   events, tombstones (events removed by undo), intro evidence, LinkedIn contacts;
 - `cache.json`, rebuildable by re-polling: posts and comments.
 
-Facts measured on this machine (issue 2) shaped it:
+Measured facts shaped it (docs/design.md, "Store"):
 
 - stock TinyDB corrupted the file in 3 of 3 trials with two processes inserting at once,
   and a lock around a long-lived TinyDB instance still lost documents (it caches the next
   document id). So one file lock (`engage.lock`) guards every read-modify-write, and the
   TinyDB instances are opened fresh inside it and dropped before it is released.
 - kill -9 during a write left an unreadable file in 5 of 100 kills with stock JSONStorage.
-  So the storage writes a temp file in the same folder, fsyncs it, `os.replace`s it over
-  the old one and fsyncs the folder: a reader sees the old file or the new one, never half
-  of one. That alone would make reads safe without the lock; they take it anyway, because
-  an exclusive lock is simple and correct and reads are short.
+  So every write goes through engage.files.atomic_write: a reader sees the old file or the
+  new one, never half of one. That is also why reads take no lock at all: `engage status`
+  or a web page never waits behind a poll's write.
 - one-by-one inserts into a 5k-document file took 76 s, `insert_multiple` 0.03 s. So a
   transaction loads each file once, keeps its changes in memory and hands TinyDB one batch
   per table and kind of change (remove, update, insert_multiple); each changed file is
@@ -26,7 +25,8 @@ Facts measured on this machine (issue 2) shaped it:
 A transaction that changes both files writes cache.json first, then engage.json. A kill
 between the two leaves new posts without the feed state that fetched them, so the next
 poll fetches them again; the other order could store an ETag whose posts were never
-kept, and a 304 would then hide them for good.
+kept, and a 304 would then hide them for good. A reader reads engage.json first for the
+same reason.
 
 Before each replace of engage.json the previous version is kept as `engage.json.bak`
 (a hard link, so no copy of a large file), which is what a user restores from if the
@@ -37,11 +37,8 @@ from __future__ import annotations
 
 import gc
 import json
-import os
 import re
-import shutil
 import threading
-import uuid
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -49,13 +46,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-import filelock
 import orjson
 from tinydb import Query, TinyDB
 from tinydb.storages import Storage
 
 from engage.codec import decoder_for, to_json
 from engage.errors import StoreError
+from engage.files import LockTimeout, atomic_write, exclusive_lock, is_temp_of
 from engage.models import (
     DIRECTION,
     Comment,
@@ -66,6 +63,7 @@ from engage.models import (
     IntroEvidence,
     Person,
     Post,
+    fold_name,
 )
 
 SCHEMA = 1
@@ -76,9 +74,6 @@ BACKUP_SUFFIX = ".bak"
 # Transactions hold the lock for a load, some work in memory and one write: well under a
 # second even for large stores. A minute of waiting means something is stuck.
 LOCK_TIMEOUT_SECONDS = 60.0
-# filelock polls a non-blocking flock; its default 50 ms sleep made four processes
-# writing at once spend most of their time asleep. A small write takes a few ms.
-LOCK_POLL_SECONDS = 0.005
 
 T = TypeVar("T")
 Doc = dict[str, Any]
@@ -135,55 +130,15 @@ class Snapshot:
 # Files
 
 
-def atomic_write(path: Path, data: bytes, *, backup: Path | None = None) -> None:
-    """Replace `path` with `data` so that a crash at any moment leaves the old file or the
-    new one. With `backup`, the old file is kept there first (by hard link, no copy)."""
-    folder = path.parent
-    tmp = folder / f".{path.name}.{uuid.uuid4().hex}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        if backup is not None and path.exists():
-            _keep_backup(path, backup)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync_folder(folder)
-
-
-def _keep_backup(path: Path, backup: Path) -> None:
-    tmp = backup.parent / f".{backup.name}.{uuid.uuid4().hex}.tmp"
-    try:
-        os.link(path, tmp)
-    except OSError:  # a file system without hard links
-        shutil.copy2(path, tmp)
-    os.replace(tmp, backup)
-
-
-def _fsync_folder(folder: Path) -> None:
-    # Without this the rename itself may not survive a power cut on ext4/xfs.
-    try:
-        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return  # platforms that cannot open a folder (Windows) make rename durable anyway
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def clean_orphans(folder: Path) -> list[Path]:
     """Remove temp files left by a writer that died before its rename. Called with the lock
     held, when no write can be in progress, so every temp file found is an orphan."""
     removed = []
-    for pattern in (f".{PRECIOUS}*.tmp", f".{CACHE}*.tmp"):
-        for orphan in folder.glob(pattern):
-            orphan.unlink(missing_ok=True)
-            removed.append(orphan)
+    for name in (PRECIOUS, CACHE, PRECIOUS + BACKUP_SUFFIX):
+        for orphan in folder.glob(f".{name}.*.tmp"):
+            if is_temp_of(orphan, name):
+                orphan.unlink(missing_ok=True)
+                removed.append(orphan)
     return removed
 
 
@@ -257,15 +212,24 @@ def _peek_schema(path: Path) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _read_json(path: Path, *, precious: bool) -> dict[str, dict[str, Doc]] | None:
-    """The file's tables, None when it does not exist or is empty (a new store)."""
+def _read_bytes(path: Path) -> bytes | None:
+    """The file's bytes, None when it does not exist."""
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         return None
     except OSError as exc:
         raise StoreError(f"{path}: cannot read it ({exc.strerror})") from exc
-    if not raw.strip():
+
+
+def _read_json(
+    path: Path, *, precious: bool, raw: bytes | None = None
+) -> dict[str, dict[str, Doc]] | None:
+    """The file's tables (from `raw` when the caller read its bytes already), None when it
+    does not exist or is empty (a new store)."""
+    if raw is None:
+        raw = _read_bytes(path)
+    if raw is None or not raw.strip():
         return None
     try:
         with _gc_paused():
@@ -319,17 +283,25 @@ class AtomicJSONStorage(Storage):
     the instance, which is how a failed transaction writes nothing.
     """
 
-    def __init__(self, path: Path, backup: Path | None = None, precious: bool = True) -> None:
+    def __init__(
+        self,
+        path: Path,
+        backup: Path | None = None,
+        precious: bool = True,
+        raw: bytes | None = None,
+    ) -> None:
         self.path = path
         self.backup = backup
         self.precious = precious
         self.dirty = False
         self._loaded = False
+        self._raw = raw  # the file's bytes, when the owner read them at a chosen moment
         self._data: dict[str, dict[str, Doc]] | None = None
 
     def read(self) -> dict[str, dict[str, Any]] | None:
         if not self._loaded:
-            self._data = _read_json(self.path, precious=self.precious)
+            self._data = _read_json(self.path, precious=self.precious, raw=self._raw)
+            self._raw = None
             self._loaded = True
         return self._data
 
@@ -442,10 +414,12 @@ class _Table:
 class _File:
     """One of the two JSON files, opened fresh for one transaction."""
 
-    def __init__(self, path: Path, *, precious: bool) -> None:
+    def __init__(self, path: Path, *, precious: bool, raw: bytes | None = None) -> None:
         self.path = path
         backup = path.with_name(path.name + BACKUP_SUFFIX) if precious else None
-        self.db = TinyDB(path, storage=AtomicJSONStorage, backup=backup, precious=precious)
+        self.db = TinyDB(
+            path, storage=AtomicJSONStorage, backup=backup, precious=precious, raw=raw
+        )
         storage = self.db.storage
         assert isinstance(storage, AtomicJSONStorage)
         self.storage = storage
@@ -550,9 +524,11 @@ class Transaction:
     `with store.transaction()` block ends normally.
     """
 
-    def __init__(self, folder: Path, now: datetime) -> None:
+    def __init__(self, folder: Path, now: datetime, *, preload_cache: bool = False) -> None:
         self.now = now
         self._precious = _File(folder / PRECIOUS, precious=True)
+        # engage.json first, then cache.json: the order writers make them consistent in.
+        self._cache_raw = _read_bytes(folder / CACHE) if preload_cache else None
         self._cache_file: _File | None = None
         self._decoded: dict[str, tuple[int, list[Any]]] = {}
         self._open = True
@@ -566,7 +542,10 @@ class Transaction:
         if self._cache_file is None:
             # cache.json was born with schema 1: one without a version (a hand-made or
             # stock TinyDB file) holds the same documents and is stamped on its next write.
-            self._cache_file = _File(self._precious.path.with_name(CACHE), precious=False)
+            self._cache_file = _File(
+                self._precious.path.with_name(CACHE), precious=False, raw=self._cache_raw
+            )
+            self._cache_raw = None
         return self._cache_file
 
     def _migrate(self) -> None:
@@ -642,8 +621,8 @@ class Transaction:
         """Newest first by published; posts without a date last."""
         posts: list[Post] = self._objects("posts")
         if person is not None:
-            folded = person.casefold()
-            posts = [p for p in posts if p.person.casefold() == folded]
+            folded = fold_name(person)
+            posts = [p for p in posts if fold_name(p.person) == folded]
         if since is not None:
             posts = [p for p in posts if (p.published or p.first_seen or _MIN_TIME) >= since]
         return sorted(
@@ -655,8 +634,8 @@ class Transaction:
         of the blog they were found on."""
         comments: list[Comment] = self._objects("comments")
         if person is not None:
-            folded = person.casefold()
-            comments = [c for c in comments if c.person.casefold() == folded]
+            folded = fold_name(person)
+            comments = [c for c in comments if fold_name(c.person) == folded]
         return sorted(
             comments,
             key=lambda c: (c.published is not None, c.published or _MIN_TIME),
@@ -667,8 +646,8 @@ class Transaction:
         """Oldest first by `when`."""
         events: list[Event] = self._objects("events")
         if person is not None:
-            folded = person.casefold()
-            events = [e for e in events if e.person.casefold() == folded]
+            folded = fold_name(person)
+            events = [e for e in events if fold_name(e.person) == folded]
         return sorted(events, key=lambda e: e.when)
 
     def tombstones(self) -> set[str]:
@@ -678,8 +657,8 @@ class Transaction:
         """Oldest first. With `person`, the evidence that names them as either side."""
         items: list[IntroEvidence] = self._objects("intro_evidence")
         if person is not None:
-            folded = person.casefold()
-            items = [i for i in items if folded in (i.person.casefold(), i.contact.casefold())]
+            folded = fold_name(person)
+            items = [i for i in items if folded in (fold_name(i.person), fold_name(i.contact))]
         return sorted(items, key=lambda i: i.when)
 
     def linkedin_contacts(self) -> list[Person]:
@@ -774,12 +753,12 @@ class Transaction:
         """Remove detected events (all, or one person's) so detection can rebuild them.
         Manual ones stay; so do tombstones, or undone events would come back."""
         table = self._table("events")
-        folded = person.casefold() if person is not None else None
+        folded = fold_name(person) if person is not None else None
         doomed = [
             key
             for key, doc in table.docs.items()
             if doc.get("source") == EventSource.AUTO.value
-            and (folded is None or str(doc.get("person", "")).casefold() == folded)
+            and (folded is None or fold_name(str(doc.get("person", ""))) == folded)
         ]
         for key in doomed:
             table.remove(key)
@@ -812,10 +791,10 @@ class Transaction:
 
     def forget(self, person: str) -> dict[str, int]:
         """Remove every record about a person; how many went from each table."""
-        folded = person.casefold()
+        folded = fold_name(person)
 
         def named(*fields: str) -> Callable[[Doc], bool]:
-            return lambda doc: any(str(doc.get(f) or "").casefold() == folded for f in fields)
+            return lambda doc: any(fold_name(str(doc.get(f) or "")) == folded for f in fields)
 
         rules: dict[str, Callable[[Doc], bool]] = {
             "feeds": named("person"),
@@ -881,8 +860,9 @@ def _parse_time(value: Any) -> datetime | None:
 
 
 class Store:
-    """The data folder. Every method opens the files fresh under the lock and closes them
-    before releasing it, so the CLI, the daemon and the web report can share it."""
+    """The data folder. Writes open the files fresh under the lock and close them before
+    releasing it; reads take no lock (every write is an atomic replace), so the CLI, the
+    daemon and the web report can share the folder and a read never waits for a write."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
@@ -890,15 +870,10 @@ class Store:
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"{self.folder}: cannot create the data folder ({exc})") from exc
-        self._lock = filelock.FileLock(
-            self.folder / LOCK, timeout=LOCK_TIMEOUT_SECONDS, poll_interval=LOCK_POLL_SECONDS
-        )
         self._local = threading.local()
-        with self._locked():
-            clean_orphans(self.folder)
-            version = _peek_schema(self.folder / PRECIOUS)
-        if version == SCHEMA:
-            return  # the usual case, known from the file's first bytes
+        self._clean_if_idle()
+        if _peek_schema(self.folder / PRECIOUS) == SCHEMA:
+            return  # the usual case, known from the file's first bytes, without the lock
         with self.transaction() as tx:
             # Creates a new store's file, migrates an old one, refuses a newer one.
             tx._precious.stamp()
@@ -906,21 +881,30 @@ class Store:
     def __repr__(self) -> str:
         return f"Store({str(self.folder)!r})"
 
+    def _clean_if_idle(self) -> None:
+        """Remove a killed writer's temp files now when no write is running; when one is,
+        leave them to the next transaction rather than wait for the lock."""
+        try:
+            with exclusive_lock(self.folder / LOCK, timeout=0):
+                clean_orphans(self.folder)
+        except (LockTimeout, OSError):
+            pass
+
     @contextmanager
     def _locked(self) -> Iterator[None]:
+        lock = self.folder / LOCK
         try:
-            self._lock.acquire()
-        except filelock.Timeout as exc:
+            with exclusive_lock(lock, timeout=LOCK_TIMEOUT_SECONDS):
+                yield
+        except LockTimeout:
             raise StoreError(
-                f"{self.folder / LOCK}: another engage process has held the data folder for "
+                f"{lock}: another engage process has held the data folder for "
                 f"{LOCK_TIMEOUT_SECONDS:.0f} s; try again when it is done"
-            ) from exc
+            ) from None
         except OSError as exc:
-            raise StoreError(f"{self.folder / LOCK}: cannot lock the data folder ({exc})") from exc
-        try:
-            yield
-        finally:
-            self._lock.release()
+            if exc.filename is not None and Path(exc.filename) == lock:
+                raise StoreError(f"{lock}: cannot lock the data folder ({exc})") from exc
+            raise
 
     @contextmanager
     def transaction(self, now: datetime | None = None) -> Iterator[Transaction]:
@@ -942,13 +926,19 @@ class Store:
                 if tx is not None:
                     tx._close()
 
+    def view(self, *, with_cache: bool = True) -> Transaction:
+        """One consistent read of the store, without the lock, for reading only (it is
+        never committed). engage.json is read now, and with `with_cache` cache.json too
+        (its bytes; they are parsed and decoded only when a table of it is asked for), so
+        every part of the view comes from the same moment."""
+        return Transaction(self.folder, datetime.now(UTC), preload_cache=with_cache)
+
     def _read(self, read: Callable[[Transaction], T]) -> T:
-        with self._locked():
-            tx = Transaction(self.folder, datetime.now(UTC))
-            try:
-                return read(tx)
-            finally:
-                tx._close()
+        tx = Transaction(self.folder, datetime.now(UTC))
+        try:
+            return read(tx)
+        finally:
+            tx._close()
 
     def feeds(self) -> list[FeedState]:
         return self._read(lambda tx: tx.feeds())

@@ -12,7 +12,6 @@ from engage.detect import (
     build_identities,
     detect,
     match_author,
-    normalize_url,
     threads_i_joined,
 )
 from engage.models import (
@@ -28,6 +27,7 @@ from engage.models import (
     Role,
     Watchlist,
 )
+from engage.urls import normalize_url
 
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 

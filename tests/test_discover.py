@@ -11,13 +11,12 @@ from conftest import FEEDS
 from pytest_httpserver import HTTPServer
 
 from engage.models import FeedKind
-from engage.poll.discover import (
+from engage.poll.discover import Resolution, resolve
+from engage.poll.pages import (
     DiscoveredFeed,
     PlatformFeed,
-    Resolution,
     discover_feed_links,
     platform_feed,
-    resolve,
     site_comment_feed_candidates,
     well_known_feed_paths,
     youtube_feed_from_page,

@@ -17,7 +17,7 @@ from engage import config
 from engage.cli.discovery import group_outlines
 from engage.errors import EngageError
 from engage.models import FeedKind, FeedRef, Person, Watchlist
-from engage.poll.discover import OpmlOutline, read_opml, write_opml
+from engage.poll.opml import OpmlOutline, read_opml, write_opml
 
 OPML = FEEDS / "opml"
 

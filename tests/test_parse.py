@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 import pytest
 
 from engage.models import ParsedFeed
-from engage.poll.parse import duration_seconds, parse_date, parse_feed
+from engage.poll.fields import parse_date
+from engage.poll.parse import duration_seconds, parse_feed
 
 
 def rss(items: str, channel: str = "", ns: str = "") -> bytes:

@@ -16,7 +16,8 @@ from engage.errors import EngageError
 from engage.models import FeedKind, FeedRef, Watchlist
 
 if TYPE_CHECKING:
-    from engage.poll.discover import OpmlOutline, Resolution
+    from engage.poll.discover import Resolution
+    from engage.poll.opml import OpmlOutline
 
 _KINDS = [kind.value for kind in FeedKind]
 
@@ -165,7 +166,7 @@ def import_opml(
       engage import-opml Subscriptions.opml --dry-run
       engage import-opml podcasts.opml --person-from title --kind podcast
     """
-    from engage.poll.discover import read_opml
+    from engage.poll.opml import read_opml
 
     outlines = read_opml(file.read_bytes())
     if not outlines:
@@ -222,7 +223,7 @@ def export_opml(output: Path | None, config_path: Path | None) -> None:
       engage export-opml > engage.opml
       engage export-opml --output ~/backup/engage.opml
     """
-    from engage.poll.discover import write_opml
+    from engage.poll.opml import write_opml
 
     text = write_opml(load_watchlist(config_path))
     if output is None:

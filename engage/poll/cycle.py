@@ -17,7 +17,6 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
-from urllib.parse import urldefrag, urlsplit
 
 from engage.models import (
     Comment,
@@ -35,6 +34,8 @@ from engage.models import (
 )
 from engage.poll import schedule
 from engage.poll.items import is_comment_feed, split_entries
+from engage.poll.pages import site_comment_feed_candidates
+from engage.urls import same_host, site_root, thread_key
 
 if TYPE_CHECKING:
     from engage.store import Store, Transaction
@@ -146,15 +147,15 @@ def plan(
             state = replace(state, person=owner.name, kind=ref.kind)
         consider(state, ref.max_bytes)
 
-    live_threads = {normalize_thread(t) for t in threads}
+    live_threads = {thread_key(t) for t in threads}
     for state in stored:
         if not state.discovered or state.person not in known_names:
             continue
-        if state.thread is not None and state.thread not in live_threads:
+        if state.thread is not None and thread_key(state.thread) not in live_threads:
             continue  # a per-post thread quiet for 30 days is no longer followed
         consider(state)
     for thread, (url, owner_name) in (thread_feeds or {}).items():
-        if thread in live_threads and url not in by_url:
+        if thread_key(thread) in live_threads and url not in by_url:
             consider(
                 FeedState(
                     url=url,
@@ -173,23 +174,12 @@ def comment_feed_candidates(parsed: ParsedFeed, feed_url: str) -> list[str]:
     Only a feed that names its platform (WordPress, Blogger) is probed, and only on the
     host it was fetched from: a blind guess on every blog, or on whatever host a feed's
     <link> names, costs a request (and a DNS lookup) per blog per first poll for nothing."""
-    from engage.poll.discover import site_comment_feed_candidates
-
     if not parsed.generator:
         return []
     site = parsed.link or ""
-    if urlsplit(site).netloc.lower() != urlsplit(feed_url).netloc.lower():
-        site = _site_root(feed_url)
+    if not same_host(site, feed_url):
+        site = site_root(feed_url) + "/"
     return site_comment_feed_candidates(site, parsed.generator)
-
-
-def _site_root(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}/"
-
-
-def normalize_thread(url: str) -> str:
-    return urldefrag(url)[0].rstrip("/")
 
 
 # ---------------------------------------------------------------------------
@@ -320,7 +310,7 @@ def run_cycle(
     started = time.monotonic()
     snapshot = _Known(store)
     threads = {
-        normalize_thread(t)
+        thread_key(t)
         for t in threads_i_joined(
             watchlist, snapshot.comments, now=now, quiet_days=THREAD_QUIET_DAYS
         )
@@ -504,7 +494,7 @@ def _follow_up_round(
                     )
                 )
     threads = {
-        normalize_thread(t)
+        thread_key(t)
         for t in threads_i_joined(watchlist, comments, now=now, quiet_days=THREAD_QUIET_DAYS)
     }
     posts = [*snapshot.posts, *new_posts_all] if threads else []
@@ -514,7 +504,10 @@ def _follow_up_round(
             extra.append(
                 PlannedFeed(
                     FeedState(
-                        url=url, person=owner, kind=FeedKind.COMMENTS, discovered=True,
+                        url=url,
+                        person=owner,
+                        kind=FeedKind.COMMENTS,
+                        discovered=True,
                         thread=thread,
                     )
                 )
@@ -525,7 +518,7 @@ def _follow_up_round(
 def _manual_threads(events: Sequence[Event]) -> set[str]:
     """Threads I said (by hand) that I commented in: their comment feeds are followed too."""
     return {
-        normalize_thread(event.url)
+        thread_key(event.url)
         for event in events
         if event.kind == EventKind.MY_COMMENT and event.url
     }
@@ -533,12 +526,12 @@ def _manual_threads(events: Sequence[Event]) -> set[str]:
 
 def _thread_feeds(posts: Sequence[Post], threads: set[str]) -> dict[str, tuple[str, str]]:
     """Per-post comment feed for each live thread, from the posts that announced it."""
-    wanted = {normalize_thread(t) for t in threads}
+    wanted = {thread_key(t) for t in threads}
     out: dict[str, tuple[str, str]] = {}
     for post in posts:
         if not post.link or not post.comment_feeds:
             continue
-        key = normalize_thread(post.link)
+        key = thread_key(post.link)
         if key in wanted:
             out[key] = (post.comment_feeds[0], post.person)
     return out

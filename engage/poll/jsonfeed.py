@@ -1,7 +1,7 @@
 """JSON Feed 1.0 / 1.1 -> ParsedFeed, since feedparser 6 cannot read JSON Feed.
 
 The same rules as the XML path apply (entry identity, plain titles, derived titles, sanitized
-capped summaries, absolute links), through the helpers of the parse module.
+capped summaries, absolute links), through the helpers of the fields module.
 """
 
 from __future__ import annotations
@@ -11,16 +11,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from engage.models import Enclosure, Entry, ParsedFeed
-from engage.poll.parse import (
-    _derive_title,
-    _hash_id,
-    _http_url,
-    _links,
-    _plain,
-    _positive_int,
-    _summary,
-    _text,
+from engage.poll.fields import (
+    absolute_links,
+    clean_summary,
+    derive_title,
+    hash_id,
+    html_text,
+    http_url,
     parse_date,
+    plain_text,
+    positive_int,
 )
 
 
@@ -32,7 +32,7 @@ def parse_json_feed(body: bytes, *, url: str) -> ParsedFeed:
         return ParsedFeed(error=f"not a feed: invalid JSON ({exc})"[:300])
     if not isinstance(data, Mapping) or "jsonfeed.org/version" not in str(data.get("version")):
         return ParsedFeed(error="not a feed: JSON without a JSON Feed version")
-    link = _http_url(data.get("home_page_url"), url)
+    link = http_url(data.get("home_page_url"), url)
     base = link or url
     feed_author = _author(data)
     items = data.get("items")
@@ -47,7 +47,7 @@ def parse_json_feed(body: bytes, *, url: str) -> ParsedFeed:
         seen.add(entry.id)
         entries.append(entry)
     return ParsedFeed(
-        title=_plain(data.get("title"), None) or None, link=link, entries=tuple(entries)
+        title=plain_text(data.get("title"), None) or None, link=link, entries=tuple(entries)
     )
 
 
@@ -59,8 +59,8 @@ def _author(obj: Mapping[str, Any]) -> tuple[str | None, str | None]:
     candidates.append(obj.get("author"))
     for author in candidates:
         if isinstance(author, Mapping) and (author.get("name") or author.get("url")):
-            name = _plain(author.get("name"), None) or None
-            return name, _http_url(author.get("url"), None)
+            name = plain_text(author.get("name"), None) or None
+            return name, http_url(author.get("url"), None)
     return None, None
 
 
@@ -71,12 +71,12 @@ def _item(
     feed_author: tuple[str | None, str | None],
     feed_link: str | None,
 ) -> Entry:
-    link = _http_url(item.get("url"), base) or _http_url(item.get("external_url"), base)
+    link = http_url(item.get("url"), base) or http_url(item.get("external_url"), base)
     content_html = _str(item.get("content_html"))
     content_text = _str(item.get("content_text"))
     summary_src = _str(item.get("summary")) or content_html or _escape_text(content_text)
-    text = _text(summary_src) if summary_src else ""
-    title = _plain(item.get("title"), None) or _derive_title(text)
+    text = html_text(summary_src) if summary_src else ""
+    title = plain_text(item.get("title"), None) or derive_title(text)
     published = parse_date(_str(item.get("date_published"))) if item.get("date_published") else None
     updated = parse_date(_str(item.get("date_modified"))) if item.get("date_modified") else None
     name, author_url = _author(item)
@@ -86,10 +86,10 @@ def _item(
     entry_id = (
         (str(raw_id).strip() if raw_id not in (None, "") else "")
         or link
-        or _hash_id(link, item.get("date_published"), title)
+        or hash_id(link, item.get("date_published"), title)
     )
-    links = _links((content_html, _str(item.get("summary"))), base)
-    external = _http_url(item.get("external_url"), base)
+    links = absolute_links((content_html, _str(item.get("summary"))), base)
+    external = http_url(item.get("external_url"), base)
     if external and external != link and external not in links:
         links = (*links, external)  # a linked post: the link it points at is the point
     return Entry(
@@ -100,7 +100,7 @@ def _item(
         updated=updated,
         author=name,
         author_url=author_url,
-        summary=_summary(summary_src, base) if summary_src else "",
+        summary=clean_summary(summary_src, base) if summary_src else "",
         links=links,
         enclosure=_attachment(item.get("attachments"), base),
     )
@@ -112,13 +112,13 @@ def _attachment(attachments: object, base: str) -> Enclosure | None:
     for attachment in attachments:
         if not isinstance(attachment, Mapping):
             continue
-        url = _http_url(attachment.get("url"), base)
+        url = http_url(attachment.get("url"), base)
         if url:
             return Enclosure(
                 url=url,
                 type=_str(attachment.get("mime_type")) or None,
-                length=_positive_int(attachment.get("size_in_bytes")),
-                duration_seconds=_positive_int(attachment.get("duration_in_seconds")),
+                length=positive_int(attachment.get("size_in_bytes")),
+                duration_seconds=positive_int(attachment.get("duration_in_seconds")),
             )
     return None
 

@@ -3,7 +3,7 @@
 Pure: every function takes `now` (timezone-aware) and returns a value; nothing here
 reads the clock, the network or the disk, so every rule is a row in a test table.
 
-A feed's next check is the LATEST of everything that asks us to wait (DESIGN §3):
+A feed's next check is the LATEST of everything that asks us to wait (docs/design.md, "Polling"):
 our own interval (floor 15 minutes) with jitter, the server's Retry-After on
 429/503, the response's freshness (Cache-Control max-age / Expires), the feed's own
 <ttl> and sy:updatePeriod/sy:updateFrequency, and backoff after consecutive
@@ -19,9 +19,9 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
-from engage.models import FeedState, FeedStatus, FetchResult
+from engage.models import POLL_FLOOR_MINUTES, FeedState, FeedStatus, FetchResult
 
-FLOOR = timedelta(minutes=15)
+FLOOR = timedelta(minutes=POLL_FLOOR_MINUTES)
 MAX_WAIT = timedelta(days=7)
 JITTER_FRACTION = 0.10
 # Statuses whose Retry-After we honour (RFC 9110 §10.2.3: also 3xx, but a redirect

@@ -1,0 +1,93 @@
+"""How engage compares URLs: one normaliser, one idea of a site and of a thread.
+
+Pure and stdlib-only, so every layer can use it. The same comment seen through two feeds,
+the same feed written two ways in feeds.yaml, the same thread named by a post link and a
+comment permalink: each must compare equal everywhere, or one comment becomes two events
+and one feed two feeds. Six normalisers used to exist and disagreed (on `www.`, the trailing
+slash and the scheme); this module is the one left.
+"""
+
+from __future__ import annotations
+
+import functools
+from urllib.parse import urlsplit, urlunsplit
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+# Query parameters that point into a thread without naming another post: Blogger's
+# ?showComment=…, WordPress's ?replytocom=… (compared case-insensitively).
+COMMENT_PARAMS = ("showcomment=", "replytocom=")
+
+
+def normalize_url(url: str, *, keep_fragment: bool = True, keep_scheme: bool = False) -> str:
+    """A URL reduced to what identifies the page: scheme, `www.`, default ports, host case
+    and a trailing slash are dropped ('https://www.Example.com:443/a/' -> 'example.com/a').
+
+    `keep_scheme` keeps 'https://' in front: a feed at http:// is polled as another URL
+    (a permanent move from one to the other is a real move), while a page or comment is
+    the same page whichever scheme links to it."""
+    raw = url.strip()
+    if "://" not in raw and not raw.startswith("//"):
+        raw = "//" + raw
+    try:
+        parts = urlsplit(raw)
+        port = parts.port
+    except ValueError:
+        return raw.casefold()
+    host = (parts.hostname or "").casefold().rstrip(".")
+    host = host.removeprefix("www.")
+    scheme = parts.scheme.casefold()
+    defaults = {DEFAULT_PORTS[scheme]} if scheme in DEFAULT_PORTS else set(DEFAULT_PORTS.values())
+    if port is not None and port not in defaults:
+        host = f"{host}:{port}"
+    path = parts.path.rstrip("/")
+    text = host + path
+    if parts.query:
+        text += "?" + parts.query
+    if keep_fragment and parts.fragment:
+        text += "#" + parts.fragment
+    return f"{scheme}://{text}" if keep_scheme and scheme else text
+
+
+@functools.lru_cache(maxsize=65536)
+def host_and_path(url: str) -> tuple[str, str]:
+    """('example.com', '/a/b') for 'https://www.example.com/a/b/?q#f'; ('', '') for no host.
+    Cached: every link of every post is checked against every identity's sites."""
+    normalized = normalize_url(url, keep_fragment=False).split("?", 1)[0]
+    host, _, path = normalized.partition("/")
+    return host, "/" + path if path else ""
+
+
+def thread_key(url: str) -> str:
+    """The post a URL belongs to, normalised: no fragment and no parameter that only points
+    into the thread. A post link and any comment permalink under it give the same key."""
+    normalized = normalize_url(url, keep_fragment=False)
+    base, _, query = normalized.partition("?")
+    kept = [
+        part for part in query.split("&") if part and not part.casefold().startswith(COMMENT_PARAMS)
+    ]
+    return base + ("?" + "&".join(kept) if kept else "")
+
+
+def strip_comment_marks(url: str) -> str:
+    """The post a comment URL belongs to, as a URL (unlike thread_key, which is a key):
+    the fragment and the thread-pointing parameters are dropped, the rest kept as written."""
+    parts = urlsplit(url)
+    query = "&".join(
+        p for p in parts.query.split("&") if p and not p.casefold().startswith(COMMENT_PARAMS)
+    )
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+
+
+def site_root(url: str) -> str:
+    """'https://example.org' for any URL on that site (no trailing slash); a bare host
+    is taken as https."""
+    parts = urlsplit(url if "://" in url else "https://" + url)
+    return urlunsplit((parts.scheme, parts.netloc, "", "", ""))
+
+
+def same_host(a: str, b: str) -> bool:
+    """Whether two URLs are on the same host (and port), case aside."""
+    try:
+        return urlsplit(a).netloc.lower() == urlsplit(b).netloc.lower()
+    except ValueError:
+        return False
