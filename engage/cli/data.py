@@ -94,7 +94,7 @@ def export(config_path: Path | None, data_dir: Path | None, output: Path | None)
         sys.stdout.write(text)
         return
     from engage.errors import EngageError
-    from engage.store import atomic_write
+    from engage.files import atomic_write
 
     try:
         atomic_write(output, text.encode("utf-8"))

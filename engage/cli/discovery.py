@@ -229,7 +229,7 @@ def export_opml(output: Path | None, config_path: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
         return
-    from engage.store import atomic_write
+    from engage.files import atomic_write
 
     try:
         atomic_write(output, text.encode("utf-8"))
