@@ -156,7 +156,7 @@ def run() -> list[dict[str, object]]:
             [
                 py,
                 "-c",
-                "import pathlib; from engage.cli.common import load_watchlist; "
+                "import pathlib; from engage.watchlist_cache import load_watchlist; "
                 f"load_watchlist(pathlib.Path({str(config)!r}))",
             ],
             env=env,

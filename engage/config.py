@@ -265,6 +265,7 @@ class SettingsModel(_Model):
     max_body_mb: float = Field(default=_DEFAULTS.max_body_bytes / (1024 * 1024), gt=0)
     contact_url: Url = _DEFAULTS.contact_url
     data_dir: Name | None = None
+    templates_dir: Name | None = None
     cache_days: int = Field(default=_DEFAULTS.cache_days, ge=1)
     digest: DigestModel = Field(default_factory=DigestModel)
     meter: MeterModel = Field(default_factory=MeterModel)
@@ -868,6 +869,7 @@ def _to_watchlist(model: WatchlistModel, label: str) -> Watchlist:
         max_body_bytes=int(s.max_body_mb * 1024 * 1024),
         contact_url=s.contact_url,
         data_dir=s.data_dir,
+        templates_dir=s.templates_dir,
         cache_days=s.cache_days,
         digest=DigestSettings(
             time=time(hour, minute),

@@ -9,7 +9,7 @@ these. Enum values are the strings that appear in JSON output and in the store.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from enum import StrEnum
@@ -234,6 +234,7 @@ class Settings:
     max_body_bytes: int = 20 * 1024 * 1024
     contact_url: str = "https://github.com/engage-tracker/engage"
     data_dir: str | None = None
+    templates_dir: str | None = None  # the user's template overrides
     cache_days: int = 180
     digest: DigestSettings = field(default_factory=DigestSettings)
     meter: MeterRules = field(default_factory=MeterRules)
@@ -475,6 +476,49 @@ class Reading:
     history: tuple[tuple[str, float], ...] = ()  # (ISO date, score) per day, last 180 days
     last_contact: datetime | None = None
     action: Action = Action.NONE  # what is due now
+
+
+# ---------------------------------------------------------------------------
+# What one poll cycle did
+
+
+@dataclass(frozen=True)
+class FeedOutcome:
+    """What one feed did in this cycle, for --verbose and the summary."""
+
+    url: str
+    person: str
+    status: FeedStatus
+    new_posts: int = 0
+    new_comments: int = 0
+    error: str | None = None
+    moved_to: str | None = None
+
+
+@dataclass(frozen=True)
+class CycleSummary:
+    polled: int
+    new_posts: int
+    new_comments: int
+    not_modified: int
+    errors: int
+    gone: int
+    new_events: int
+    seconds: float
+    outcomes: tuple[FeedOutcome, ...] = field(default=())
+
+    def line(self) -> str:
+        return (
+            f"{self.polled} feeds polled: {self.new_posts} new posts, "
+            f"{self.new_comments} new comments, {self.not_modified} not modified, "
+            f"{self.errors} errors"
+            + (f", {self.gone} gone" if self.gone else "")
+            + (f"; {self.new_events} new interactions" if self.new_events else "")
+            + f" ({self.seconds:.1f} s)"
+        )
+
+
+ProgressHook = Callable[[FeedOutcome], None]  # called as each feed finishes
 
 
 # ---------------------------------------------------------------------------

@@ -176,7 +176,7 @@ def _loads(raw: bytes) -> Any:
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """No cyclic garbage collection while a large file becomes objects.
 
     Decoding 50,000 events allocates 50,000 tracked objects, which triggers the collector
@@ -232,7 +232,7 @@ def _read_json(
     if raw is None or not raw.strip():
         return None
     try:
-        with _gc_paused():
+        with gc_paused():
             data = _loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise StoreError(_unreadable(path, str(exc), precious=precious)) from exc
@@ -574,7 +574,7 @@ class Transaction:
             return cached[1]
         decode: Callable[[Any], Any] = decoder_for(_TYPES[name])
         try:
-            with _gc_paused():
+            with gc_paused():
                 objects = [decode(doc) for doc in table.values()]
         except ValueError as exc:
             raise self._damaged(name, exc) from exc

@@ -215,7 +215,7 @@ def test_already_logged_says_what_was_identical_and_how_to_log_another(engage: E
 
 def test_old_note_less_ids_are_unchanged() -> None:
     # Events logged before the note joined the key keep matching their re-log.
-    from engage.cli.interactions import manual_id
+    from engage.app import manual_id
 
     when = datetime(2024, 5, 1, 7, 30, tzinfo=UTC)
     assert manual_id("Will Cooke", EventKind.CALL, when, None) == manual_id(

@@ -14,10 +14,9 @@ from conftest import FEEDS
 from pytest_httpserver import HTTPServer
 
 from engage import config
-from engage.cli.discovery import group_outlines
 from engage.errors import EngageError
 from engage.models import FeedKind, FeedRef, Person, Watchlist
-from engage.poll.opml import OpmlOutline, read_opml, write_opml
+from engage.poll.opml import OpmlOutline, group_outlines, read_opml, write_opml
 
 OPML = FEEDS / "opml"
 

@@ -1,4 +1,4 @@
-"""The watchlist cache (engage.cli.common): an unchanged feeds.yaml is read back from the
+"""The watchlist cache (engage.watchlist_cache): an unchanged feeds.yaml is read back from the
 cache without ruamel or pydantic; any change, and any damage to the cache, is a miss."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from engage import config
-from engage.cli import common
+from engage import watchlist_cache as common
 from engage.errors import ConfigError, EngageError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -51,7 +51,7 @@ def test_a_hit_returns_an_equal_watchlist_without_ruamel_or_pydantic(
     # A fresh process, as the next command would be: a hit, and the heavy parts stay out.
     probe = (
         "import sys, json, pathlib\n"
-        "from engage.cli.common import load_watchlist\n"
+        "from engage.watchlist_cache import load_watchlist\n"
         "from engage.codec import to_json\n"
         f"w = load_watchlist(pathlib.Path({str(path)!r}))\n"
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('ruamel', 'pydantic'))\n"

@@ -1,199 +1,27 @@
 """Log by hand what no feed shows (a meeting, a call, an e-mail, an ask's answer), list
 events, and undo one. Only click and our own light modules are imported at the top, so
-`engage log` starts fast; the store (TinyDB) is imported when a command opens it."""
+`engage log` starts fast; the store (TinyDB) is imported when the application opens it."""
 
 from __future__ import annotations
 
-import difflib
-import hashlib
 import json
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
-from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import click
 
-from engage.cli.common import config_option, data_option, load_watchlist, open_store
-from engage.errors import EngageError
-from engage.models import DIRECTION, Event, EventKind, EventSource, Person, Watchlist
-from engage.when import parse_when
+from engage.app import OUTCOMES, Logged, local_zone
+from engage.cli.common import config_option, data_option, open_app
+from engage.models import Event
+from engage.views import EVENT_FIELDS, event_json
 
-if TYPE_CHECKING:
-    from engage.store import Store
-
-# Friendly names for the kinds; the EventKind values themselves (and with dashes) always work.
-KIND_ALIASES: dict[str, EventKind] = {
-    "met": EventKind.MET_IN_PERSON,
-    "meeting": EventKind.MET_IN_PERSON,
-    "met-in-person": EventKind.MET_IN_PERSON,
-    "call": EventKind.CALL,
-    "email-in": EventKind.THEIR_EMAIL_OR_DM,
-    "dm-in": EventKind.THEIR_EMAIL_OR_DM,
-    "email-out": EventKind.MY_EMAIL_OR_DM,
-    "dm-out": EventKind.MY_EMAIL_OR_DM,
-    "favour": EventKind.MY_FAVOUR,
-    "favor": EventKind.MY_FAVOUR,
-    "my-favor": EventKind.MY_FAVOUR,
-    "help": EventKind.MY_FAVOUR,
-    "comment": EventKind.MY_COMMENT,
-    "share": EventKind.MY_SHARE,
-    "their-comment": EventKind.THEIR_COMMENT_ON_MINE,
-    "reply": EventKind.THEIR_REPLY,
-    "mention": EventKind.THEIR_MENTION,
-    "like": EventKind.THEIR_LIKE,
-    "follow": EventKind.THEIR_FOLLOW,
-    "shared": EventKind.THEIR_SHARE,
-    "intro-requested": EventKind.INTRO_REQUESTED,
-    "intro-accepted": EventKind.INTRO_ACCEPTED,
-    "intro-declined": EventKind.INTRO_DECLINED,
-    "ask": EventKind.MY_ASK,
-    "accepted": EventKind.ASK_ACCEPTED,
-    "declined": EventKind.ASK_DECLINED,
-    "no-answer": EventKind.ASK_NO_ANSWER,
-}
-
-OUTCOMES: dict[str, EventKind] = {
-    "accepted": EventKind.ASK_ACCEPTED,
-    "declined": EventKind.ASK_DECLINED,
-    "no-answer": EventKind.ASK_NO_ANSWER,
-}
-
-JSON_FIELDS = "id, person, kind, direction, when, url, source, evidence, note, created"
+JSON_FIELDS = ", ".join(EVENT_FIELDS)
 
 
-def local_zone() -> tzinfo:
-    zone = datetime.now().astimezone().tzinfo
-    assert zone is not None
-    return zone
-
-
-def resolve_kind(text: str) -> EventKind:
-    """An EventKind from its identifier (underscores or dashes) or a friendly alias."""
-    key = text.strip().casefold()
-    for candidate in (key.replace("-", "_"), key):
-        try:
-            return EventKind(candidate)
-        except ValueError:
-            pass
-    alias = KIND_ALIASES.get(key.replace("_", "-"))
-    if alias is not None:
-        return alias
-    kinds = ", ".join(kind.value for kind in EventKind)
-    aliases = ", ".join(sorted(KIND_ALIASES))
-    raise EngageError(
-        f"unknown kind {text!r}",
-        lines=[
-            f"unknown kind {text!r}.",
-            f"  kinds: {kinds}",
-            f"  aliases: {aliases}",
-        ],
-    )
-
-
-def resolve_person(watchlist: Watchlist, name: str) -> Person:
-    """A person or contact by name or alias (case, accents and spacing ignored), or an
-    error that suggests the closest names."""
-    from engage.models import Role, fold_name
-
-    found = watchlist.find(name)
-    if found is not None and found.role != Role.ME:
-        return found
-    folded = fold_name(name)
-    candidates = (*watchlist.people, *watchlist.contacts)
-    known = {fold_name(p.name): p.name for p in candidates}
-    for person in candidates:
-        for alias in person.aliases:
-            known.setdefault(fold_name(alias), person.name)
-    close = difflib.get_close_matches(folded, list(known), n=3, cutoff=0.6)
-    suggestion = list(dict.fromkeys(known[c] for c in close))  # best first, each person once
-    if suggestion:
-        hint = "did you mean " + " or ".join(repr(n) for n in suggestion) + "?"
-    elif candidates:
-        hint = "known: " + ", ".join(p.name for p in candidates)
-    else:
-        hint = "the watchlist has no people yet (engage add-person)"
-    where = f" in {watchlist.path}" if watchlist.path else ""
-    raise EngageError(f"no person or contact named {name!r}{where}; {hint}")
-
-
-def read_when(text: str | None, now: datetime, *, past: bool = True) -> datetime:
-    if text is None:
-        return now
-    try:
-        when = parse_when(text, now, local_zone())
-    except ValueError as exc:
-        raise EngageError(str(exc)) from exc
-    # A planned meeting is not an interaction yet; a future time is almost always a typo
-    # (a wrong year or month) that would keep the meter "fresh" for months.
-    if past and when > now + timedelta(minutes=5):
-        raise EngageError(
-            f"{text!r} is in the future ({when:%Y-%m-%d %H:%M}); log what already happened"
-        )
-    return when
-
-
-def manual_id(
-    person: str, kind: EventKind, when: datetime, url: str | None, note: str = ""
-) -> str:
-    """Stable for (person, kind, minute, url, note): logging the same thing twice gives one
-    event, but two calls "yesterday" with different notes are two events ('yesterday'
-    means 00:00, so the minute alone cannot tell them apart). For `met` the note holds the
-    event's name. Without a note the key is what it always was, so old ids still match."""
-    utc_minute = when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
-    parts = [person, kind.value, utc_minute, url or ""]
-    if note:
-        parts.append(note)
-    key = "|".join(parts)
-    return "manual:" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:20]
-
-
-def record(
-    store: Store,
-    person: Person,
-    kind: EventKind,
-    when: datetime,
-    *,
-    url: str | None,
-    note: str,
-    now: datetime,
-) -> Event | None:
-    """Store one manual event; None when the same event is already there."""
-    base_id = manual_id(person.name, kind, when, url, note)
-    event = Event(
-        id=base_id,
-        person=person.name,
-        kind=kind,
-        when=when,
-        direction=DIRECTION[kind],
-        source=EventSource.MANUAL,
-        url=url,
-        note=note,
-        created=now,
-    )
-    with store.transaction() as tx:
-        # The store refuses an id that was undone (so detection cannot resurrect it); a
-        # thing logged by hand again after an undo is meant, so it gets the next free id.
-        undone = tx.tombstones()
-        copy = 1
-        while event.id in undone:
-            copy += 1
-            event = replace(event, id=f"{base_id}-{copy}")
-        added = tx.add_events([event])
-    return added[0] if added else None
-
-
-def _say_logged(
-    event: Event | None,
-    person: Person,
-    kind: EventKind,
-    when: datetime,
-    *,
-    url: str | None = None,
-    note: str = "",
-) -> None:
+def _say_logged(logged: Logged) -> None:
+    event, person, kind, when = logged.event, logged.person, logged.kind, logged.when
+    url, note = logged.url, logged.note
     stamp = when.strftime("%Y-%m-%d %H:%M")
     if event is not None:
         click.echo(f"logged {kind.value} with {person.name} at {stamp} (id {event.id})")
@@ -244,22 +72,8 @@ def log(
       engage log "Will Cooke" call --when yesterday --note "talked about SIP phones"
       engage log will email-in --when 2024-05-02T09:30 --url https://mail.example/123
     """
-    watchlist = load_watchlist(config_path)
-    who = resolve_person(watchlist, person)
-    event_kind = resolve_kind(kind)
-    if event_kind is EventKind.MY_ASK:
-        # `engage ask` checks first whether asking would be a cold invitation (DESIGN §4);
-        # logging it here would slip past that guard.
-        raise EngageError(
-            f"`engage log` does not record asks ({kind!r}); use `engage ask {who.name!r}`: it "
-            "says first whether the ask would be a cold invitation, and records it (add "
-            "--anyway to record it regardless; --when and --note work there too)"
-        )
-    now = datetime.now(tz=local_zone())
-    when = read_when(when_text, now)
-    store = open_store(data_dir, watchlist)
-    event = record(store, who, event_kind, when, url=url, note=note, now=now)
-    _say_logged(event, who, event_kind, when, url=url, note=note)
+    app = open_app(config_path, data_dir)
+    _say_logged(app.log(person, kind, when=when_text, url=url, note=note))
 
 
 @click.command("met")
@@ -286,33 +100,8 @@ def met(
       engage met "Will Cooke" --event "PyCon UK" --when yesterday
       engage met will --note "coffee after the meetup"
     """
-    watchlist = load_watchlist(config_path)
-    who = resolve_person(watchlist, person)
-    now = datetime.now(tz=local_zone())
-    when = read_when(when_text, now)
-    parts = [f"at {event_name}"] if event_name else []
-    if note:
-        parts.append(note)
-    store = open_store(data_dir, watchlist)
-    text = "; ".join(parts)
-    event = record(store, who, EventKind.MET_IN_PERSON, when, url=url, note=text, now=now)
-    _say_logged(event, who, EventKind.MET_IN_PERSON, when, url=url, note=text)
-
-
-def event_json(event: Event) -> dict[str, Any]:
-    """The documented shape of one event in `engage events --json`."""
-    return {
-        "id": event.id,
-        "person": event.person,
-        "kind": event.kind.value,
-        "direction": event.direction.value,
-        "when": event.when.isoformat(),
-        "url": event.url,
-        "source": event.source.value,
-        "evidence": event.evidence,
-        "note": event.note,
-        "created": event.created.isoformat() if event.created else None,
-    }
+    app = open_app(config_path, data_dir)
+    _say_logged(app.met(person, event_name=event_name, when=when_text, url=url, note=note))
 
 
 @click.command("events")
@@ -341,18 +130,7 @@ def events(
       engage events "Will Cooke" --since "30 days ago"
       engage events --kind their_reply --json
     """
-    watchlist = load_watchlist(config_path)
-    who = resolve_person(watchlist, person).name if person else None
-    kind = resolve_kind(kind_text) if kind_text else None
-    now = datetime.now(tz=local_zone())
-    since = read_when(since_text, now, past=False) if since_text else None
-    store = open_store(data_dir, watchlist)
-    chosen = [
-        event
-        for event in store.events(person=who)
-        if (kind is None or event.kind == kind) and (since is None or event.when >= since)
-    ]
-    chosen.sort(key=lambda e: (e.when, e.id))
+    chosen = open_app(config_path, data_dir).events(person, kind=kind_text, since=since_text)
     if as_json:
         click.echo(json.dumps([event_json(e) for e in chosen], indent=2, ensure_ascii=False))
         return
@@ -413,25 +191,7 @@ def undo(event_id: str, config_path: Path | None, data_dir: Path | None) -> None
       engage undo manual:3f2a9c
       engage undo auto:91b0
     """
-    watchlist = load_watchlist(config_path)
-    store = open_store(data_dir, watchlist)
-    wanted = event_id.strip()
-    # Find and remove under one lock: another process may be changing events meanwhile.
-    with store.transaction() as tx:
-        events = tx.events()
-        matches = [e for e in events if e.id == wanted] or [
-            e for e in events if e.id.startswith(wanted)
-        ]
-        if not matches:
-            raise EngageError(f"no event with id {wanted!r} (see `engage events`)")
-        if len(matches) > 1:
-            shown = ", ".join(e.id for e in matches[:5])
-            raise EngageError(
-                f"{wanted!r} matches {len(matches)} events ({shown}); give more of the id"
-            )
-        removed = tx.remove_event(matches[0].id)
-    if removed is None:
-        raise EngageError(f"event {matches[0].id} was removed meanwhile")
+    removed = open_app(config_path, data_dir).undo(event_id)
     stamp = removed.when.astimezone(local_zone()).strftime("%Y-%m-%d %H:%M")
     click.echo(f"removed {removed.kind.value} with {removed.person} at {stamp} ({removed.id})")
 
@@ -460,20 +220,5 @@ def outcome(
       engage outcome "Will Cooke" accepted
       engage outcome will no-answer --when "3 days ago"
     """
-    watchlist = load_watchlist(config_path)
-    who = resolve_person(watchlist, person)
-    now = datetime.now(tz=local_zone())
-    when = read_when(when_text, now)
-    store = open_store(data_dir, watchlist)
-    asks = [e for e in store.events(person=who.name) if e.kind == EventKind.MY_ASK]
-    if not asks:
-        raise EngageError(
-            f"no ask recorded for {who.name}; record it first with `engage ask {who.name!r}`"
-        )
-    last_ask = max(asks, key=lambda e: e.when)
-    if when < last_ask.when:
-        stamp = last_ask.when.strftime("%Y-%m-%d %H:%M")
-        raise EngageError(f"the answer cannot come before the ask ({stamp})")
-    kind = OUTCOMES[answer]
-    event = record(store, who, kind, when, url=None, note=note, now=now)
-    _say_logged(event, who, kind, when, note=note)
+    app = open_app(config_path, data_dir)
+    _say_logged(app.outcome(person, answer, when=when_text, note=note))

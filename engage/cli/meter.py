@@ -24,119 +24,25 @@ JSON interface (`--json`), stable for scripts:
 
 from __future__ import annotations
 
-import gc
 import json
 import sys
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from engage.cli.common import config_option, data_option, load_watchlist, open_store
-from engage.cli.interactions import local_zone, read_when, record, resolve_person
+from engage.app import stage_words
+from engage.cli.common import config_option, data_option, open_app, quote
 from engage.errors import EngageError
-from engage.meter import needs_ask_warning, read_meter, status_order
-from engage.models import Event, EventKind, Person, Reading, Role, Stage
+from engage.models import Stage
 
 if TYPE_CHECKING:
     from engage.intro import IntroPath
-    from engage.store import Snapshot
 
 STAGES = [stage.value for stage in Stage]
-TIMELINE_EVENTS = 12
 BAR_WIDTH = 12
 BAR_FULL = 18.0  # points that fill the bar: the ready line (12) sits at two thirds
-
-
-class _World:
-    """One read of the store, grouped once: what every command here needs."""
-
-    def __init__(
-        self,
-        config_path: Path | None,
-        data_dir: Path | None,
-        at: str | None,
-        *,
-        future_ok: bool = True,
-    ) -> None:
-        """`at` moves the clock: any moment for --at (a what-if, past or future); only
-        the past for `ask --when` (future_ok=False), which records what happened."""
-        self.watchlist = load_watchlist(config_path)
-        self.store = open_store(data_dir, self.watchlist)
-        self.snapshot: Snapshot = self.store.load_precious_only()
-        real_now = datetime.now(tz=local_zone())
-        self.now = read_when(at, real_now, past=not future_ok) if at else real_now
-        self.rules = self.watchlist.settings.meter
-        # The snapshot lives until the command ends: moving it out of the collector's
-        # sight keeps its full passes, which 200 readings' allocations trigger, from
-        # walking 50,000 events each time (bench_status: 0.05–0.1 s).
-        gc.freeze()
-        self._readings: dict[str, Reading] | None = None
-        self.by_person: dict[str, list[Event]] = {}
-        for event in self.snapshot.events:
-            self.by_person.setdefault(event.person.casefold(), []).append(event)
-
-    def reading(self, name: str, *, history: bool = False) -> Reading:
-        events = self.by_person.get(name.casefold(), [])
-        return read_meter(name, events, self.now, self.rules, history_days=180 if history else 0)
-
-    def readings(self) -> dict[str, Reading]:
-        """Everyone's reading, computed once per command (intro paths ask more than once)."""
-        if self._readings is None:
-            everyone = (*self.watchlist.people, *self.watchlist.contacts)
-            self._readings = {p.name: self.reading(p.name) for p in everyone}
-        return self._readings
-
-    def paths(self, target: str, hops: int = 1) -> list[IntroPath]:
-        from engage.intro import intro_paths
-
-        return intro_paths(
-            target,
-            self.watchlist,
-            self.snapshot.intro_evidence,
-            self.readings(),
-            self.snapshot.linkedin_contacts,
-            self.now,
-            self.rules,
-            hops=hops,
-        )
-
-    def on_linkedin(self, person: Person) -> bool:
-        from engage.linkedin import match_people
-
-        matches = match_people(self.snapshot.linkedin_contacts, self.watchlist)
-        return any(m.person is not None and m.person.name == person.name for m in matches)
-
-
-def reading_json(reading: Reading, *, full: bool = False) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "person": reading.person,
-        "stage": reading.stage.value,
-        "score": round(reading.score, 2),
-        "score_in": round(reading.score_in, 2),
-        "score_out": round(reading.score_out, 2),
-        "score_both": round(reading.score_both, 2),
-        "reason": reading.reason,
-        "reasons": list(reading.reasons),
-        "next_step": reading.next_step,
-        "action": reading.action,
-        "gates": [{"name": g.name, "passed": g.passed, "detail": g.detail} for g in reading.gates],
-        "last_contact": reading.last_contact.isoformat() if reading.last_contact else None,
-    }
-    if full:
-        data["points_by_kind"] = dict(reading.points_by_kind)
-        data["history"] = [[day, score] for day, score in reading.history]
-    return data
-
-
-def path_json(path: IntroPath) -> dict[str, Any]:
-    return {
-        "via": list(path.via),
-        "strength": path.strength,
-        "evidence": [{"text": e.text, "url": e.url} for e in path.evidence],
-    }
 
 
 def _bar(score: float, *, fancy: bool) -> str:
@@ -146,10 +52,6 @@ def _bar(score: float, *, fancy: bool) -> str:
         if fancy
         else ("#" * filled + "-" * (BAR_WIDTH - filled))
     )
-
-
-def _stage_word(stage: Stage) -> str:
-    return stage.value.replace("_", " ")
 
 
 def _at_option(func: Any) -> Any:
@@ -190,10 +92,9 @@ def status(
       engage status --stage ready --stage in_dialogue
       engage status --json --at 2024-06-01T09:00
     """
-    world = _World(config_path, data_dir, at)
-    readings = status_order(world.reading(p.name) for p in world.watchlist.people)
-    if stages:
-        readings = [r for r in readings if r.stage.value in stages]
+    from engage.views import reading_json
+
+    readings = open_app(config_path, data_dir).status(at, stages)
     if as_json:
         click.echo(json.dumps([reading_json(r) for r in readings], ensure_ascii=False, indent=2))
         return
@@ -211,7 +112,7 @@ def status(
         for r in readings:
             table.add_row(
                 escape(r.person),
-                _stage_word(r.stage),
+                stage_words(r.stage),
                 f"{r.score:.1f}",
                 _bar(r.score, fancy=True),
                 # Notes and URLs are the user's text: never rich markup.
@@ -222,7 +123,7 @@ def status(
     width = max(len(r.person) for r in readings)
     for r in readings:
         click.echo(
-            f"{r.person:<{width}}  {_stage_word(r.stage):<11}  {r.score:5.1f} "
+            f"{r.person:<{width}}  {stage_words(r.stage):<11}  {r.score:5.1f} "
             f"{_bar(r.score, fancy=False)}  {r.reason}"
         )
         click.echo(f"{'':<{width}}  → {r.next_step}")
@@ -249,37 +150,16 @@ def explain(
       engage explain "Will Cooke"
       engage explain will --json --at yesterday
     """
-    world = _World(config_path, data_dir, at)
-    who = resolve_person(world.watchlist, person)
-    reading = world.reading(who.name, history=True)
-    events = sorted(
-        (e for e in world.by_person.get(who.name.casefold(), []) if e.when <= world.now),
-        key=lambda e: e.when,
-        reverse=True,
-    )[:TIMELINE_EVENTS]
-    paths = world.paths(who.name)
-    longer = 0 if paths else len(world.paths(who.name, 2))
-    linked = world.on_linkedin(who)
+    from engage.views import explanation_json
+
+    found = open_app(config_path, data_dir).explain(person, at)
     if as_json:
-        data = reading_json(reading, full=True)
-        data["timeline"] = [
-            {
-                "id": e.id,
-                "kind": e.kind.value,
-                "direction": e.direction.value,
-                "when": e.when.isoformat(),
-                "url": e.url,
-                "note": e.note,
-            }
-            for e in events
-        ]
-        data["intro_paths"] = [path_json(p) for p in paths]
-        data["linkedin"] = linked
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        click.echo(json.dumps(explanation_json(found), ensure_ascii=False, indent=2))
         return
+    reading, events, linked = found.reading, found.timeline, found.linkedin
     r = reading
     click.echo(
-        f"{r.person} — {_stage_word(r.stage)}, score {r.score:.1f} "
+        f"{r.person} — {stage_words(r.stage)}, score {r.score:.1f} "
         f"(from them {r.score_in:.1f}, from you {r.score_out:.1f}, together {r.score_both:.1f})"
     )
     click.echo(f"Why:  {r.reason}")
@@ -297,22 +177,22 @@ def explain(
             click.echo(f"  {kind:<22} {points:5.2f}")
     if events:
         click.echo("Recent events:")
+        from engage.app import local_zone
+
         zone = local_zone()
         for e in events:
             where = f"  {e.url}" if e.url else ""
             note = f"  ({e.note})" if e.note else ""
             stamp = e.when.astimezone(zone).strftime("%Y-%m-%d")
             click.echo(f"  {stamp}  {e.kind.value:<22} {e.direction.value:<4}{where}{note}")
-    _print_paths(paths, who.name, limit=3, longer=longer)
+    _print_paths(found.paths, found.person.name, limit=3, longer=found.longer_paths)
 
 
-def _print_paths(
-    paths: Sequence[IntroPath], target: str, *, limit: int, longer: int = 0
-) -> None:
+def _print_paths(paths: Sequence[IntroPath], target: str, *, limit: int, longer: int = 0) -> None:
     """`longer`: how many two-hop paths exist when one hop found none."""
     if not paths and longer:
         click.echo(
-            f"Nobody you know knows {target} directly; `engage intro {_quote(target)} --hops 2` "
+            f"Nobody you know knows {target} directly; `engage intro {quote(target)} --hops 2` "
             f"finds {longer} longer path{'s' if longer != 1 else ''}."
         )
         return
@@ -327,32 +207,6 @@ def _print_paths(
         click.echo(f"  {' → '.join(path.via)}  (strength {path.strength:.2f})")
         for ev in path.evidence:
             click.echo(f"      - {ev.text}" + (f" <{ev.url}>" if ev.url else ""))
-
-
-def _quote(name: str) -> str:
-    import shlex
-
-    return shlex.quote(name)
-
-
-def _render_note(path: IntroPath, world: _World, target_reading: Reading) -> str:
-    import jinja2
-
-    from engage.intro import draft_context
-
-    folders = []
-    if world.watchlist.path:
-        folders.append(Path(world.watchlist.path).parent / "templates")  # the user's override
-    folders.append(Path(__file__).resolve().parents[2] / "templates")
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(f) for f in folders]),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        autoescape=False,  # a plain-text e-mail draft, never HTML
-    )
-    events = [e for e in world.by_person.get(path.target.casefold(), []) if e.when <= world.now]
-    context = draft_context(path, world.watchlist, target_reading, events)
-    return env.get_template("intro_request.txt.j2").render(**context)
 
 
 @click.command("intro")
@@ -381,40 +235,26 @@ def intro(
       engage intro "Will Cooke"
       engage intro will --hops 2
     """
-    world = _World(config_path, data_dir, at)
-    who = resolve_person(world.watchlist, person)
-    if who.role is Role.CONTACT:
+    from engage.views import introduction_json
+
+    found = open_app(config_path, data_dir).intro(person, hops, at)
+    if as_json:
+        click.echo(json.dumps(introduction_json(found), ensure_ascii=False, indent=2))
+        return
+    who = found.person
+    if found.contact:
         # I already know a contact: an introduction to them is the wrong tool.
-        if as_json:
-            data: dict[str, Any] = {
-                "person": who.name, "paths": [], "note": None, "contact": True, "longer_paths": 0,
-            }  # fmt: skip
-            click.echo(json.dumps(data, ensure_ascii=False, indent=2))
-            return
         click.echo(
             f"{who.name} is one of your contacts: you already know them, so no introduction "
-            f"is needed — write to them directly (see engage explain {_quote(who.name)})."
+            f"is needed — write to them directly (see engage explain {quote(who.name)})."
         )
         return
-    paths = world.paths(who.name, hops)
-    longer = len(world.paths(who.name, 2)) if not paths and hops == 1 else 0
-    note = _render_note(paths[0], world, world.reading(who.name)) if paths else None
-    if as_json:
-        data = {
-            "person": who.name,
-            "paths": [path_json(p) for p in paths],
-            "note": note,
-            "contact": False,
-            "longer_paths": longer,
-        }
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
-        return
-    _print_paths(paths, who.name, limit=10, longer=longer)
-    if note is not None:
+    _print_paths(found.paths, who.name, limit=10, longer=found.longer_paths)
+    if found.note is not None:
         click.echo("")
-        click.echo(f"Draft for {paths[0].connector} (copy, edit, send it yourself):")
+        click.echo(f"Draft for {found.paths[0].connector} (copy, edit, send it yourself):")
         click.echo("")
-        click.echo(note.rstrip("\n"))
+        click.echo(found.note.rstrip("\n"))
 
 
 @click.command("ask")
@@ -441,18 +281,16 @@ def ask(
       engage ask "Will Cooke"
       engage ask will --anyway --note "asked after the meetup"
     """
-    world = _World(config_path, data_dir, when_text, future_ok=False)
-    who = resolve_person(world.watchlist, person)
-    reading = world.reading(who.name)
-    warning = needs_ask_warning(reading)
-    if warning is not None and not anyway:
+    done = open_app(config_path, data_dir).ask(person, when=when_text, note=note, anyway=anyway)
+    who, reading, warning = done.person, done.reading, done.warning
+    if done.refused:
+        assert warning is not None
         click.echo(warning, err=True)
         for more in reading.reasons:
             click.echo(f"  {more}", err=True)
         click.echo(f"Next step instead: {reading.next_step}", err=True)
-        paths = world.paths(who.name)
-        if paths:
-            names = ", ".join(f"{p.connector} ({p.strength:.2f})" for p in paths[:3])
+        if done.paths:
+            names = ", ".join(f"{p.connector} ({p.strength:.2f})" for p in done.paths[:3])
             click.echo(
                 f"Who could introduce you instead: {names} — see engage intro {who.name!r}",
                 err=True,
@@ -462,12 +300,12 @@ def ask(
         sys.exit(1)  # refused, not a user mistake in the command line: 1, not 2
     if warning is not None:
         click.echo(f"Recording anyway. {warning}")
-    real_now = datetime.now(tz=local_zone())
-    event = record(world.store, who, EventKind.MY_ASK, world.now, url=None, note=note, now=real_now)
+    assert done.logged is not None
+    event, when = done.logged.event, done.logged.when
     if event is None:
-        click.echo(f"already recorded: your ask to {who.name} at {world.now:%Y-%m-%d %H:%M}")
+        click.echo(f"already recorded: your ask to {who.name} at {when:%Y-%m-%d %H:%M}")
         return
-    days = world.rules.ask_follow_up_days
+    days = done.follow_up_days
     click.echo(
         f"Recorded your ask to {who.name} (id {event.id}). One follow-up is fine after "
         f"{days} days; log the answer with: engage outcome {who.name!r} "
@@ -496,33 +334,21 @@ def import_linkedin(
       engage import-linkedin ~/Downloads/Connections.csv
       engage import-linkedin Connections.csv --strength 0.2
     """
-    from engage.linkedin import match_people, parse_connections
-
-    watchlist = load_watchlist(config_path)
+    app = open_app(config_path, data_dir)
+    app.watchlist  # a clear error first when there is no watchlist  # noqa: B018
     try:
         text = csv_path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise EngageError(f"{csv_path}: not UTF-8 text ({exc.reason})") from exc
-    found = parse_connections(text, strength=strength, label=str(csv_path))
-    matches = match_people(found.people, watchlist)
-    # A connection who is a contact in feeds.yaml is stored under that contact's name, so
-    # the introductions graph sees one node.
-    people = [
-        _renamed(m.connection, m.person.name) if m.person is not None else m.connection
-        for m in matches
-    ]
-    store = open_store(data_dir, watchlist)
-    with store.transaction() as tx:
-        added, updated = tx.put_linkedin_contacts(people)
-    unchanged = len(people) - added - updated
+    done = app.import_linkedin(text, label=str(csv_path), strength=strength)
+    unchanged = done.connections - done.added - done.updated
     click.echo(
-        f"Imported {len(people)} LinkedIn connections from {csv_path.name}: {added} new, "
-        f"{updated} updated, {unchanged} unchanged"
-        + (f"; {found.skipped} rows without a name skipped." if found.skipped else ".")
+        f"Imported {done.connections} LinkedIn connections from {csv_path.name}: "
+        f"{done.added} new, {done.updated} updated, {unchanged} unchanged"
+        + (f"; {done.skipped_rows} rows without a name skipped." if done.skipped_rows else ".")
     )
-    for match in matches:
-        if match.note:
-            click.echo(f"  {match.note}")
+    for note in done.notes:
+        click.echo(f"  {note}")
 
 
 def _a_number(value: float) -> float:
@@ -530,9 +356,3 @@ def _a_number(value: float) -> float:
     if value != value:  # NaN
         raise click.BadParameter("must be a number between 0 and 1, not nan")
     return value
-
-
-def _renamed(person: Person, name: str) -> Person:
-    from dataclasses import replace
-
-    return replace(person, name=name)

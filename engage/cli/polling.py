@@ -5,26 +5,16 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
-from engage.cli.common import config_option, data_option, load_watchlist, open_store
-from engage.errors import EngageError
+from engage.cli.common import config_option, data_option, open_app
 
 if TYPE_CHECKING:
-    from engage.models import FeedState, Post, Watchlist
-    from engage.poll.cycle import FeedOutcome, ProgressHook
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
+    from engage.models import FeedOutcome, FeedState, ProgressHook
 
 
 @click.command()
@@ -52,12 +42,10 @@ def poll(
       engage poll --all -v        # everything, one line per feed
       engage poll --person "Dana Reyes"
     """
-    from engage.poll.cycle import run_cycle
-
-    watchlist = load_watchlist(config_path)
+    app = open_app(config_path, data_dir)
     if person is not None:
-        person = _known_person(watchlist, person)
-    store = open_store(data_dir, watchlist)
+        person = app.anyone(person).name
+    app.store  # says "starting a new, empty data folder" before any progress bar  # noqa: B018
     interactive = sys.stderr.isatty() and not verbose
     if interactive:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -76,12 +64,9 @@ def poll(
 
                 return advance
 
-            summary = run_cycle(
-                watchlist, store, now=_now(), everything=everything, person=person,
-                progress=progress,
-            )
+            summary = app.poll(everything=everything, person=person, progress=progress)
     else:
-        summary = run_cycle(watchlist, store, now=_now(), everything=everything, person=person)
+        summary = app.poll(everything=everything, person=person)
     if verbose:
         for outcome in summary.outcomes:
             click.echo(_outcome_line(outcome))
@@ -101,55 +86,7 @@ def _outcome_line(outcome: FeedOutcome) -> str:
     return f"{outcome.status.value:<12} {outcome.person}: {outcome.url} — {detail}"
 
 
-def _known_person(watchlist: Watchlist, name: str) -> str:
-    """Anyone in the watchlist, me included; otherwise the same did-you-mean as `log`."""
-    found = watchlist.find(name)
-    if found is not None:
-        return found.name
-    from engage.cli.interactions import resolve_person
-
-    return resolve_person(watchlist, name).name
-
-
 # ---------------------------------------------------------------------------
-
-
-def feed_json(state: FeedState) -> dict[str, Any]:
-    """The stable JSON shape of a feed (documented in the README)."""
-    return {
-        "url": state.url,
-        "person": state.person,
-        "kind": state.kind.value,
-        "title": state.title,
-        "status": state.status.value,
-        "last_error": state.last_error,
-        "last_error_type": state.last_error_type,
-        "failures": state.failures,
-        "last_success": _iso(state.last_success),
-        "last_poll": _iso(state.last_poll),
-        "next_check": _iso(state.next_check),
-        "moved_to": state.moved_to,
-        "gone": state.gone,
-        "discovered": state.discovered,
-    }
-
-
-def all_feeds(watchlist: Watchlist, stored: list[FeedState]) -> list[FeedState]:
-    """Watched feeds (never polled ones too), then the ones engage discovered."""
-    from engage.models import FeedState
-    from engage.poll.cycle import watched_feeds
-
-    by_url = {s.url: s for s in stored}
-    out: list[FeedState] = []
-    for owner, ref in watched_feeds(watchlist):
-        stored_state = by_url.pop(ref.url) if ref.url in by_url else None
-        out.append(
-            stored_state
-            or FeedState(url=ref.url, person=owner.name, kind=ref.kind, title=ref.title)
-        )
-    names = {p.name for p in watchlist.everyone()}
-    out += [s for s in by_url.values() if s.discovered and s.person in names]
-    return out
 
 
 @click.command()
@@ -170,31 +107,20 @@ def feeds(
       engage feeds --json | jq '.[] | select(.status == "error")'
       engage feeds --apply-moves
     """
-    from engage.cli.common import resolve_config_path
-
-    watchlist = load_watchlist(config_path)
-    store = open_store(data_dir, watchlist)
+    app = open_app(config_path, data_dir)
     if apply_moves:
-        from dataclasses import replace
-
-        from engage.config import apply_moves as rewrite
-
-        moves = {s.url: s.moved_to for s in store.feeds() if s.moved_to}
-        if not moves:
+        done = app.apply_moves()
+        if not done.moves:
             click.echo("No proposed moves.")
             return
-        changed = rewrite(resolve_config_path(config_path), moves)
-        with store.transaction() as tx:
-            for state in tx.feeds():
-                if state.url in moves and state.moved_to:
-                    tx.remove_feed(state.url)
-                    tx.put_feeds([replace(state, url=state.moved_to, moved_to=None)])
-        for old, new in moves.items():
+        for old, new in done.moves.items():
             click.echo(f"{old} -> {new}")
-        click.echo(f"{changed} feed URL(s) updated in the watchlist.")
+        click.echo(f"{done.changed} feed URL(s) updated in the watchlist.")
         return
-    listed = all_feeds(watchlist, store.feeds())
+    listed = app.feeds()
     if as_json:
+        from engage.views import feed_json
+
         click.echo(json.dumps([feed_json(s) for s in listed], indent=2, ensure_ascii=False))
         return
     _print_feeds(listed)
@@ -230,30 +156,6 @@ def _short(value: datetime | None) -> str:
 # ---------------------------------------------------------------------------
 
 
-def post_json(post: Post) -> dict[str, Any]:
-    """The stable JSON shape of a post (documented in the README)."""
-    enclosure = post.enclosure
-    return {
-        "person": post.person,
-        "feed": post.feed,
-        "id": post.id,
-        "link": post.link,
-        "title": post.title,
-        "published": _iso(post.published),
-        "updated": _iso(post.updated),
-        "author": post.author,
-        "comment_count": post.comment_count,
-        "enclosure": None
-        if enclosure is None
-        else {
-            "url": enclosure.url,
-            "type": enclosure.type,
-            "length": enclosure.length,
-            "duration_seconds": enclosure.duration_seconds,
-        },
-    }
-
-
 @click.command()
 @click.option("--person", default=None, help="Only this person's posts.")
 @click.option(
@@ -278,14 +180,10 @@ def posts(
       engage posts --person "Dana Reyes" --since "14 days ago"
       engage posts --json --limit 0
     """
-    watchlist = load_watchlist(config_path)
-    if person is not None:
-        person = _known_person(watchlist, person)
-    when = _parse_since(since)
-    found = open_store(data_dir, watchlist).posts(person=person, since=when)
-    if limit:
-        found = found[:limit]
+    found = open_app(config_path, data_dir).posts(person, since=since, limit=limit)
     if as_json:
+        from engage.views import post_json
+
         click.echo(json.dumps([post_json(p) for p in found], indent=2, ensure_ascii=False))
         return
     for p in found:
@@ -295,18 +193,6 @@ def posts(
             click.echo("No posts yet (run `engage poll`).")
         else:
             click.echo("No posts match; `engage posts` without filters lists them all.")
-
-
-def _parse_since(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    from engage.when import parse_when
-
-    local = datetime.now().astimezone().tzinfo or UTC
-    try:
-        return parse_when(text, _now(), local)
-    except ValueError as exc:
-        raise EngageError(f"--since: {exc}") from None
 
 
 # ---------------------------------------------------------------------------
@@ -328,18 +214,10 @@ def detect(rebuild: bool, config_path: Path | None, data_dir: Path | None) -> No
       engage detect
       engage detect --rebuild
     """
-    from engage.detect import detect as find
-
-    watchlist = load_watchlist(config_path)
-    store = open_store(data_dir, watchlist)
-    with store.transaction() as tx:
-        removed = tx.remove_auto_events() if rebuild else 0
-        found = find(watchlist, tx.posts(), tx.comments(), rules=watchlist.settings.meter)
-        added = tx.add_events(found.events)
-        evidence = tx.put_intro_evidence(found.intro_evidence)
-    for warning in found.warnings:
+    done = open_app(config_path, data_dir).detect(rebuild=rebuild)
+    for warning in done.warnings:
         click.echo(f"warning: {warning}", err=True)
     if rebuild:
-        click.echo(f"Rebuilt automatic events: {len(added)} (was {removed}).")
+        click.echo(f"Rebuilt automatic events: {done.added} (was {done.removed}).")
     else:
-        click.echo(f"{len(added)} new interactions, {evidence} new introduction clues.")
+        click.echo(f"{done.added} new interactions, {done.new_evidence} new introduction clues.")

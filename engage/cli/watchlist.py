@@ -1,7 +1,7 @@
 """Commands that read or edit the watchlist: check, add-person, add-feed.
 
-engage.config (ruamel, pydantic) is imported inside each command, so listing the
-commands or running an unrelated one does not pay for those imports."""
+The watchlist editor (ruamel, pydantic) is imported only when a command edits, so listing
+the commands or running an unrelated one does not pay for those imports."""
 
 from __future__ import annotations
 
@@ -11,13 +11,7 @@ from pathlib import Path
 
 import click
 
-from engage.cli.common import (
-    config_option,
-    load_watchlist,
-    resolve_config_path,
-    resolve_data_dir,
-)
-from engage.errors import EngageError
+from engage.cli.common import config_option, open_app
 from engage.models import FeedKind, MeterRules, Watchlist
 
 _KINDS = [kind.value for kind in FeedKind]
@@ -35,7 +29,8 @@ def check(config_path: Path | None) -> None:
       engage check
       engage check --config ~/notes/feeds.yaml
     """
-    watchlist = load_watchlist(config_path)
+    app = open_app(config_path)
+    watchlist = app.watchlist
     me = watchlist.me
     everyone = watchlist.everyone()
     kinds = Counter(feed.kind.value for person in everyone for feed in person.feeds)
@@ -59,7 +54,7 @@ def check(config_path: Path | None) -> None:
     mail = f", e-mailed to {digest.email_to} via {digest.smtp_host}" if digest.email_to else ""
     click.echo(f"  digest:   daily at {digest.time.strftime('%H:%M')}{mail}")
     click.echo("  meter:    " + (", ".join(overrides) if overrides else "defaults"))
-    click.echo(f"  data:     {resolve_data_dir(None, watchlist)}")
+    click.echo(f"  data:     {app.data_dir}")
     silent = [p.name for p in watchlist.people if not p.feeds]
     if silent:
         click.echo(f"  no feeds yet: {', '.join(silent)} (engage add-feed NAME URL)")
@@ -116,12 +111,10 @@ def add_person(
       engage add-person "Dana Vellacott" --site https://dana.example.org/ \\
           --feed https://dana.example.org/feed/ --alias dana_v
     """
-    from engage import config
-
-    path = _existing(config_path)
-    config.add_person(path, name, sites=sites, feeds=feeds, kind=kind, aliases=aliases)
+    app = open_app(config_path)
+    app.add_person(name, sites=sites, feeds=feeds, kind=kind, aliases=aliases)
     added = f" with {_count(len(feeds), 'feed')}" if feeds else ""
-    click.echo(f"Added {name.strip()}{added} to {path}.")
+    click.echo(f"Added {name.strip()}{added} to {app.config_path}.")
 
 
 @click.command("add-feed")
@@ -141,18 +134,6 @@ def add_feed(person: str, url: str, kind: str, title: str | None, config_path: P
           --kind podcast --title "Small Web Radio"
       engage add-feed me https://robin.example.net/comments/feed/ --kind comments
     """
-    from engage import config
-
-    path = _existing(config_path)
-    config.add_feed(path, person, url, kind=kind, title=title)
-    click.echo(f"Added {kind} feed {url.strip()} to {person} in {path}.")
-
-
-def _existing(config_path: Path | None) -> Path:
-    path = resolve_config_path(config_path)
-    if not path.exists():
-        raise EngageError(
-            f"{path}: no watchlist here (pass --config PATH, set ENGAGE_CONFIG, "
-            "or copy the example feeds.yaml)"
-        )
-    return path
+    app = open_app(config_path)
+    app.add_feed(person, url, kind=kind, title=title)
+    click.echo(f"Added {kind} feed {url.strip()} to {person} in {app.config_path}.")

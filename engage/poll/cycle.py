@@ -20,9 +20,11 @@ from typing import TYPE_CHECKING
 
 from engage.models import (
     Comment,
+    CycleSummary,
     Event,
     EventKind,
     FeedKind,
+    FeedOutcome,
     FeedRef,
     FeedState,
     FeedStatus,
@@ -30,6 +32,7 @@ from engage.models import (
     ParsedFeed,
     Person,
     Post,
+    ProgressHook,
     Watchlist,
 )
 from engage.poll import schedule
@@ -46,42 +49,6 @@ if TYPE_CHECKING:
 POOL_MIN_FEEDS = 8
 # Per-post comment feeds are followed until the thread has been quiet this long.
 THREAD_QUIET_DAYS = 30
-
-
-@dataclass(frozen=True)
-class FeedOutcome:
-    """What one feed did in this cycle, for --verbose and the summary."""
-
-    url: str
-    person: str
-    status: FeedStatus
-    new_posts: int = 0
-    new_comments: int = 0
-    error: str | None = None
-    moved_to: str | None = None
-
-
-@dataclass(frozen=True)
-class CycleSummary:
-    polled: int
-    new_posts: int
-    new_comments: int
-    not_modified: int
-    errors: int
-    gone: int
-    new_events: int
-    seconds: float
-    outcomes: tuple[FeedOutcome, ...] = field(default=())
-
-    def line(self) -> str:
-        return (
-            f"{self.polled} feeds polled: {self.new_posts} new posts, "
-            f"{self.new_comments} new comments, {self.not_modified} not modified, "
-            f"{self.errors} errors"
-            + (f", {self.gone} gone" if self.gone else "")
-            + (f"; {self.new_events} new interactions" if self.new_events else "")
-            + f" ({self.seconds:.1f} s)"
-        )
 
 
 @dataclass(frozen=True)
@@ -186,7 +153,6 @@ def comment_feed_candidates(parsed: ParsedFeed, feed_url: str) -> list[str]:
 # Running a cycle (I/O)
 
 
-ProgressHook = Callable[[FeedOutcome], None]
 
 
 class _Known:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from engage.errors import EngageError
-from engage.models import Watchlist
+from engage.models import FeedKind, FeedRef, Watchlist
 from engage.poll.pages import tag_attributes
 from engage.poll.xmlsafe import EntityDeclarations, without_entity_declarations
 
@@ -114,3 +115,19 @@ def write_opml(watchlist: Watchlist) -> str:
             ET.SubElement(folder, "outline", attrs)
     ET.indent(opml)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(opml, encoding="unicode") + "\n"
+
+
+def group_outlines(
+    outlines: Sequence[OpmlOutline], *, person_from: str, kind: FeedKind
+) -> list[tuple[str, list[FeedRef]]]:
+    """OPML outlines -> (person, feeds), in file order: each folder is a person
+    (`person_from="folder"`; feeds outside any folder go to a person named after the feed's
+    title), or each feed's title is a person (`"title"`)."""
+    people: dict[str, list[FeedRef]] = {}
+    for outline in outlines:
+        if person_from == "folder" and outline.folder:
+            name = outline.folder[-1]
+        else:
+            name = outline.title or outline.html_url or outline.url
+        people.setdefault(name, []).append(FeedRef(outline.url, kind, outline.title))
+    return list(people.items())

@@ -1,0 +1,982 @@
+"""The application: one door to everything engage does, for every surface.
+
+`Engage(config, data)` opens a watchlist and a data folder; its methods are the operations
+a user can ask for (poll, detect, status and explain at a moment, intro, log, undo, ask,
+outcome, feeds, posts, events, export, forget, OPML in and out, LinkedIn import) and they
+return typed values. The CLI, the digest, the daemon and the web report call these methods
+and render what comes back; they never reach into the store, the watchlist editor or the
+poller themselves, and never into one another. The JSON shapes they share are made in
+`engage.views`.
+
+What the user types (a person's name or alias, a WHEN such as "yesterday", a kind such as
+"email-in") is read here, once, so every surface accepts the same words and gets the same
+one-line EngageError for a mistake.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta, tzinfo
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from engage import places
+from engage.errors import EngageError
+from engage.meter import needs_ask_warning, read_meter, status_order
+from engage.models import (
+    DIRECTION,
+    Event,
+    EventKind,
+    EventSource,
+    FeedKind,
+    FeedRef,
+    FeedState,
+    Person,
+    Post,
+    Reading,
+    Role,
+    Stage,
+    Watchlist,
+    fold_name,
+)
+from engage.when import parse_when
+
+if TYPE_CHECKING:
+    from engage.intro import IntroPath
+    from engage.models import CycleSummary, ProgressHook
+    from engage.poll.discover import Resolution
+    from engage.store import Snapshot, Store
+
+Notify = Callable[[str], None]
+
+# Friendly names for the kinds; the EventKind values themselves (and with dashes) always work.
+KIND_ALIASES: dict[str, EventKind] = {
+    "met": EventKind.MET_IN_PERSON,
+    "meeting": EventKind.MET_IN_PERSON,
+    "met-in-person": EventKind.MET_IN_PERSON,
+    "call": EventKind.CALL,
+    "email-in": EventKind.THEIR_EMAIL_OR_DM,
+    "dm-in": EventKind.THEIR_EMAIL_OR_DM,
+    "email-out": EventKind.MY_EMAIL_OR_DM,
+    "dm-out": EventKind.MY_EMAIL_OR_DM,
+    "favour": EventKind.MY_FAVOUR,
+    "favor": EventKind.MY_FAVOUR,
+    "my-favor": EventKind.MY_FAVOUR,
+    "help": EventKind.MY_FAVOUR,
+    "comment": EventKind.MY_COMMENT,
+    "share": EventKind.MY_SHARE,
+    "their-comment": EventKind.THEIR_COMMENT_ON_MINE,
+    "reply": EventKind.THEIR_REPLY,
+    "mention": EventKind.THEIR_MENTION,
+    "like": EventKind.THEIR_LIKE,
+    "follow": EventKind.THEIR_FOLLOW,
+    "shared": EventKind.THEIR_SHARE,
+    "intro-requested": EventKind.INTRO_REQUESTED,
+    "intro-accepted": EventKind.INTRO_ACCEPTED,
+    "intro-declined": EventKind.INTRO_DECLINED,
+    "ask": EventKind.MY_ASK,
+    "accepted": EventKind.ASK_ACCEPTED,
+    "declined": EventKind.ASK_DECLINED,
+    "no-answer": EventKind.ASK_NO_ANSWER,
+}
+
+OUTCOMES: dict[str, EventKind] = {
+    "accepted": EventKind.ASK_ACCEPTED,
+    "declined": EventKind.ASK_DECLINED,
+    "no-answer": EventKind.ASK_NO_ANSWER,
+}
+
+TIMELINE_EVENTS = 12
+HISTORY_DAYS = 180
+EXPORT_FORMAT = 1
+
+
+def local_zone() -> tzinfo:
+    """The user's time zone: day-sized words ('yesterday') and digests follow it."""
+    zone = datetime.now().astimezone().tzinfo
+    assert zone is not None
+    return zone
+
+
+def resolve_kind(text: str) -> EventKind:
+    """An EventKind from its identifier (underscores or dashes) or a friendly alias."""
+    key = text.strip().casefold()
+    for candidate in (key.replace("-", "_"), key):
+        try:
+            return EventKind(candidate)
+        except ValueError:
+            pass
+    alias = KIND_ALIASES.get(key.replace("_", "-"))
+    if alias is not None:
+        return alias
+    kinds = ", ".join(kind.value for kind in EventKind)
+    aliases = ", ".join(sorted(KIND_ALIASES))
+    raise EngageError(
+        f"unknown kind {text!r}",
+        lines=[f"unknown kind {text!r}.", f"  kinds: {kinds}", f"  aliases: {aliases}"],
+    )
+
+
+def resolve_person(watchlist: Watchlist, name: str) -> Person:
+    """A person or contact by name or alias (case, accents and spacing ignored), or an
+    error that suggests the closest names."""
+    found = watchlist.find(name)
+    if found is not None and found.role != Role.ME:
+        return found
+    folded = fold_name(name)
+    candidates = (*watchlist.people, *watchlist.contacts)
+    known = {fold_name(p.name): p.name for p in candidates}
+    for person in candidates:
+        for alias in person.aliases:
+            known.setdefault(fold_name(alias), person.name)
+    close = difflib.get_close_matches(folded, list(known), n=3, cutoff=0.6)
+    suggestion = list(dict.fromkeys(known[c] for c in close))  # best first, each person once
+    if suggestion:
+        hint = "did you mean " + " or ".join(repr(n) for n in suggestion) + "?"
+    elif candidates:
+        hint = "known: " + ", ".join(p.name for p in candidates)
+    else:
+        hint = "the watchlist has no people yet (engage add-person)"
+    where = f" in {watchlist.path}" if watchlist.path else ""
+    raise EngageError(f"no person or contact named {name!r}{where}; {hint}")
+
+
+def read_when(text: str | None, now: datetime, *, past: bool = True) -> datetime:
+    """The moment a user's WHEN names (None: now). With `past`, a time in the future is
+    refused: a planned meeting is not an interaction yet, and a future time is almost always
+    a typo (a wrong year or month) that would keep the meter "fresh" for months."""
+    if text is None:
+        return now
+    try:
+        when = parse_when(text, now, local_zone())
+    except ValueError as exc:
+        raise EngageError(str(exc)) from exc
+    if past and when > now + timedelta(minutes=5):
+        raise EngageError(
+            f"{text!r} is in the future ({when:%Y-%m-%d %H:%M}); log what already happened"
+        )
+    return when
+
+
+def manual_id(person: str, kind: EventKind, when: datetime, url: str | None, note: str = "") -> str:
+    """Stable for (person, kind, minute, url, note): logging the same thing twice gives one
+    event, but two calls "yesterday" with different notes are two events ('yesterday'
+    means 00:00, so the minute alone cannot tell them apart). For `met` the note holds the
+    event's name. Without a note the key is what it always was, so old ids still match."""
+    utc_minute = when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+    parts = [person, kind.value, utc_minute, url or ""]
+    if note:
+        parts.append(note)
+    key = "|".join(parts)
+    return "manual:" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:20]
+
+
+# ---------------------------------------------------------------------------
+# What the operations return
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """The full reading for one person, with what `explain` shows beside it."""
+
+    person: Person
+    reading: Reading  # with its 180-day history
+    timeline: tuple[Event, ...]  # the most recent events up to the reading's moment
+    paths: tuple[IntroPath, ...]  # who could introduce me (one intermediary)
+    longer_paths: int  # with no one-hop path: how many two-hop paths exist
+    linkedin: bool  # already connected on LinkedIn
+
+
+@dataclass(frozen=True)
+class Introduction:
+    person: Person
+    contact: bool  # a contact I already know: no paths, no note
+    paths: tuple[IntroPath, ...]
+    longer_paths: int
+    note: str | None  # a drafted double opt-in note to the best connector; never sent
+
+
+@dataclass(frozen=True)
+class Logged:
+    """A manual event: `event` is None when the very same one was logged before."""
+
+    event: Event | None
+    person: Person
+    kind: EventKind
+    when: datetime
+    url: str | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What `ask` did. `refused`: it would be a cold invitation and nothing was recorded."""
+
+    person: Person
+    reading: Reading
+    warning: str | None
+    refused: bool
+    logged: Logged | None
+    paths: tuple[IntroPath, ...]
+    follow_up_days: int
+
+
+@dataclass(frozen=True)
+class Detected:
+    added: int
+    removed: int  # automatic events removed first (a rebuild)
+    new_evidence: int
+    warnings: tuple[str, ...]
+    rebuilt: bool
+
+
+@dataclass(frozen=True)
+class Forgotten:
+    person: str
+    counts: dict[str, int]
+    listed: Person | None  # still in the watchlist
+    had_watchlist: bool
+    near: str | None  # a stored name the user probably meant, when nothing matched
+
+
+@dataclass(frozen=True)
+class Moves:
+    moves: dict[str, str]  # old URL -> new URL
+    changed: int  # entries rewritten in the watchlist
+
+
+@dataclass(frozen=True)
+class AddedFeed:
+    url: str
+    kind: FeedKind
+    listed_for: str | None = None  # already in the watchlist, for this person: not added
+
+
+@dataclass(frozen=True)
+class Added:
+    """What `add` put in the watchlist, in order."""
+
+    person: str
+    created: bool  # the person was new
+    feeds: tuple[AddedFeed, ...]
+    entries: int = 0  # entries in the feed now
+
+
+@dataclass(frozen=True)
+class OpmlImport:
+    people: tuple[tuple[str, tuple[FeedRef, ...]], ...]
+    outlines: int
+    people_added: int = 0
+    feeds_added: int = 0
+    skipped: int = 0
+    dry_run: bool = False
+
+
+@dataclass(frozen=True)
+class LinkedInImport:
+    connections: int
+    added: int
+    updated: int
+    skipped_rows: int
+    notes: tuple[str, ...]
+
+
+# ---------------------------------------------------------------------------
+# The read model
+
+
+class World:
+    """One read of the precious data with the watchlist, grouped once: what status,
+    explain, intro, ask, the digest and the web pages need. Readings are computed once
+    per moment and person."""
+
+    def __init__(self, watchlist: Watchlist, snapshot: Snapshot) -> None:
+        self.watchlist = watchlist
+        self.snapshot = snapshot
+        self.rules = watchlist.settings.meter
+        self.by_person: dict[str, list[Event]] = {}
+        for event in snapshot.events:
+            self.by_person.setdefault(fold_name(event.person), []).append(event)
+        self._readings: dict[datetime, dict[str, Reading]] = {}
+
+    def events_of(self, name: str, until: datetime | None = None) -> list[Event]:
+        events = self.by_person.get(fold_name(name), [])
+        return events if until is None else [e for e in events if e.when <= until]
+
+    def reading(self, name: str, now: datetime, *, history: bool = False) -> Reading:
+        if not history:
+            cached = self._readings.get(now, {}).get(name)
+            if cached is not None:
+                return cached
+        events = self.by_person.get(fold_name(name), [])
+        days = HISTORY_DAYS if history else 0
+        return read_meter(name, events, now, self.rules, history_days=days)
+
+    def readings(self, now: datetime) -> dict[str, Reading]:
+        """Everyone's reading (people and contacts) at `now`, computed once."""
+        found = self._readings.get(now)
+        if found is None:
+            from engage.store import gc_paused
+
+            everyone = (*self.watchlist.people, *self.watchlist.contacts)
+            # 200 readings allocate enough to trigger many full collections, each walking
+            # every decoded event: pausing the collector meanwhile saves 0.05–0.1 s
+            # (bench_status), and unlike gc.freeze() pins nothing once it is done.
+            with gc_paused():
+                found = {p.name: self.reading(p.name, now) for p in everyone}
+            self._readings[now] = found
+        return found
+
+    def people_readings(self, now: datetime) -> list[Reading]:
+        """The people I follow, what needs action first."""
+        readings = self.readings(now)
+        return status_order(readings[p.name] for p in self.watchlist.people)
+
+    def paths(self, target: str, now: datetime, hops: int = 1) -> list[IntroPath]:
+        from engage.intro import intro_paths
+
+        return intro_paths(
+            target,
+            self.watchlist,
+            self.snapshot.intro_evidence,
+            self.readings(now),
+            self.snapshot.linkedin_contacts,
+            now,
+            self.rules,
+            hops=hops,
+        )
+
+    def on_linkedin(self, person: Person) -> bool:
+        from engage.linkedin import match_people
+
+        matches = match_people(self.snapshot.linkedin_contacts, self.watchlist)
+        return any(m.person is not None and m.person.name == person.name for m in matches)
+
+
+# ---------------------------------------------------------------------------
+# The facade
+
+
+@dataclass
+class _Loaded:
+    key: tuple[int, int] | None
+    value: Any = field(default=None)
+
+
+class Engage:
+    """A watchlist and a data folder, and everything a user can do with them.
+
+    Cheap to make: the watchlist is loaded on first use (from the watchlist cache when
+    unchanged) and the store opened on first use. `notify` receives one-line notices a
+    surface should show (a new data folder, detection warnings); by default they are
+    dropped."""
+
+    def __init__(
+        self,
+        config: Path | None = None,
+        data: Path | None = None,
+        *,
+        notify: Notify | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.config_path = places.config_path(config)
+        self._config_arg = config
+        self._data_arg = data
+        self._notify = notify or (lambda _message: None)
+        self._clock = clock or (lambda: datetime.now(tz=local_zone()))
+        self._watchlist: Watchlist | None = None
+        self._store: Store | None = None
+        self._world = _Loaded(None)
+
+    # -- plumbing
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    @property
+    def watchlist(self) -> Watchlist:
+        if self._watchlist is None:
+            from engage.watchlist_cache import load_watchlist
+
+            self._watchlist = load_watchlist(self.config_path)
+        return self._watchlist
+
+    def watchlist_if_any(self) -> Watchlist | None:
+        """The watchlist when there is one to find. It may name the data folder
+        (settings.data_dir), so without --data a broken one is an error, not a guess at
+        another folder; with --data it only feeds hints, and a broken one is skipped."""
+        if self._config_arg is None and not self.config_path.exists():
+            return None
+        try:
+            return self.watchlist
+        except EngageError:
+            if self._data_arg is not None and self._config_arg is None:
+                return None
+            raise
+
+    @property
+    def data_dir(self) -> Path:
+        watchlist = self.watchlist_if_any() if self._data_arg is None else None
+        settings = watchlist.settings if watchlist is not None else None
+        return places.data_dir(
+            self._data_arg,
+            settings.data_dir if settings else None,
+            watchlist.path if watchlist else None,
+        )
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            from engage.store import PRECIOUS, Store
+
+            folder = self.data_dir
+            if not (folder / PRECIOUS).exists():
+                # A mistyped --data or $ENGAGE_DATA would otherwise show an empty world as
+                # if it were the truth ("everyone is cold"); say where the new store is.
+                self._notify(f"engage: starting a new, empty data folder at {folder}")
+            self._store = Store(folder)
+        return self._store
+
+    def existing_store(self) -> Store:
+        """The store, refusing a folder without one: opening it would create an empty
+        store, and a mistyped --data would then export or forget nothing without a word."""
+        from engage.store import PRECIOUS
+
+        folder = self.data_dir
+        if not (folder / PRECIOUS).exists():
+            raise EngageError(f"{folder}: no engage data here (no {PRECIOUS}); check --data")
+        return self.store
+
+    def world(self) -> World:
+        """The read model, read again only when engage.json or the watchlist changed (a
+        long-running web report shows fresh data without re-reading on every request)."""
+        from engage.store import PRECIOUS
+
+        watchlist = self.watchlist
+        try:
+            stat = (self.data_dir / PRECIOUS).stat()
+            key: tuple[int, int] | None = (stat.st_mtime_ns, stat.st_size)
+        except OSError:
+            key = None
+        loaded = self._world
+        if (
+            loaded.value is None
+            or key is None
+            or loaded.key != key
+            or (loaded.value.watchlist is not watchlist)
+        ):
+            loaded = self._world = _Loaded(key, World(watchlist, self.store.load_precious_only()))
+        world: World = loaded.value
+        return world
+
+    def refresh(self) -> None:
+        """Forget the loaded watchlist (the next use reads it again if the file changed)."""
+        self._watchlist = None
+
+    def moment(self, at: str | None, *, past_only: bool = False) -> datetime:
+        """`at` as a moment (None: now); any moment for a what-if, only the past when it
+        records what happened."""
+        now = self.now()
+        return read_when(at, now, past=past_only) if at else now
+
+    def person(self, name: str) -> Person:
+        return resolve_person(self.watchlist, name)
+
+    def anyone(self, name: str) -> Person:
+        """Anyone in the watchlist, me included; otherwise the same did-you-mean as `log`."""
+        found = self.watchlist.find(name)
+        return found if found is not None else self.person(name)
+
+    # -- the meter
+
+    def status(self, at: str | None = None, stages: Sequence[str] = ()) -> list[Reading]:
+        """Everyone I follow, what needs action first (only `stages` when given)."""
+        now = self.moment(at)
+        readings = self.world().people_readings(now)
+        if stages:
+            readings = [r for r in readings if r.stage.value in stages]
+        return readings
+
+    def explain(self, person: str, at: str | None = None) -> Explanation:
+        world = self.world()
+        who = self.person(person)
+        now = self.moment(at)
+        reading = world.reading(who.name, now, history=True)
+        events = sorted(world.events_of(who.name, now), key=lambda e: e.when, reverse=True)
+        paths = world.paths(who.name, now)
+        longer = 0 if paths else len(world.paths(who.name, now, 2))
+        return Explanation(
+            person=who,
+            reading=reading,
+            timeline=tuple(events[:TIMELINE_EVENTS]),
+            paths=tuple(paths),
+            longer_paths=longer,
+            linkedin=world.on_linkedin(who),
+        )
+
+    def intro(self, person: str, hops: int = 1, at: str | None = None) -> Introduction:
+        world = self.world()
+        who = self.person(person)
+        if who.role is Role.CONTACT:
+            # I already know a contact: an introduction to them is the wrong tool.
+            return Introduction(who, contact=True, paths=(), longer_paths=0, note=None)
+        now = self.moment(at)
+        paths = world.paths(who.name, now, hops)
+        longer = len(world.paths(who.name, now, 2)) if not paths and hops == 1 else 0
+        note = self._intro_note(paths[0], world, now) if paths else None
+        return Introduction(who, False, tuple(paths), longer, note)
+
+    def _intro_note(self, path: IntroPath, world: World, now: datetime) -> str:
+        from engage.intro import draft_context
+        from engage.templating import environment
+
+        target_reading = world.readings(now).get(path.target) or world.reading(path.target, now)
+        events = world.events_of(path.target, now)
+        context = draft_context(path, world.watchlist, target_reading, events)
+        template = environment(world.watchlist, autoescape=False).get_template(
+            "intro_request.txt.j2"
+        )
+        return template.render(**context)
+
+    # -- recording what happened
+
+    def _record(
+        self, person: Person, kind: EventKind, when: datetime, *, url: str | None, note: str
+    ) -> Event | None:
+        """Store one manual event; None when the same event is already there."""
+        base_id = manual_id(person.name, kind, when, url, note)
+        event = Event(
+            id=base_id,
+            person=person.name,
+            kind=kind,
+            when=when,
+            direction=DIRECTION[kind],
+            source=EventSource.MANUAL,
+            url=url,
+            note=note,
+            created=self.now(),
+        )
+        with self.store.transaction() as tx:
+            # The store refuses an id that was undone (so detection cannot resurrect it); a
+            # thing logged by hand again after an undo is meant, so it gets the next free id.
+            undone = tx.tombstones()
+            copy = 1
+            while event.id in undone:
+                copy += 1
+                event = replace(event, id=f"{base_id}-{copy}")
+            added = tx.add_events([event])
+        return added[0] if added else None
+
+    def log(
+        self,
+        person: str,
+        kind: str | EventKind,
+        *,
+        when: str | None = None,
+        url: str | None = None,
+        note: str = "",
+    ) -> Logged:
+        """Log by hand an interaction no feed shows."""
+        who = self.person(person)
+        event_kind = kind if isinstance(kind, EventKind) else resolve_kind(kind)
+        if event_kind is EventKind.MY_ASK:
+            # `ask` checks first whether asking would be a cold invitation; logging it here
+            # would slip past that guard.
+            raise EngageError(
+                f"`engage log` does not record asks ({kind!r}); use `engage ask {who.name!r}`: "
+                "it says first whether the ask would be a cold invitation, and records it "
+                "(add --anyway to record it regardless; --when and --note work there too)"
+            )
+        moment = read_when(when, self.now())
+        event = self._record(who, event_kind, moment, url=url, note=note)
+        return Logged(event, who, event_kind, moment, url, note)
+
+    def met(
+        self,
+        person: str,
+        *,
+        event_name: str | None = None,
+        when: str | None = None,
+        url: str | None = None,
+        note: str = "",
+    ) -> Logged:
+        """Log meeting someone in person; the note carries where ("at PyCon; …")."""
+        who = self.person(person)
+        moment = read_when(when, self.now())
+        parts = [f"at {event_name}"] if event_name else []
+        if note:
+            parts.append(note)
+        text = "; ".join(parts)
+        event = self._record(who, EventKind.MET_IN_PERSON, moment, url=url, note=text)
+        return Logged(event, who, EventKind.MET_IN_PERSON, moment, url, text)
+
+    def outcome(
+        self, person: str, answer: str, *, when: str | None = None, note: str = ""
+    ) -> Logged:
+        """The answer to my ask: accepted, declined or no-answer."""
+        who = self.person(person)
+        kind = OUTCOMES.get(answer)
+        if kind is None:
+            raise EngageError(f"unknown answer {answer!r} (one of: {', '.join(OUTCOMES)})")
+        moment = read_when(when, self.now())
+        asks = [e for e in self.store.events(person=who.name) if e.kind == EventKind.MY_ASK]
+        if not asks:
+            raise EngageError(
+                f"no ask recorded for {who.name}; record it first with `engage ask {who.name!r}`"
+            )
+        last_ask = max(asks, key=lambda e: e.when)
+        if moment < last_ask.when:
+            stamp = last_ask.when.strftime("%Y-%m-%d %H:%M")
+            raise EngageError(f"the answer cannot come before the ask ({stamp})")
+        event = self._record(who, kind, moment, url=None, note=note)
+        return Logged(event, who, kind, moment, None, note)
+
+    def ask(
+        self, person: str, *, when: str | None = None, note: str = "", anyway: bool = False
+    ) -> Asked:
+        """Record that I asked to connect, unless it would be a cold invitation (then
+        nothing is recorded and the answer says why, unless `anyway`)."""
+        world = self.world()
+        who = self.person(person)
+        moment = self.moment(when, past_only=True)
+        reading = world.reading(who.name, moment)
+        warning = needs_ask_warning(reading)
+        rules = self.watchlist.settings.meter
+        if warning is not None and not anyway:
+            paths = tuple(world.paths(who.name, moment))
+            return Asked(who, reading, warning, True, None, paths, rules.ask_follow_up_days)
+        event = self._record(who, EventKind.MY_ASK, moment, url=None, note=note)
+        logged = Logged(event, who, EventKind.MY_ASK, moment, None, note)
+        return Asked(who, reading, warning, False, logged, (), rules.ask_follow_up_days)
+
+    def undo(self, event_id: str) -> Event:
+        """Remove one event by its id or a unique start of it; a removed auto event is
+        remembered, so detection does not bring it back."""
+        wanted = event_id.strip()
+        # Find and remove under one lock: another process may be changing events meanwhile.
+        with self.store.transaction() as tx:
+            events = tx.events()
+            matches = [e for e in events if e.id == wanted] or [
+                e for e in events if e.id.startswith(wanted)
+            ]
+            if not matches:
+                raise EngageError(f"no event with id {wanted!r} (see `engage events`)")
+            if len(matches) > 1:
+                shown = ", ".join(e.id for e in matches[:5])
+                raise EngageError(
+                    f"{wanted!r} matches {len(matches)} events ({shown}); give more of the id"
+                )
+            removed = tx.remove_event(matches[0].id)
+        if removed is None:
+            raise EngageError(f"event {matches[0].id} was removed meanwhile")
+        return removed
+
+    # -- what is stored
+
+    def events(
+        self, person: str | None = None, *, kind: str | None = None, since: str | None = None
+    ) -> list[Event]:
+        """Interaction events, oldest first."""
+        who = self.person(person).name if person else None
+        event_kind = resolve_kind(kind) if kind else None
+        moment = read_when(since, self.now(), past=False) if since else None
+        chosen = [
+            event
+            for event in self.store.events(person=who)
+            if (event_kind is None or event.kind == event_kind)
+            and (moment is None or event.when >= moment)
+        ]
+        chosen.sort(key=lambda e: (e.when, e.id))
+        return chosen
+
+    def posts(
+        self, person: str | None = None, *, since: str | None = None, limit: int = 0
+    ) -> list[Post]:
+        """Posts and episodes found, newest first; `limit` 0 means all."""
+        who = self.anyone(person).name if person is not None else None
+        moment = None
+        if since is not None:
+            try:
+                moment = parse_when(since, datetime.now(UTC), local_zone())
+            except ValueError as exc:
+                raise EngageError(f"--since: {exc}") from None
+        found = self.store.posts(person=who, since=moment)
+        return found[:limit] if limit else found
+
+    def feeds(self) -> list[FeedState]:
+        """Watched feeds (never polled ones too), then the ones engage discovered."""
+        from engage.poll.cycle import watched_feeds
+
+        watchlist = self.watchlist
+        by_url = {s.url: s for s in self.store.feeds()}
+        out: list[FeedState] = []
+        for owner, ref in watched_feeds(watchlist):
+            stored_state = by_url.pop(ref.url) if ref.url in by_url else None
+            out.append(
+                stored_state
+                or FeedState(url=ref.url, person=owner.name, kind=ref.kind, title=ref.title)
+            )
+        names = {p.name for p in watchlist.everyone()}
+        out += [s for s in by_url.values() if s.discovered and s.person in names]
+        return out
+
+    def apply_moves(self) -> Moves:
+        """Rewrite the watchlist for feeds that moved permanently, and carry their state."""
+        from engage.config import apply_moves as rewrite
+
+        self.watchlist  # a clear error when there is no watchlist  # noqa: B018
+        moves = {s.url: s.moved_to for s in self.store.feeds() if s.moved_to}
+        if not moves:
+            return Moves({}, 0)
+        changed = rewrite(self.config_path, moves)
+        with self.store.transaction() as tx:
+            for state in tx.feeds():
+                if state.url in moves and state.moved_to:
+                    tx.remove_feed(state.url)
+                    tx.put_feeds([replace(state, url=state.moved_to, moved_to=None)])
+        self.refresh()
+        return Moves(moves, changed)
+
+    # -- polling and detection
+
+    def poll(
+        self,
+        *,
+        everything: bool = False,
+        person: str | None = None,
+        progress: Callable[[int], ProgressHook] | None = None,
+    ) -> CycleSummary:
+        """Poll what is due (everything with `everything`), store it, find interactions."""
+        from engage.poll.cycle import run_cycle
+
+        watchlist = self.watchlist
+        name = self.anyone(person).name if person is not None else None
+        return run_cycle(
+            watchlist,
+            self.store,
+            now=datetime.now(UTC),
+            everything=everything,
+            person=name,
+            progress=progress,
+        )
+
+    def detect(self, *, rebuild: bool = False) -> Detected:
+        """Find interactions in what was polled; with `rebuild`, recompute every automatic
+        event (manual ones and undo markers stay)."""
+        from engage.detect import detect as find
+
+        watchlist = self.watchlist
+        with self.store.transaction() as tx:
+            removed = tx.remove_auto_events() if rebuild else 0
+            found = find(watchlist, tx.posts(), tx.comments(), rules=watchlist.settings.meter)
+            added = tx.add_events(found.events)
+            evidence = tx.put_intro_evidence(found.intro_evidence)
+        return Detected(len(added), removed, evidence, found.warnings, rebuild)
+
+    # -- the user's own data
+
+    def export(self) -> dict[str, Any]:
+        """Everything the store holds, as one JSON-ready document with the schema version."""
+        from engage.codec import to_json
+
+        self.watchlist_if_any()
+        snapshot = self.existing_store().snapshot()
+        return {
+            "engage_export": EXPORT_FORMAT,
+            "schema": snapshot.schema,
+            "meta": to_json(snapshot.meta),
+            "feeds": to_json(snapshot.feeds),
+            "events": to_json(snapshot.events),
+            "tombstones": sorted(snapshot.tombstones),
+            "intro_evidence": to_json(snapshot.intro_evidence),
+            "linkedin_contacts": to_json(snapshot.linkedin_contacts),
+            "posts": to_json(snapshot.posts),
+            "comments": to_json(snapshot.comments),
+        }
+
+    def forget(self, person: str) -> Forgotten:
+        """Remove every record about a person from the data folder."""
+        watchlist = self.watchlist_if_any()
+        store = self.existing_store()
+        with store.transaction() as tx:
+            counts = tx.forget(person)
+        listed = watchlist.find(person) if watchlist is not None else None
+        near = None
+        if not sum(counts.values()):
+            snapshot = store.load_precious_only()
+            names = {e.person for e in snapshot.events} | {f.person for f in snapshot.feeds}
+            close = difflib.get_close_matches(person, sorted(names), n=1, cutoff=0.75)
+            near = close[0] if close else None
+        return Forgotten(person, counts, listed, watchlist is not None, near)
+
+    def write_file(self, path: Path, text: str, what: str) -> None:
+        """Write an export the user asked for, atomically, or say in one line why not."""
+        from engage.files import atomic_write
+
+        try:
+            atomic_write(path, text.encode("utf-8"))
+        except OSError as exc:
+            raise EngageError(f"{path}: cannot write {what} ({exc.strerror or exc})") from None
+
+    # -- the watchlist
+
+    def add_person(
+        self,
+        name: str,
+        *,
+        sites: Sequence[str] = (),
+        feeds: Sequence[str] = (),
+        kind: str | None = None,
+        aliases: Sequence[str] = (),
+    ) -> None:
+        from engage import config
+
+        path = self._existing_watchlist()
+        config.add_person(path, name, sites=sites, feeds=feeds, kind=kind, aliases=aliases)
+        self.refresh()
+
+    def add_feed(self, person: str, url: str, *, kind: str, title: str | None = None) -> None:
+        from engage import config
+
+        path = self._existing_watchlist()
+        config.add_feed(path, person, url, kind=kind, title=title)
+        self.refresh()
+
+    def _existing_watchlist(self) -> Path:
+        if not self.config_path.exists():
+            raise EngageError(
+                f"{self.config_path}: no watchlist here (pass --config PATH, set "
+                "ENGAGE_CONFIG, or copy the example feeds.yaml)"
+            )
+        return self.config_path
+
+    def add(
+        self,
+        url: str,
+        person: str,
+        *,
+        kind: str | None = None,
+        comments: bool = True,
+        create: bool = False,
+    ) -> Added:
+        """Find the feed behind a URL (a page, a feed, a platform handle) and add it."""
+        from engage import config
+
+        watchlist = self.watchlist
+        owner = watchlist.find(person)
+        if owner is None and not create:
+            names = [p.name for p in watchlist.everyone()]
+            guess = difflib.get_close_matches(person, names, n=1, cutoff=0.6)
+            hint = f"did you mean '{guess[0]}'?" if guess else "pass --create to add them"
+            raise EngageError(
+                f"nobody called {person!r} in {watchlist.path or 'the watchlist'} ({hint})"
+            )
+        found = self._resolve(url)
+        if found.feed_url is None:
+            raise EngageError(found.error or f"no feed found at {url}")
+        feed_kind = FeedKind(kind) if kind else found.kind
+        title = found.title
+        additions: list[tuple[str, FeedKind, str | None]] = [(found.feed_url, feed_kind, title)]
+        if comments and found.comments_feed and found.comments_feed != found.feed_url:
+            label = f"{title} (comments)" if title else None
+            additions.append((found.comments_feed, FeedKind.COMMENTS, label))
+        path = self.config_path
+        entries = len(found.parsed.entries) if found.parsed is not None else 0
+        if owner is None:
+            config.add_person(
+                path,
+                person,
+                sites=[found.site_url] if found.site_url else [],
+                feeds=[FeedRef(u, k, t) for u, k, t in additions],
+            )
+            self.refresh()
+            return Added(person, True, tuple(AddedFeed(u, k) for u, k, _ in additions), entries)
+        done: list[AddedFeed] = []
+        for feed_url, feed_kind_added, feed_title in additions:
+            listed = config.find_feed_owner(watchlist, feed_url)
+            if listed is not None:
+                done.append(AddedFeed(feed_url, feed_kind_added, listed.name))
+                continue
+            config.add_feed(path, owner.name, feed_url, kind=feed_kind_added, title=feed_title)
+            done.append(AddedFeed(feed_url, feed_kind_added))
+        self.refresh()
+        return Added(owner.name, False, tuple(done), entries)
+
+    def _resolve(self, url: str) -> Resolution:
+        import asyncio
+
+        import httpx
+
+        from engage.poll.discover import resolve
+        from engage.poll.fetch import user_agent
+
+        settings = self.watchlist.settings
+        timeout = httpx.Timeout(min(settings.timeout_seconds, 30.0), connect=10.0)
+
+        async def run() -> Resolution:
+            headers = {"User-Agent": user_agent(settings)}
+            async with httpx.AsyncClient(headers=headers, timeout=timeout) as client:
+                # One overall deadline: httpx's read timeout is per chunk, a drip never trips it.
+                async with asyncio.timeout(settings.timeout_seconds * 2):
+                    return await resolve(url, client=client, max_bytes=settings.max_body_bytes)
+
+        try:
+            return asyncio.run(run())
+        except TimeoutError:
+            raise EngageError(f"{url}: gave up after {settings.timeout_seconds * 2:g} s") from None
+
+    def import_opml(
+        self, data: bytes, *, label: str, person_from: str, kind: str, dry_run: bool = False
+    ) -> OpmlImport:
+        """Feeds from an OPML export: each folder (or each feed's title) is a person."""
+        from engage.poll.opml import group_outlines, read_opml
+
+        outlines = read_opml(data)
+        if not outlines:
+            raise EngageError(f"{label}: no feeds (no outline with an xmlUrl)")
+        grouped = tuple(
+            (name, tuple(feeds))
+            for name, feeds in group_outlines(
+                outlines, person_from=person_from, kind=FeedKind(kind)
+            )
+        )
+        if dry_run:
+            return OpmlImport(grouped, len(outlines), dry_run=True)
+        from engage import config
+
+        self.watchlist  # a clear error when there is no watchlist yet  # noqa: B018
+        people_added, feeds_added = config.add_people(self.config_path, grouped)
+        self.refresh()
+        skipped = sum(len(feeds) for _, feeds in grouped) - feeds_added
+        return OpmlImport(grouped, len(outlines), people_added, feeds_added, skipped)
+
+    def export_opml(self) -> str:
+        from engage.poll.opml import write_opml
+
+        return write_opml(self.watchlist)
+
+    def import_linkedin(self, text: str, *, label: str, strength: float) -> LinkedInImport:
+        """The user's own LinkedIn export as contacts who could introduce them."""
+        from engage.linkedin import match_people, parse_connections
+
+        watchlist = self.watchlist
+        found = parse_connections(text, strength=strength, label=label)
+        matches = match_people(found.people, watchlist)
+        # A connection who is a contact in feeds.yaml is stored under that contact's name,
+        # so the introductions graph sees one node.
+        people = [
+            replace(m.connection, name=m.person.name) if m.person is not None else m.connection
+            for m in matches
+        ]
+        with self.store.transaction() as tx:
+            added, updated = tx.put_linkedin_contacts(people)
+        notes = tuple(m.note for m in matches if m.note)
+        return LinkedInImport(len(people), added, updated, found.skipped, notes)
+
+
+def stage_words(stage: Stage) -> str:
+    """'in dialogue' for in_dialogue: how a stage reads in a sentence or a table."""
+    return stage.value.replace("_", " ")
