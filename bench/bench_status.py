@@ -1,5 +1,5 @@
 """`engage status --json` over 200 people and 50,000 events (one busy year), next to a
-store-load-only baseline measured in the same run (issue 5).
+store-load-only baseline measured in the same run.
 
 Targets: under 0.5 s in total, and under 2× the baseline. Both are timed as real
 subprocesses (Python start-up and imports included, as a user would see them), best of 3.

@@ -362,7 +362,7 @@ class World:
 
 @dataclass
 class _Loaded:
-    key: tuple[int, int] | None
+    key: tuple[int, int, int] | None
     value: Any = field(default=None)
 
 
@@ -388,6 +388,7 @@ class Engage:
         self._notify = notify or (lambda _message: None)
         self._clock = clock or (lambda: datetime.now(tz=local_zone()))
         self._watchlist: Watchlist | None = None
+        self._watchlist_key: tuple[int, int, int] | None = None
         self._store: Store | None = None
         self._world = _Loaded(None)
 
@@ -398,10 +399,18 @@ class Engage:
 
     @property
     def watchlist(self) -> Watchlist:
-        if self._watchlist is None:
+        """The validated watchlist, loaded again when the file changed since (a stat per
+        use: a long-running web report follows the user's edits)."""
+        try:
+            stat = self.config_path.stat()
+            key: tuple[int, int, int] | None = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        except OSError:
+            key = None
+        if self._watchlist is None or key is None or key != self._watchlist_key:
             from engage.watchlist_cache import load_watchlist
 
             self._watchlist = load_watchlist(self.config_path)
+            self._watchlist_key = key
         return self._watchlist
 
     def watchlist_if_any(self) -> Watchlist | None:
@@ -456,19 +465,17 @@ class Engage:
         from engage.store import PRECIOUS
 
         watchlist = self.watchlist
+        store = self.store
         try:
-            stat = (self.data_dir / PRECIOUS).stat()
-            key: tuple[int, int] | None = (stat.st_mtime_ns, stat.st_size)
+            stat = (store.folder / PRECIOUS).stat()
+            # Every write replaces the file, so a new inode means new data.
+            key: tuple[int, int, int] | None = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
         except OSError:
             key = None
         loaded = self._world
-        if (
-            loaded.value is None
-            or key is None
-            or loaded.key != key
-            or (loaded.value.watchlist is not watchlist)
-        ):
-            loaded = self._world = _Loaded(key, World(watchlist, self.store.load_precious_only()))
+        stale = loaded.value is None or key is None or loaded.key != key
+        if stale or loaded.value.watchlist is not watchlist:
+            loaded = self._world = _Loaded(key, World(watchlist, store.load_precious_only()))
         world: World = loaded.value
         return world
 

@@ -108,6 +108,14 @@ _TYPES: dict[str, type] = {
     "comments": Comment,
 }
 _MIN_TIME = datetime.min.replace(tzinfo=UTC)
+Polled = TypeVar("Polled", Post, Comment)
+
+
+def newest_first(items: Iterable[Polled]) -> list[Polled]:
+    """Posts or comments newest first by published, those without a date last: the order
+    every reader of the cache sees (detection keeps the first of two copies of one item)."""
+    return sorted(items, key=lambda i: (i.published is not None, i.published or _MIN_TIME),
+                  reverse=True)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -602,6 +610,10 @@ class Transaction:
             self._cache_file.commit()
         self._precious.commit()
 
+    def close(self) -> None:
+        """End a read-only view (Store.view); a transaction is ended by its `with` block."""
+        self._close()
+
     def _close(self) -> None:
         self._open = False
         self._precious.close()
@@ -625,9 +637,7 @@ class Transaction:
             posts = [p for p in posts if fold_name(p.person) == folded]
         if since is not None:
             posts = [p for p in posts if (p.published or p.first_seen or _MIN_TIME) >= since]
-        return sorted(
-            posts, key=lambda p: (p.published is not None, p.published or _MIN_TIME), reverse=True
-        )
+        return newest_first(posts)
 
     def comments(self, person: str | None = None) -> list[Comment]:
         """Newest first by published; comments without a date last. `person` is the owner
@@ -636,11 +646,7 @@ class Transaction:
         if person is not None:
             folded = fold_name(person)
             comments = [c for c in comments if fold_name(c.person) == folded]
-        return sorted(
-            comments,
-            key=lambda c: (c.published is not None, c.published or _MIN_TIME),
-            reverse=True,
-        )
+        return newest_first(comments)
 
     def events(self, person: str | None = None) -> list[Event]:
         """Oldest first by `when`."""

@@ -213,6 +213,17 @@ ERROR_CASES = [
         id="the same person twice in people, whatever the case",
     ),
     pytest.param(
+        MINIMAL + "people:\n  - name: José Núñez\n  - name: Jose Nunez\n",
+        "5:11: 'Jose Nunez' is listed twice (first at line 4 as 'José Núñez'",
+        id="names that differ only by accents are one person, as every command finds them",
+    ),
+    pytest.param(
+        MINIMAL + "people:\n  - name: Dana\n    aliases: [Zoë]\n  - name: Zoe Quill\n"
+        "    aliases: [zoe]\n",
+        "7:15: alias 'zoe' of Zoe Quill is already Dana's name or alias",
+        id="an alias differing only by accents points at one person",
+    ),
+    pytest.param(
         MINIMAL + "contacts:\n  - name: robin quill\n",
         "4:11: 'robin quill' is listed twice (first at line 2 as 'Robin Quill'",
         id="a contact with my own name is a duplicate of me",

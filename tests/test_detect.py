@@ -328,6 +328,28 @@ DETECTION: list[tuple[str, list[Comment], list[Post], Found]] = [
         },
     ),
     (
+        "the WordPress reply line counts in the blog's language, not only in English",
+        [
+            comment(1, "Marian Novak", days=0),
+            comment(3, "Marian Novak", days=1),
+            comment(
+                2,
+                "will",
+                days=30,
+                snippet=(
+                    f'<p>En réponse à <a href="{WILL_POST}#comment-1">Marian</a>.</p>'
+                    "<p>Merci !</p>"
+                ),
+            ),
+        ],
+        [],
+        {
+            ("my_comment", "Will Cooke", at(0), WILL_POST + "#comment-1"),
+            ("my_comment", "Will Cooke", at(1), WILL_POST + "#comment-3"),
+            ("their_reply", "Will Cooke", at(30), WILL_POST + "#comment-2"),
+        },
+    ),
+    (
         "explicit reply by comment id (thr:in-reply-to ref)",
         [
             comment(1, "Marian Novak", days=0),
@@ -698,3 +720,23 @@ def test_feed_kinds_other_than_blogs_do_not_claim_a_host() -> None:
     )
     ids = build_identities(replace(WATCHLIST, people=(vlogger,)))
     assert match_author(ids, None, "https://youtube.com/watch?v=1") == Match()
+
+
+def test_evidence_quotes_the_reply_without_its_lead_in_any_language() -> None:
+    found = detect(
+        WATCHLIST,
+        [],
+        [
+            comment(1, "Marian Novak", days=0),
+            comment(
+                2,
+                "will",
+                days=3,
+                snippet=f'<p>Als Antwort auf <a href="{WILL_POST}#comment-1">Marian</a>.</p>'
+                "<p>Danke sehr.</p>",
+            ),
+        ],
+        rules=RULES,
+    )
+    (reply,) = [e for e in found.events if e.kind is EventKind.THEIR_REPLY]
+    assert reply.evidence.endswith('"Danke sehr."')

@@ -1,5 +1,6 @@
-"""The engagement meter, as a table of situations (DESIGN §4 and the worked examples of
-issue 5). Scores were worked out by hand from the half-life formula p·2^(−age/30), e.g.
+"""The engagement meter, as a table of situations (docs/design.md, "The engagement
+meter", and its worked examples). Scores were worked out by hand from the half-life
+formula p·2^(−age/30), e.g.
 A at day 28: 2·2^(−28/30) + 2·2^(−21/30) + 2·2^(−14/30) + 1.5 (out: 5.23, under the cap)
 + 5·2^(−20/30) + 6·2^(−7/30) (in: 8.25) = 13.48."""
 
@@ -459,8 +460,8 @@ def test_naive_times_are_read_as_utc() -> None:
     assert reading.last_contact == datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 
-# A meeting or call is not a reply (DESIGN §4: recency is "their last reply within 30
-# days"); it counts for reciprocity's met path only.
+# A meeting or call is not a reply (docs/design.md, "The engagement meter": recency is
+# "their last reply within 30 days"); it counts for reciprocity's met path only.
 # (situation, world, day, recency passes, phrase in the recency detail)
 RECENCY = [
     ("a call alone is not a recent reply",

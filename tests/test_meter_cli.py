@@ -405,7 +405,7 @@ def future(days: float) -> str:
     return (datetime.now(UTC) + timedelta(days=days)).isoformat()
 
 
-# --at is a what-if: any moment, past or future (issue 5). Recording commands keep the
+# --at is a what-if: any moment, past or future. Recording commands keep the
 # future check: they log what already happened.
 # (situation, argv, exit code, phrase in stdout or stderr)
 AT_ANY_MOMENT = [

@@ -1,5 +1,5 @@
 """When a feed is next due, and what one fetch does to its state: every rule of
-DESIGN §3 as a named row, against an invented clock."""
+docs/design.md ("Polling") as a named row, against an invented clock."""
 
 from __future__ import annotations
 

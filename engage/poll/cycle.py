@@ -38,10 +38,12 @@ from engage.models import (
 from engage.poll import schedule
 from engage.poll.items import is_comment_feed, split_entries
 from engage.poll.pages import site_comment_feed_candidates
+from engage.store import Polled, newest_first
 from engage.urls import same_host, site_root, thread_key
 
 if TYPE_CHECKING:
-    from engage.store import Store, Transaction
+    from engage.detect import Detection
+    from engage.store import Store
 
 # Below this many bodies in a cycle a process pool costs more (start-up, pickling) than
 # parsing in-process saves; measured on a 2-core machine a pool pays off from a handful
@@ -123,16 +125,13 @@ def plan(
         consider(state)
     for thread, (url, owner_name) in (thread_feeds or {}).items():
         if thread_key(thread) in live_threads and url not in by_url:
-            consider(
-                FeedState(
-                    url=url,
-                    person=owner_name,
-                    kind=FeedKind.COMMENTS,
-                    discovered=True,
-                    thread=thread,
-                )
-            )
+            consider(thread_feed(url, owner_name, thread))
     return planned
+
+
+def thread_feed(url: str, owner: str, thread: str) -> FeedState:
+    """A per-post comment feed engage follows for a thread I took part in."""
+    return FeedState(url=url, person=owner, kind=FeedKind.COMMENTS, discovered=True, thread=thread)
 
 
 def comment_feed_candidates(parsed: ParsedFeed, feed_url: str) -> list[str]:
@@ -156,22 +155,25 @@ def comment_feed_candidates(parsed: ParsedFeed, feed_url: str) -> list[str]:
 
 
 class _Known:
-    """What the store knew before this cycle, read only as far as needed: the stored posts
-    (the bulk of the cache) are decoded only when a thread I joined needs its feed."""
+    """What the store knew before this cycle: one consistent read (Store.view), decoded only
+    as far as needed: the stored posts (the bulk of the cache) only when a thread I joined
+    needs its feed or new comments need detecting."""
 
     def __init__(self, store: Store) -> None:
-        self._store = store
-        precious = store.load_precious_only()
-        self.feeds = precious.feeds
-        self.events = precious.events
-        self.comments = tuple(store.comments())
+        self._view = store.view(with_cache=True)
+        self.feeds = tuple(self._view.feeds())
+        self.events = tuple(self._view.events())
+        self.comments = tuple(self._view.comments())
         self._posts: tuple[Post, ...] | None = None
 
     @property
     def posts(self) -> tuple[Post, ...]:
         if self._posts is None:
-            self._posts = tuple(self._store.posts())
+            self._posts = tuple(self._view.posts())
         return self._posts
+
+    def close(self) -> None:
+        self._view.close()
 
 
 @dataclass
@@ -270,8 +272,9 @@ def run_cycle(
     progress: Callable[[int], ProgressHook] | None = None,  # called with each round's size
     workers: int | None = None,
 ) -> CycleSummary:
-    """Poll what is due, store it in one batched write, then detect interactions."""
-    from engage.detect import detect, threads_i_joined
+    """Poll what is due, detect interactions in what arrived, and store both in one short
+    batched write."""
+    from engage.detect import threads_i_joined
 
     started = time.monotonic()
     snapshot = _Known(store)
@@ -307,30 +310,33 @@ def run_cycle(
             hook = progress(len(extra))  # the bar's total grows by what this round adds
         fetched += _run_async(extra, watchlist, workers, hook)
 
+    # Everything is decided before the lock is taken, so `status` or a web page never waits
+    # for a detection: the feeds' new states, what arrived, and the interactions in it.
+    folded: list[_Folded] = []
+    arrived = Arrived()
+    for item, result, parsed in fetched:
+        if _failed_probe(item, result, parsed):
+            continue  # a guessed comment feed that isn't there is not the user's problem
+        done = _fold(item, result, parsed, watchlist, now)
+        folded.append(done)
+        arrived.posts += done.posts
+        arrived.comments += done.comments
+    found = _detect(watchlist, snapshot, arrived) if arrived.posts or arrived.comments else None
+    snapshot.close()
+
     outcomes: list[FeedOutcome] = []
     new_events = 0
     with store.transaction() as tx:
-        states: list[FeedState] = []
-        arrived = Arrived()
-        for item, result, parsed in fetched:
-            if _failed_probe(item, result, parsed):
-                continue  # a guessed comment feed that isn't there is not the user's problem
-            state, outcome = _apply(item, result, parsed, watchlist, now, tx, arrived)
-            if state.url != item.state.url:
-                tx.remove_feed(item.state.url)
-            states.append(state)
-            outcomes.append(outcome)
-        tx.put_feeds(states)
-        # A post's events depend on that post alone, so only what arrived in this cycle is
-        # looked at; comments depend on their thread, so any new comment re-reads them all.
-        # All feeds 304 means nothing to detect (`engage detect --rebuild` redoes it all).
-        if arrived.posts or arrived.comments:
-            posts = tx.posts() if arrived.comments else arrived.posts
-            comments = tx.comments() if arrived.comments else []
-            found = detect(watchlist, posts, comments, rules=watchlist.settings.meter)
+        for done in folded:
+            new_posts = tx.put_posts(done.posts)
+            new_comments = tx.put_comments(done.comments)
+            if done.state.url != done.planned_url:
+                tx.remove_feed(done.planned_url)
+            outcomes.append(done.outcome(new_posts, new_comments))
+        tx.put_feeds([done.state for done in folded])
+        if found is not None:
             new_events = len(tx.add_events(found.events))
             tx.put_intro_evidence(found.intro_evidence)
-        if arrived.posts or arrived.comments:
             # Pruning reads and rewrites the cache; a cycle where every feed said 304 has
             # nothing to add, and the old items go at the next cycle that brings news.
             keep = {e.url for e in tx.events() if e.url}
@@ -371,16 +377,36 @@ def _run_async(
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _apply(
+@dataclass(frozen=True)
+class _Folded:
+    """One fetch folded into its feed: the feed's new state and what it brought."""
+
+    planned_url: str
+    state: FeedState
+    posts: list[Post]
+    comments: list[Comment]
+
+    def outcome(self, new_posts: int, new_comments: int) -> FeedOutcome:
+        state = self.state
+        return FeedOutcome(
+            url=state.url,
+            person=state.person,
+            status=state.status,
+            new_posts=new_posts,
+            new_comments=new_comments,
+            error=state.last_error if state.status == FeedStatus.ERROR else None,
+            moved_to=state.moved_to,
+        )
+
+
+def _fold(
     item: PlannedFeed,
     result: FetchResult,
     parsed: ParsedFeed | None,
     watchlist: Watchlist,
     now: datetime,
-    tx: Transaction,
-    arrived: Arrived,
-) -> tuple[FeedState, FeedOutcome]:
-    """Fold one fetch into the feed's state and the store's posts/comments."""
+) -> _Folded:
+    """The feed's state after this fetch (the schedule decides) and its posts or comments."""
     parse_error = parsed.error if parsed is not None else None
     state = schedule.after_fetch(
         item.state,
@@ -391,27 +417,41 @@ def _apply(
         update_minutes=parsed.update_minutes if parsed else None,
         parse_error=parse_error,
     )
-    new_posts = new_comments = 0
+    posts: list[Post] = []
+    comments: list[Comment] = []
     if parsed is not None and parse_error is None:
         if parsed.title and not state.title:
             state = replace(state, title=parsed.title)
         posts, comments = split_entries(
             parsed.entries, kind=state.kind, person=state.person, feed=state.url, now=now
         )
-        new_posts = tx.put_posts(posts)
-        new_comments = tx.put_comments(comments)
-        arrived.posts += posts
-        arrived.comments += comments
-    outcome = FeedOutcome(
-        url=state.url,
-        person=state.person,
-        status=state.status,
-        new_posts=new_posts,
-        new_comments=new_comments,
-        error=state.last_error if state.status == FeedStatus.ERROR else None,
-        moved_to=state.moved_to,
-    )
-    return state, outcome
+    return _Folded(item.state.url, state, posts, comments)
+
+
+def _detect(watchlist: Watchlist, snapshot: _Known, arrived: Arrived) -> Detection:
+    """Interactions in what arrived. A post's events depend on that post alone, so only
+    the posts that arrived are looked at; comments depend on their thread, so any new
+    comment means reading them all (stored and arrived). All feeds 304 means nothing to
+    detect (`engage detect --rebuild` redoes it all)."""
+    from engage.detect import detect
+
+    if arrived.comments:
+        posts = _merged(snapshot.posts, arrived.posts)
+        comments = _merged(snapshot.comments, arrived.comments)
+    else:
+        posts, comments = list(arrived.posts), []
+    return detect(watchlist, posts, comments, rules=watchlist.settings.meter)
+
+
+def _merged(stored: Sequence[Polled], arrived: Sequence[Polled]) -> list[Polled]:
+    """The cache as it will be after this cycle's write: an item seen before keeps the time
+    it was first seen (an undated comment counts from then), the rest comes from the feed."""
+    by_key = {(item.feed, item.id): item for item in stored}
+    for item in arrived:
+        key = (item.feed, item.id)
+        old = by_key.get(key)
+        by_key[key] = replace(item, first_seen=old.first_seen) if old and old.first_seen else item
+    return newest_first(by_key.values())
 
 
 def _follow_up_round(
@@ -467,17 +507,7 @@ def _follow_up_round(
     for thread, (url, owner) in _thread_feeds(posts, threads).items():
         if url not in known:
             known.add(url)
-            extra.append(
-                PlannedFeed(
-                    FeedState(
-                        url=url,
-                        person=owner,
-                        kind=FeedKind.COMMENTS,
-                        discovered=True,
-                        thread=thread,
-                    )
-                )
-            )
+            extra.append(PlannedFeed(thread_feed(url, owner, thread)))
     return extra
 
 
