@@ -66,14 +66,7 @@ KIND_ALIASES: dict[str, EventKind] = {
     "favor": EventKind.MY_FAVOUR,
     "my-favor": EventKind.MY_FAVOUR,
     "help": EventKind.MY_FAVOUR,
-    "comment": EventKind.MY_COMMENT,
-    "share": EventKind.MY_SHARE,
     "their-comment": EventKind.THEIR_COMMENT_ON_MINE,
-    "reply": EventKind.THEIR_REPLY,
-    "mention": EventKind.THEIR_MENTION,
-    "like": EventKind.THEIR_LIKE,
-    "follow": EventKind.THEIR_FOLLOW,
-    "shared": EventKind.THEIR_SHARE,
     "intro-requested": EventKind.INTRO_REQUESTED,
     "intro-accepted": EventKind.INTRO_ACCEPTED,
     "intro-declined": EventKind.INTRO_DECLINED,
@@ -82,6 +75,36 @@ KIND_ALIASES: dict[str, EventKind] = {
     "declined": EventKind.ASK_DECLINED,
     "no-answer": EventKind.ASK_NO_ANSWER,
 }
+
+# Words that do not say whose act it was. `share` once meant my_share and `like` their_like,
+# so `log "Hugo Lenz" share` for his boost of my post was recorded as mine: they are refused
+# with the choices (the kinds, or an alias that names the direction) and what each means.
+UNDIRECTED_KINDS: dict[str, tuple[tuple[str, str], ...]] = {
+    "share": (("my_share", "you shared their work"), ("their_share", "they shared yours")),
+    "comment": (
+        ("my_comment", "you commented on their post"),
+        ("their_comment_on_mine", "they commented on your blog"),
+    ),
+    "reply": (
+        ("their_reply", "they answered you"),
+        ("my_comment", "you answered on their blog"),
+        ("dm-out", "you answered a message"),
+    ),
+    "mention": (
+        ("their_mention", "they mentioned you"),
+        ("my_share", "you mentioned them, with credit"),
+    ),
+    "like": (("their_like", "they liked something of yours; your own likes are not counted"),),
+    "follow": (("their_follow", "they followed you; your own follows are not counted"),),
+    "email": (("email-in", "they wrote to you"), ("email-out", "you wrote to them")),
+    "dm": (("dm-in", "they wrote to you"), ("dm-out", "you wrote to them")),
+    "message": (("dm-in", "they wrote to you"), ("dm-out", "you wrote to them")),
+}
+UNDIRECTED_KINDS["shared"] = UNDIRECTED_KINDS["share"]
+UNDIRECTED_KINDS["liked"] = UNDIRECTED_KINDS["like"]
+UNDIRECTED_KINDS["mentioned"] = UNDIRECTED_KINDS["mention"]
+UNDIRECTED_KINDS["replied"] = UNDIRECTED_KINDS["reply"]
+UNDIRECTED_KINDS["commented"] = UNDIRECTED_KINDS["comment"]
 
 OUTCOMES: dict[str, EventKind] = {
     "accepted": EventKind.ASK_ACCEPTED,
@@ -112,6 +135,11 @@ def resolve_kind(text: str) -> EventKind:
     alias = KIND_ALIASES.get(key.replace("_", "-"))
     if alias is not None:
         return alias
+    choices = UNDIRECTED_KINDS.get(key)
+    if choices is not None:
+        said = "; ".join(f"{kind} ({meaning})" for kind, meaning in choices)
+        one = "say which" if len(choices) > 1 else "say it"
+        raise EngageError(f"{text!r} does not say whose it was: {one}: {said}")
     kinds = ", ".join(kind.value for kind in EventKind)
     aliases = ", ".join(sorted(KIND_ALIASES))
     raise EngageError(

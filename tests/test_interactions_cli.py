@@ -98,9 +98,10 @@ DIRECTIONS = [
     ("favour", "my_favour", "out"),
     ("met", "met_in_person", "both"),
     ("call", "call", "both"),
-    ("like", "their_like", "in"),
     ("intro-requested", "intro_requested", "out"),
     ("MY-SHARE", "my_share", "out"),
+    ("their-share", "their_share", "in"),
+    ("their-comment", "their_comment_on_mine", "in"),
 ]
 
 
@@ -109,6 +110,34 @@ def test_friendly_aliases(engage: Engage, alias: str, kind: str, direction: str)
     assert engage("log", "Will Cooke", alias, "--when", "yesterday")[0] == 0
     (event,) = engage.events()
     assert (event["kind"], event["direction"]) == (kind, direction)
+
+
+# Words that do not say whose act it was: `log "Hugo Lenz" share` for his boost of my post
+# was once recorded as my_share. They are refused with the choices, and nothing is logged.
+UNDIRECTED = [
+    ("share", ("my_share", "their_share")),
+    ("shared", ("my_share", "their_share")),
+    ("comment", ("my_comment", "their_comment_on_mine")),
+    ("reply", ("their_reply", "my_comment")),
+    ("mention", ("their_mention", "my_share")),
+    ("like", ("their_like",)),
+    ("follow", ("their_follow",)),
+    ("email", ("email-in", "email-out")),
+    ("dm", ("dm-in", "dm-out")),
+]
+
+
+@pytest.mark.parametrize(("word", "choices"), UNDIRECTED)
+def test_a_kind_that_hides_its_direction_is_refused_with_the_choices(
+    engage: Engage, word: str, choices: tuple[str, ...]
+) -> None:
+    code, _, err = engage("log", "will", word, "--when", "yesterday")
+    assert code == 2, err
+    assert f"{word!r} does not say whose" in err
+    for choice in choices:
+        assert choice in err
+    assert "Traceback" not in err
+    assert engage.events() == []
 
 
 def test_wrong_kind_lists_the_valid_ones(engage: Engage) -> None:

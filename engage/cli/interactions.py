@@ -60,7 +60,9 @@ def log(
     my_email_or_dm, my_favour, their_like, their_share, their_follow,
     intro_requested, intro_accepted, intro_declined, ask_accepted, ...)
     or a friendly alias: met, call, email-in, email-out, dm-in, dm-out,
-    favour/favor, comment, share, like, follow, reply, mention, intro-requested.
+    favour/favor, their-comment, intro-requested, intro-accepted. Words that
+    do not say whose act it was (share, comment, like, reply, mention, follow,
+    email, dm) are refused with the choices: my_share or their_share.
     WHEN is an ISO 8601 date or date-time, 'now', 'today', 'yesterday',
     'N days ago', 'N hours ago' or 'last monday' (a day means its 00:00). Logging
     the same thing twice (same person, kind, minute, URL and note) keeps one event;
