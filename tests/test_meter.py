@@ -164,6 +164,20 @@ def test_a_reply_owed_is_the_next_step_with_its_date_and_url() -> None:
     assert reading.action == "reply"
 
 
+def test_a_reply_owed_comes_before_the_ask_when_ready() -> None:
+    # Ada wrote "Send me yours and I will add it to my reading list": the tool said only
+    # "Ask Ada to connect". Answering is the cheapest give and the precondition of an ask.
+    world = example_a().did(K.THEIR_REPLY, 28.5, url="https://ex.org/p#c-9")
+    reading = world.at(29)
+    assert reading.stage is Stage.READY
+    assert reading.action == "reply"
+    assert reading.next_step.startswith("Reply to their reply of 30 Mar (https://ex.org/p#c-9)")
+    assert 'then ask Dana to connect: engage ask "Dana"' in reading.next_step
+    answered = world.did(K.MY_COMMENT, 29.5).at(30)
+    assert (answered.stage, answered.action) == (Stage.READY, "ask")
+    assert answered.next_step.startswith("Ask Dana to connect")
+
+
 # (situation, world, day, gate, passed)
 GATES = [
     ("two replies on the same day do not make reciprocity",

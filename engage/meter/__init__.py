@@ -123,6 +123,7 @@ def read_meter(
 # The order `engage status` shows people in: what needs action first.
 _RANK: Mapping[tuple[Stage, Action], int] = {
     (Stage.READY, Action.ASK): 0,
+    (Stage.READY, Action.REPLY): 0,
     (Stage.IN_DIALOGUE, Action.FOLLOW_UP_MEETING): 1,
     (Stage.NOTICED, Action.FOLLOW_UP_MEETING): 1,
     (Stage.IN_DIALOGUE, Action.REPLY): 2,

@@ -466,7 +466,9 @@ def next_action(
     rules: MeterRules,
 ) -> Action:
     """What is due now: the stage decides, and in between a meeting's follow-up comes
-    before a reply I owe, which comes before giving more."""
+    before a reply I owe, which comes before giving more. A reply owed comes before the
+    ask too: answering is the cheapest give, and asking over an unanswered message is
+    the cold move this tool exists to prevent."""
     if stage is Stage.COLD:
         return Action.START
     if stage is Stage.CONNECTED:
@@ -476,7 +478,7 @@ def next_action(
     if stage is Stage.WENT_COLD:
         return Action.REOPEN
     if stage is Stage.READY:
-        return Action.ASK
+        return Action.REPLY if reply_owed(counted, now, rules) is not None else Action.ASK
     if follow_up_owed(state) is not None:
         return Action.FOLLOW_UP_MEETING
     if reply_owed(counted, now, rules) is not None:

@@ -172,11 +172,12 @@ def explain(
     if stage is Stage.WENT_COLD:
         return _gone_quiet(counted, now, rules, secondary)
     if stage is Stage.READY:
-        return (
-            _ready_sentence(state, now, score, rules),
-            secondary,
-            f'Ask {person} to connect: engage ask "{person}".',
-        )
+        ask = f'ask {person} to connect: engage ask "{person}".'
+        if action is Action.REPLY:
+            step = f"{_reply_sentence(counted, now, rules)[:-1]}; then {ask}"
+        else:
+            step = ask[:1].upper() + ask[1:]
+        return _ready_sentence(state, now, score, rules), secondary, step
 
     owed = _follow_up_sentence(state, today)
     failing = [name for name in CHECK_ORDER if not gates[name].passed]
