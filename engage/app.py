@@ -112,6 +112,9 @@ OUTCOMES: dict[str, EventKind] = {
     "no-answer": EventKind.ASK_NO_ANSWER,
 }
 
+# What `engage review` can decide about a detection that rests on a name alone.
+REVIEW_DECISIONS = ("confirm", "reject", "trust")
+
 TIMELINE_EVENTS = 12
 HISTORY_DAYS = 180
 EXPORT_FORMAT = 1
@@ -170,6 +173,22 @@ def resolve_person(watchlist: Watchlist, name: str) -> Person:
         hint = "the watchlist has no people yet (engage add-person)"
     where = f" in {watchlist.path}" if watchlist.path else ""
     raise EngageError(f"no person or contact named {name!r}{where}; {hint}")
+
+
+def one_event(events: Sequence[Event], event_id: str) -> Event:
+    """The event with this id, or with an id that starts with it when only one does."""
+    wanted = event_id.strip()
+    matches = [e for e in events if e.id == wanted] or [
+        e for e in events if wanted and e.id.startswith(wanted)
+    ]
+    if not matches:
+        raise EngageError(f"no event with id {wanted!r} (see `engage events`)")
+    if len(matches) > 1:
+        shown = ", ".join(e.id for e in matches[:5])
+        raise EngageError(
+            f"{wanted!r} matches {len(matches)} events ({shown}); give more of the id"
+        )
+    return matches[0]
 
 
 def read_when(text: str | None, now: datetime, *, past: bool = True) -> datetime:
@@ -250,6 +269,18 @@ class Asked:
     logged: Logged | None
     paths: tuple[IntroPath, ...]
     follow_up_days: int
+
+
+@dataclass(frozen=True)
+class Reviewed:
+    """What `review` did: `confirmed` holds every event confirmed by it (trusting a name
+    on a site confirms every detection that rested on it); `rejected` the one removed."""
+
+    decision: str
+    event: Event
+    confirmed: tuple[Event, ...] = ()
+    rejected: Event | None = None
+    trusted: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -690,24 +721,59 @@ class Engage:
     def undo(self, event_id: str) -> Event:
         """Remove one event by its id or a unique start of it; a removed auto event is
         remembered, so detection does not bring it back."""
-        wanted = event_id.strip()
         # Find and remove under one lock: another process may be changing events meanwhile.
         with self.store.transaction() as tx:
-            events = tx.events()
-            matches = [e for e in events if e.id == wanted] or [
-                e for e in events if e.id.startswith(wanted)
-            ]
-            if not matches:
-                raise EngageError(f"no event with id {wanted!r} (see `engage events`)")
-            if len(matches) > 1:
-                shown = ", ".join(e.id for e in matches[:5])
-                raise EngageError(
-                    f"{wanted!r} matches {len(matches)} events ({shown}); give more of the id"
-                )
-            removed = tx.remove_event(matches[0].id)
+            found = one_event(tx.events(), event_id)
+            removed = tx.remove_event(found.id)
         if removed is None:
-            raise EngageError(f"event {matches[0].id} was removed meanwhile")
+            raise EngageError(f"event {found.id} was removed meanwhile")
         return removed
+
+    # -- detections that wait for review
+
+    def pending_review(self, person: str | None = None) -> list[Event]:
+        """Detections that rest on a name alone, oldest first: what `engage review` lists,
+        and the count `status`, the digest and the report show."""
+        who = fold_name(self.person(person).name) if person else None
+        return [
+            event
+            for event in self.world().snapshot.events
+            if event.source is EventSource.AUTO
+            and not event.confirmed
+            and (who is None or fold_name(event.person) == who)
+        ]
+
+    def review(self, event_id: str, decision: str) -> Reviewed:
+        """Decide about one detection: `confirm` it, `reject` it (removed, and it stays
+        removed when detected again, as with undo), or `trust` the names it rests on, on
+        their sites, for good ("always trust this author on this site"): every detection
+        that rested on them is confirmed, now and in later polls."""
+        if decision not in REVIEW_DECISIONS:
+            raise EngageError(
+                f"unknown decision {decision!r} (one of: {', '.join(REVIEW_DECISIONS)})"
+            )
+        with self.store.transaction() as tx:
+            event = one_event(tx.events(), event_id)
+            if event.source is not EventSource.AUTO:
+                raise EngageError(
+                    f"{event.id} is an event you logged yourself; there is nothing to review "
+                    "(engage undo removes it)"
+                )
+            if decision == "reject":
+                tx.remove_event(event.id)
+                return Reviewed(decision, event, rejected=event)
+            if event.confirmed:
+                return Reviewed(decision, event)
+            if decision == "confirm":
+                done = tx.confirm_event(event.id)
+                return Reviewed(decision, event, confirmed=(done,) if done else ())
+            pairs = event.name_matches
+            if not pairs:
+                raise EngageError(
+                    f"{event.id} does not rest on a name to trust; confirm or reject it"
+                )
+            confirmed = tx.trust_names(pairs, event.person)
+            return Reviewed(decision, event, confirmed=tuple(confirmed), trusted=pairs)
 
     # -- what is stored
 
@@ -806,7 +872,9 @@ class Engage:
         watchlist = self.watchlist
         with self.store.transaction() as tx:
             removed = tx.remove_auto_events() if rebuild else 0
-            found = find(watchlist, tx.posts(), tx.comments(), rules=watchlist.settings.meter)
+            trusted = {(t.site, t.name) for t in tx.trusted_names()}
+            rules = watchlist.settings.meter
+            found = find(watchlist, tx.posts(), tx.comments(), rules=rules, trusted=trusted)
             added = tx.add_events(found.events)
             evidence = tx.put_intro_evidence(found.intro_evidence)
         return Detected(len(added), removed, evidence, found.warnings, rebuild)
@@ -826,6 +894,8 @@ class Engage:
             "feeds": to_json(snapshot.feeds),
             "events": to_json(snapshot.events),
             "tombstones": sorted(snapshot.tombstones),
+            "confirmations": sorted(snapshot.confirmations),
+            "trusted_names": to_json(snapshot.trusted_names),
             "intro_evidence": to_json(snapshot.intro_evidence),
             "linkedin_contacts": to_json(snapshot.linkedin_contacts),
             "posts": to_json(snapshot.posts),
@@ -857,6 +927,13 @@ class Engage:
             raise EngageError(f"{path}: cannot write {what} ({exc.strerror or exc})") from None
 
     # -- the watchlist
+
+    def check_warnings(self) -> list[str]:
+        """What `check` points out without failing (FILE:LINE:COL: warning: …)."""
+        from engage import config
+
+        self.watchlist  # the errors first  # noqa: B018
+        return config.warnings(self.config_path)
 
     def add_person(
         self,

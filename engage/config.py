@@ -72,6 +72,7 @@ __all__ = [
     "find_feed_owner",
     "load",
     "load_text",
+    "warnings",
 ]
 
 Loc = tuple[str | int, ...]
@@ -740,6 +741,52 @@ def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return float(value)
+
+
+# An alias this short, or one word of the person's own name (their first name, or their
+# surname alone), is shared by many people.
+SHORT_ALIAS = 4
+
+
+def warnings(path: Path) -> list[str]:
+    """What `engage check` points out without failing: FILE:LINE:COL: warning: … lines.
+    Today: aliases a stranger could sign with (one word of the person's own name, such
+    as their first name, or under four letters), which make detections that rest on them
+    wait for review. A handle ("robinq") is not flagged: strangers rarely share one."""
+    label = str(path)
+    tree, _root = _parse(path.read_text(encoding="utf-8"), label)
+    found: list[tuple[int, int, str]] = []
+    for loc, entry in _entries(tree):
+        name = entry.get("name")
+        aliases = entry.get("aliases")
+        if not isinstance(name, str) or not isinstance(aliases, list):
+            continue
+        who = "you" if loc == ("me",) else name.strip()
+        words = fold_name(name).split()
+        for index, alias in enumerate(aliases):
+            if not isinstance(alias, str) or not alias.strip():
+                continue
+            text = alias.strip()
+            if len(text.replace(".", "").replace(" ", "")) < SHORT_ALIAS:
+                why = f"is shorter than {SHORT_ALIAS} letters"
+            elif len(words) > 1 and fold_name(text) == words[0]:
+                why = "is a first name alone"
+            elif len(words) > 1 and fold_name(text) in words:
+                why = "is one word of the name alone"
+            else:
+                continue
+            line, col = _position(tree, (*loc, "aliases", index))
+            found.append(
+                (
+                    line,
+                    col,
+                    f"warning: alias '{text}' of {name.strip()} {why}: strangers sign with it "
+                    f"too, so a comment matched on it alone is not taken for {who} until "
+                    "you review it (add the site or profile URL that identifies them under "
+                    "sites:, or a fuller alias)",
+                )
+            )
+    return [f"{label}:{line}:{col}: {message}" for line, col, message in sorted(found)]
 
 
 def _check_settings(tree: CommentedMap, problems: _Problems) -> None:

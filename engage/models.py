@@ -407,6 +407,25 @@ class Event:
     evidence: str = ""  # a short sanitized snippet and where it was found
     note: str = ""
     created: datetime | None = None
+    # A detection that rests on a name alone (a stranger can share my first name) is
+    # unconfirmed until reviewed: it counts as contact, never towards "ready"
+    # (docs/design.md, "The engagement meter"). Manual events are always confirmed; so are
+    # events stored before this field existed, until detection sees them again.
+    confirmed: bool = True
+    # The (site, folded name) pairs an unconfirmed detection rests on: trusting them all
+    # (`engage review ID trust`) confirms it.
+    name_matches: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class TrustedName:
+    """A name the user trusted on a site (`engage review ID trust`, "always trust this
+    author on this site"): detection confirms a match on that name there."""
+
+    site: str  # the host, without www
+    name: str  # folded, as detection compares names
+    person: str  # whose detection it was trusted from
+    created: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ Two TinyDB JSON files in the data folder, so logging one event never rewrites me
 polled posts:
 
 - `engage.json`, precious: meta (schema version), feeds (their HTTP and schedule state),
-  events, tombstones (events removed by undo), intro evidence, LinkedIn contacts;
+  events, tombstones (events removed by undo), confirmations and trusted names (what
+  `engage review` decided), intro evidence, LinkedIn contacts;
 - `cache.json`, rebuildable by re-polling: posts and comments.
 
 Measured facts shaped it (docs/design.md, "Store"):
@@ -63,6 +64,7 @@ from engage.models import (
     IntroEvidence,
     Person,
     Post,
+    TrustedName,
     fold_name,
 )
 
@@ -84,6 +86,8 @@ _KEYS: dict[str, Callable[[Mapping[str, Any]], Hashable]] = {
     "feeds": lambda doc: doc["url"],
     "events": lambda doc: doc["id"],
     "tombstones": lambda doc: doc["id"],
+    "confirmations": lambda doc: doc["id"],
+    "trusted_names": lambda doc: (doc["site"], doc["name"]),
     "intro_evidence": lambda doc: doc["id"],
     "linkedin_contacts": lambda doc: _linkedin_doc_key(doc),
     "posts": lambda doc: (doc["feed"], doc["id"]),
@@ -103,6 +107,7 @@ _TYPES: dict[str, type] = {
     "feeds": FeedState,
     "events": Event,
     "intro_evidence": IntroEvidence,
+    "trusted_names": TrustedName,
     "linkedin_contacts": Person,
     "posts": Post,
     "comments": Comment,
@@ -127,6 +132,8 @@ class Snapshot:
     comments: tuple[Comment, ...] = ()  # newest first; likewise
     events: tuple[Event, ...] = ()  # oldest first
     tombstones: frozenset[str] = frozenset()
+    confirmations: frozenset[str] = frozenset()  # ids of detections the user confirmed
+    trusted_names: tuple[TrustedName, ...] = ()
     intro_evidence: tuple[IntroEvidence, ...] = ()
     linkedin_contacts: tuple[Person, ...] = ()
     meta: Mapping[str, Any] = field(default_factory=dict)  # without the schema version
@@ -659,6 +666,12 @@ class Transaction:
     def tombstones(self) -> set[str]:
         return {str(key) for key in self._table("tombstones").docs}
 
+    def confirmations(self) -> set[str]:
+        return {str(key) for key in self._table("confirmations").docs}
+
+    def trusted_names(self) -> list[TrustedName]:
+        return list(self._objects("trusted_names"))
+
     def intro_evidence(self, person: str | None = None) -> list[IntroEvidence]:
         """Oldest first. With `person`, the evidence that names them as either side."""
         items: list[IntroEvidence] = self._objects("intro_evidence")
@@ -681,6 +694,8 @@ class Transaction:
             comments=tuple(self.comments()) if with_cache else (),
             events=tuple(self.events()),
             tombstones=frozenset(self.tombstones()),
+            confirmations=frozenset(self.confirmations()),
+            trusted_names=tuple(self.trusted_names()),
             intro_evidence=tuple(self.intro_evidence()),
             linkedin_contacts=tuple(self.linkedin_contacts()),
             meta={
@@ -731,18 +746,68 @@ class Transaction:
 
     def add_events(self, events: Iterable[Event]) -> list[Event]:
         """Add the events whose id is new: one already stored, or removed by undo (its
-        tombstone), is skipped, so re-detection never counts twice or resurrects."""
+        tombstone), is skipped, so re-detection never counts twice or resurrects.
+
+        Confirmation only goes up: a detection the user confirmed stays confirmed (also
+        after `detect --rebuild`), and a stored unconfirmed one takes detection's word when
+        it is now confirmed (a site or a trusted name added since). An auto event stored
+        before detections carried a confirmation takes the one detection gives it now."""
         table = self._table("events")
         tombstones = self._table("tombstones").docs
+        confirmed_ids = self._table("confirmations").docs
         added = []
         for event in events:
-            if event.id in table.docs or event.id in tombstones:
+            if event.id in tombstones:
+                continue
+            if not event.confirmed and event.id in confirmed_ids:
+                event = replace(event, confirmed=True)
+            old = table.docs.get(event.id)
+            if old is not None:
+                if event.source is EventSource.AUTO and old.get("source") == "auto":
+                    stored = old.get("confirmed")
+                    if stored is None or (stored is False and event.confirmed):
+                        doc = to_json(replace(event, created=event.created or self.now))
+                        doc["created"] = old.get("created", doc["created"])
+                        table.put(event.id, doc)
                 continue
             if event.created is None:
                 event = replace(event, created=self.now)
             table.put(event.id, to_json(event))
             added.append(event)
         return added
+
+    def confirm_event(self, event_id: str) -> Event | None:
+        """Mark a detection confirmed, and remember it: re-detection and `detect
+        --rebuild` keep it confirmed."""
+        doc = self._table("events").docs.get(event_id)
+        if doc is None:
+            return None
+        doc = {**doc, "confirmed": True}
+        self._table("events").put(event_id, doc)
+        self._table("confirmations").put(
+            event_id,
+            {"id": event_id, "person": doc.get("person"), "confirmed": to_json(self.now)},
+        )
+        return self._decode_one("events", doc)  # type: ignore[no-any-return]
+
+    def trust_names(self, pairs: Iterable[tuple[str, str]], person: str) -> list[Event]:
+        """Trust (site, name) pairs, and confirm every stored detection that rested on
+        trusted names only. Returns the events confirmed now."""
+        table = self._table("trusted_names")
+        for site, name in pairs:
+            if (site, name) not in table.docs:
+                doc = to_json(TrustedName(site, name, person, self.now))
+                table.put((site, name), doc)
+        trusted = set(table.docs)
+        confirmed: list[Event] = []
+        for key, doc in list(self._table("events").docs.items()):
+            matches = doc.get("name_matches") or []
+            resting = doc.get("confirmed") is False and matches
+            if resting and all(tuple(pair) in trusted for pair in matches):
+                event = self.confirm_event(str(key))
+                if event is not None:
+                    confirmed.append(event)
+        return confirmed
 
     def remove_event(self, event_id: str) -> Event | None:
         """Remove an event and remember its id, so detection does not add it back."""
@@ -809,6 +874,8 @@ class Transaction:
             "comments": named("person", "author"),
             "events": named("person"),
             "tombstones": named("person"),
+            "confirmations": named("person"),
+            "trusted_names": named("person"),
             "intro_evidence": named("person", "contact"),
             "linkedin_contacts": named("name"),
         }

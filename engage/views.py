@@ -9,14 +9,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from engage.models import Event, FeedState, Post, Reading
+from engage.models import Event, EventSource, FeedState, Post, Reading
 
 if TYPE_CHECKING:
     from engage.app import Explanation, Introduction
     from engage.intro import IntroPath
 
 EVENT_FIELDS = ("id", "person", "kind", "direction", "when", "url", "source", "evidence",
-                "note", "created")  # fmt: skip
+                "note", "created", "confirmed")  # fmt: skip
 
 
 def iso(value: datetime | None) -> str | None:
@@ -144,4 +144,7 @@ def event_json(event: Event) -> dict[str, Any]:
         "evidence": event.evidence,
         "note": event.note,
         "created": iso(event.created),
+        # Whether a detection is confirmed (an author URL, the blog's own feed, a trusted
+        # name, or the user's review); null for what the user logged by hand.
+        "confirmed": event.confirmed if event.source is EventSource.AUTO else None,
     }

@@ -917,3 +917,49 @@ def test_no_mangled_copy_of_the_example_crashes_the_loader() -> None:
             assert all(line.startswith("feeds.yaml:") for line in exc.lines), exc.lines
             located += 1
     assert located > 30  # the mangling really did break most copies
+
+
+# ---------------------------------------------------------------------------
+# Warnings: aliases strangers share (they never fail the check)
+
+ALIAS_WARNINGS = [
+    ("a first name alone", "lucia", "is a first name alone"),
+    ("a first name with its accent", "Lucía", "is a first name alone"),
+    ("the surname alone", "martin", "is one word of the name alone"),
+    ("under four letters", "Lu", "is shorter than 4 letters"),
+    ("initials", "L. M.", "is shorter than 4 letters"),
+    ("a handle", "lmartin", None),
+    ("a first name and an initial", "Lucía M.", None),
+    ("the full name in another spelling", "Lucia Martin", None),
+]
+
+
+@pytest.mark.parametrize(
+    ("alias", "why"), [pytest.param(*row[1:], id=row[0]) for row in ALIAS_WARNINGS]
+)
+def test_aliases_that_strangers_share_are_warned_about(
+    tmp_path: Path, alias: str, why: str | None
+) -> None:
+    path = write(
+        tmp_path,
+        f"""\
+        me:
+          name: Lucía Martín
+          aliases: ["{alias}"]
+        """,
+    )
+    config.load(path)  # valid: a warning is not a problem
+    found = config.warnings(path)
+    if why is None:
+        assert found == []
+    else:
+        assert found == [
+            f"{path}:3:13: warning: alias '{alias}' of Lucía Martín {why}: strangers sign with "
+            "it too, so a comment matched on it alone is not taken for you until you review "
+            "it (add the site or profile URL that identifies them under sites:, or a fuller "
+            "alias)"
+        ]
+
+
+def test_the_example_watchlist_has_no_warnings() -> None:
+    assert config.warnings(EXAMPLE) == []

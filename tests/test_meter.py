@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from engage.meter import needs_ask_warning, read_meter, saturate, status_order
-from engage.models import DIRECTION, Event, EventKind, MeterRules, Stage
+from engage.models import DIRECTION, Event, EventKind, EventSource, MeterRules, Stage
 
 K = EventKind
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # day 0 of every scenario
@@ -26,7 +26,14 @@ class World:
     person: str = "Dana"
     events: list[Event] = field(default_factory=list)
 
-    def did(self, kind: EventKind, *days: float, note: str = "", url: str | None = None) -> World:
+    def did(
+        self,
+        kind: EventKind,
+        *days: float,
+        note: str = "",
+        url: str | None = None,
+        confirmed: bool = True,
+    ) -> World:
         for day in days:
             n = len(self.events)
             self.events.append(
@@ -38,6 +45,8 @@ class World:
                     direction=DIRECTION[kind],
                     note=note,
                     url=url,
+                    source=EventSource.MANUAL if confirmed else EventSource.AUTO,
+                    confirmed=confirmed,
                 )
             )
         return self
@@ -176,6 +185,64 @@ def test_a_reply_owed_comes_before_the_ask_when_ready() -> None:
     answered = world.did(K.MY_COMMENT, 29.5).at(30)
     assert (answered.stage, answered.action) == (Stage.READY, "ask")
     assert answered.next_step.startswith("Ask Dana to connect")
+
+
+def example_a_unconfirmed() -> World:
+    """Example A, with their two replies matched on a name alone."""
+    return (
+        World()
+        .did(K.MY_COMMENT, 0, 7, 14)
+        .did(K.THEIR_REPLY, 8, confirmed=False)
+        .did(K.THEIR_COMMENT_ON_MINE, 21, confirmed=False)
+        .did(K.MY_SHARE, 28)
+    )
+
+
+# Unconfirmed detections (a name alone) count as contact: noticed, in dialogue, not cold,
+# and on the timeline; never towards ready: no points, no gives, no replies for
+# reciprocity or recency, no reply owed. (situation, world, day, stage, action, score,
+# passed gates)
+UNCONFIRMED = [
+    ("my unconfirmed comment makes them noticed, and is worth nothing yet",
+     World().did(K.MY_COMMENT, 0, confirmed=False), 1, Stage.NOTICED, "give", 0.0,
+     {"no_pending_ask"}),
+    ("their unconfirmed reply makes a dialogue but no reciprocity",
+     World().did(K.MY_COMMENT, 0).did(K.THEIR_REPLY, 1, 2, confirmed=False), 3,
+     Stage.IN_DIALOGUE, "give", 1.9, {"no_pending_ask"}),
+    ("example A with its replies unconfirmed is not ready",
+     example_a_unconfirmed(), 28, Stage.IN_DIALOGUE, "give", 5.2,
+     {"gives", "no_pending_ask"}),
+    ("an unconfirmed reply owes no answer",
+     World().did(K.MY_COMMENT, 0).did(K.THEIR_REPLY, 1, confirmed=False), 2,
+     Stage.IN_DIALOGUE, "give", 1.9, {"no_pending_ask"}),
+    ("an unconfirmed comment of mine answers nothing",
+     World().did(K.THEIR_COMMENT_ON_MINE, 0).did(K.MY_COMMENT, 1, confirmed=False), 2,
+     Stage.IN_DIALOGUE, "reply", 5.7, {"recency", "no_pending_ask"}),
+    ("unconfirmed contact keeps them from cold, and can go cold",
+     World().did(K.THEIR_REPLY, 0, confirmed=False), 61, Stage.WENT_COLD, "reopen", 0.0,
+     {"no_pending_ask"}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("world", "day", "stage", "action", "score", "passed"),
+    [pytest.param(*row[1:], id=row[0]) for row in UNCONFIRMED],
+)
+def test_unconfirmed_detections(  # type: ignore[no-untyped-def]
+    world, day, stage, action, score, passed
+):
+    reading = world.at(day)
+    assert reading.stage is stage, reading.reason
+    assert reading.action == action
+    assert reading.score == pytest.approx(score, abs=0.05)
+    assert {g.name.value for g in reading.gates if g.passed} == passed
+    if reading.stage is not Stage.WENT_COLD:
+        assert "wait for your review (engage review)" in " ".join(reading.reasons)
+
+
+def test_confirming_example_a_makes_it_ready_again() -> None:
+    confirmed = World(events=[replace(e, confirmed=True) for e in example_a_unconfirmed().events])
+    assert confirmed.at(28).stage is Stage.READY
 
 
 # (situation, world, day, gate, passed)

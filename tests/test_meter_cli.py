@@ -360,7 +360,14 @@ def test_explain_and_intro_on_the_real_whizzy_comment_feeds(
         )
         posts += more_posts
         comments += more_comments
-    found = detect(watchlist, posts, comments, rules=MeterRules())
+    # "Ira" is a first name alone in a feed without author URLs: unconfirmed until the user
+    # trusts "ira" on whizzy.org (engage review ID trust), as this user has.
+    untrusted = detect(watchlist, posts, comments, rules=MeterRules())
+    assert [e.confirmed for e in untrusted.events] == [False, False, False]
+    assert {e.name_matches for e in untrusted.events} == {(("whizzy.org", "ira"),)}
+    trusted = {("whizzy.org", "ira")}
+    found = detect(watchlist, posts, comments, rules=MeterRules(), trusted=trusted)
+    assert [e.confirmed for e in found.events] == [True, True, True]
     with engage.store.transaction() as tx:
         tx.add_events(found.events)
         tx.put_intro_evidence(found.intro_evidence)

@@ -551,6 +551,8 @@ def fill_for_forget(store: Store) -> None:
         )
         tx.add_events([event("d1"), event("d2"), event("e1", person="Eve")])
         tx.remove_event("d2")
+        tx.confirm_event("d1")
+        tx.trust_names([("dana.example", "dana")], "Dana")
         tx.put_intro_evidence(
             [evidence(1), evidence(2, contact="Dana", person="Eve"), evidence(3, person="Eve")]
         )
@@ -567,6 +569,8 @@ def test_forget_removes_every_record_about_a_person_and_nothing_else(store: Stor
         "comments": 2,
         "events": 1,
         "tombstones": 1,
+        "confirmations": 1,
+        "trusted_names": 1,
         "intro_evidence": 2,
         "linkedin_contacts": 1,
     }
@@ -844,7 +848,7 @@ def test_forget_with_yes_removes_the_person_and_reminds_about_the_watchlist(
     (tmp_path / "feeds.yaml").write_text("me:\n  name: Me\npeople:\n  - name: Dana\n")
     result = run_engage(tmp_path, "forget", "Dana", "--yes", "--data", str(data))
     assert result.returncode == 0, result.stderr
-    assert "Forgot Dana: removed 9 records" in result.stdout
+    assert "Forgot Dana: removed 11 records" in result.stdout
     assert "Dana is still listed in feeds.yaml" in result.stdout
     assert Store(data).events(person="Dana") == []
 

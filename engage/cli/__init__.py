@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "met": "interactions:met",
     "events": "interactions:events",
     "undo": "interactions:undo",
+    "review": "interactions:review",
     "ask": "meter:ask",
     "outcome": "interactions:outcome",
     "status": "meter:status",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from engage.app import OUTCOMES, Logged, local_zone
+from engage.app import OUTCOMES, REVIEW_DECISIONS, Logged, Reviewed, local_zone
 from engage.cli.common import config_option, data_option, open_app
 from engage.models import Event
 from engage.views import EVENT_FIELDS, event_json
@@ -125,7 +125,8 @@ def events(
 
     With --json, prints a list of objects with the fields id, person, kind,
     direction (in/out/both), when (ISO 8601 with offset), url, source
-    (auto/manual), evidence, note and created.
+    (auto/manual), evidence, note, created and confirmed (true or false for
+    detections, null for what you logged).
 
     \b
     Example:
@@ -224,3 +225,114 @@ def outcome(
     """
     app = open_app(config_path, data_dir)
     _say_logged(app.outcome(person, answer, when=when_text, note=note))
+
+
+@click.command("review")
+@click.argument("event_id", required=False)
+@click.argument(
+    "decision", required=False, type=click.Choice(REVIEW_DECISIONS), metavar="confirm|reject|trust"
+)
+@click.option("--person", default=None, help="Only this person's detections.")
+@click.option("--interactive", "-i", is_flag=True, help="Ask about each detection in turn.")
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON (as `events`).")
+@config_option
+@data_option
+def review(
+    event_id: str | None,
+    decision: str | None,
+    person: str | None,
+    interactive: bool,
+    as_json: bool,
+    config_path: Path | None,
+    data_dir: Path | None,
+) -> None:
+    """Detections that rest on a name alone, and your decision about each.
+
+    A comment signed "Lucia" may be yours or a stranger's: until you decide, such a
+    detection counts as contact (noticed, in dialogue) but never towards "ready".
+    Decide with EVENT_ID (or a unique start of it) and one of:
+
+    \b
+      confirm  it is right: it counts from now on
+      reject   a stranger: removed, and it stays removed when polled again
+      trust    always trust this name on this site: confirms every detection
+               resting on it, now and in later polls
+
+    \b
+    Example:
+      engage review
+      engage review auto:3f2a confirm
+      engage review auto:91b0 trust
+      engage review --interactive
+    """
+    app = open_app(config_path, data_dir)
+    if event_id is not None:
+        if decision is None:
+            raise click.UsageError("say what to do with it: confirm, reject or trust")
+        _say_reviewed(app.review(event_id, decision))
+        return
+    pending = app.pending_review(person)
+    if as_json:
+        click.echo(json.dumps([event_json(e) for e in pending], indent=2, ensure_ascii=False))
+        return
+    if not pending:
+        click.echo("Nothing waits for review: every detection is confirmed.")
+        return
+    click.echo(
+        f"{_count(len(pending), 'detection rests', 'detections rest')} on a name alone and "
+        "wait for your review (they count as contact, not towards ready):"
+    )
+    done: set[str] = set()
+    for event in pending:
+        if event.id in done:
+            continue  # confirmed meanwhile by trusting a name
+        click.echo("")
+        for line in _review_lines(event):
+            click.echo(line)
+        if interactive:
+            answer = click.prompt(
+                "  [c]onfirm, [r]eject, [t]rust this name on this site, [s]kip, [q]uit",
+                type=click.Choice(["c", "r", "t", "s", "q"]),
+                show_choices=False,
+            )
+            if answer == "q":
+                return
+            if answer != "s":
+                chosen = {"c": "confirm", "r": "reject", "t": "trust"}[answer]
+                reviewed = app.review(event.id, chosen)
+                done.update(e.id for e in reviewed.confirmed)
+                _say_reviewed(reviewed)
+    if not interactive:
+        click.echo("")
+        click.echo("Decide with: engage review ID confirm|reject|trust (or engage review -i).")
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def _review_lines(event: Event) -> list[str]:
+    when = event.when.astimezone(local_zone()).strftime("%Y-%m-%d")
+    lines = [f"{event.id}  {when}  {event.person}  {event.kind.value}", f"    {event.evidence}"]
+    if event.url:
+        lines.append(f"    {event.url}")
+    names = "; ".join(f"the name {name!r} on {site or 'an unknown site'}"
+                      for site, name in event.name_matches)  # fmt: skip
+    if names:
+        lines.append(f"    rests on {names}")
+    return lines
+
+
+def _say_reviewed(reviewed: Reviewed) -> None:
+    event = reviewed.event
+    what = f"{event.kind.value} with {event.person} ({event.id})"
+    if reviewed.rejected is not None:
+        click.echo(f"rejected {what}: removed; it stays removed when polled again")
+    elif reviewed.trusted:
+        names = ", ".join(f"{name!r} on {site}" for site, name in reviewed.trusted)
+        count = _count(len(reviewed.confirmed), "detection", "detections")
+        click.echo(f"trusted {names}: confirmed {count}")
+    elif reviewed.confirmed:
+        click.echo(f"confirmed {what}")
+    else:
+        click.echo(f"{what} was already confirmed; nothing changed")

@@ -94,7 +94,8 @@ def status(
     """
     from engage.views import reading_json
 
-    readings = open_app(config_path, data_dir).status(at, stages)
+    app = open_app(config_path, data_dir)
+    readings = app.status(at, stages)
     if as_json:
         click.echo(json.dumps([reading_json(r) for r in readings], ensure_ascii=False, indent=2))
         return
@@ -119,14 +120,21 @@ def status(
                 f"{escape(r.reason)}\n[dim]→ {escape(r.next_step)}[/dim]",
             )
         Console().print(table)
-        return
-    width = max(len(r.person) for r in readings)
-    for r in readings:
+    else:
+        width = max(len(r.person) for r in readings)
+        for r in readings:
+            click.echo(
+                f"{r.person:<{width}}  {stage_words(r.stage):<11}  {r.score:5.1f} "
+                f"{_bar(r.score, fancy=False)}  {r.reason}"
+            )
+            click.echo(f"{'':<{width}}  → {r.next_step}")
+    waiting = len(app.pending_review())
+    if waiting:
         click.echo(
-            f"{r.person:<{width}}  {stage_words(r.stage):<11}  {r.score:5.1f} "
-            f"{_bar(r.score, fancy=False)}  {r.reason}"
+            f"{waiting} detection{'s' if waiting != 1 else ''} on a name alone "
+            f"wait{'s' if waiting == 1 else ''} for your review (they do not count towards "
+            "ready yet): engage review"
         )
-        click.echo(f"{'':<{width}}  → {r.next_step}")
 
 
 @click.command("explain")

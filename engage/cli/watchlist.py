@@ -23,6 +23,9 @@ def check(config_path: Path | None) -> None:
     """Validate the watchlist and print a short summary.
 
     Every problem is listed at once as FILE:LINE:COL: message, and the exit code is 2.
+    Warnings (FILE:LINE:COL: warning: …, on stderr) do not fail the check: an alias that
+    strangers share (a single first name, or under four letters) makes detections that
+    rest on it wait for `engage review`.
 
     \b
     Example:
@@ -58,6 +61,8 @@ def check(config_path: Path | None) -> None:
     silent = [p.name for p in watchlist.people if not p.feeds]
     if silent:
         click.echo(f"  no feeds yet: {', '.join(silent)} (engage add-feed NAME URL)")
+    for line in app.check_warnings():
+        click.echo(line, err=True)
 
 
 def _count(n: int, one: str, many: str | None = None) -> str:

@@ -115,6 +115,7 @@ class Counted:
     weight: float  # points · 2^((ts − now)/half-life): see weigh
     slot: int  # 0 in, 1 out, 2 both
     traits: Traits
+    confirmed: bool  # False: a detection on a name alone, waiting for review
 
 
 @dataclass
@@ -134,6 +135,8 @@ class State:
     ask_follow_up_sent: bool = False
     last_outcome: Counted | None = None
     connected_at: datetime | None = None
+    unconfirmed: int = 0  # detections on a name alone, waiting for review
+    unconfirmed_replies: int = 0  # of which their words: enough for "in dialogue"
 
     # -- the gates, each defined here once
 
@@ -217,6 +220,19 @@ def weigh(events: Iterable[Event], now: datetime, rules: MeterRules) -> list[Cou
         kind = event.kind
         traits = TRAITS[kind]
         counted = True
+        confirmed = event.confirmed
+        if not confirmed:
+            # A name alone can be a stranger's: contact, but no points, no gives, no
+            # follow-up, and no slot of the day's outbound limit (docs/design.md, "The
+            # engagement meter").
+            ts = when.timestamp()
+            counted_events.append(
+                Counted(
+                    event, local, day, 0.0, 0, False, False,
+                    ts, 0.0, _SLOT[event.direction], traits, False,
+                )
+            )  # fmt: skip
+            continue
         if traits.limited:
             used = out_per_day.get(day, 0)
             counted = used < per_day
@@ -235,7 +251,7 @@ def weigh(events: Iterable[Event], now: datetime, rules: MeterRules) -> list[Cou
         counted_events.append(
             Counted(
                 event, local, day, points, gives, counted, follow_up,
-                ts, weight, _SLOT[event.direction], traits,
+                ts, weight, _SLOT[event.direction], traits, True,
             )
         )  # fmt: skip
     return counted_events
@@ -260,6 +276,12 @@ def score_of(sums: Sequence[float], factor: float, cap: float) -> float:
 
 def apply(state: State, item: Counted) -> None:
     traits = item.traits
+    if not item.confirmed:
+        # Waits for review: it makes a person noticed or in dialogue, and nothing more.
+        state.unconfirmed += 1
+        if traits.composed:
+            state.unconfirmed_replies += 1
+        return
     if traits.composed:
         state.replies += 1
         state.reply_days.add(item.day)
@@ -412,14 +434,16 @@ def stage_of(
         return Stage.WENT_COLD
     if ready:
         return Stage.READY
-    if state.replies or state.met_any:
+    if state.replies or state.met_any or state.unconfirmed_replies:
         return Stage.IN_DIALOGUE
     return Stage.NOTICED
 
 
 def last_of(counted: Sequence[Counted], kinds: frozenset[EventKind]) -> Counted | None:
+    """The last confirmed event of these kinds: an unconfirmed reply owes no answer, and
+    an unconfirmed comment of "mine" answers nothing."""
     for c in reversed(counted):
-        if c.event.kind in kinds:
+        if c.event.kind in kinds and c.confirmed:
             return c
     return None
 

@@ -150,6 +150,12 @@ def explain(
             f"Your side is capped at {rules.outbound_cap:g} points: more comments will "
             "not raise the score, a reply from them will."
         )
+    if state.unconfirmed:
+        secondary.append(
+            f"{plural(state.unconfirmed, 'detection rests', 'detections rest')} on a name "
+            "alone and wait for your review (engage review): they count as contact, not "
+            "towards ready."
+        )
     outcome = state.last_outcome
     if outcome is not None and outcome.event.kind in (K.ASK_DECLINED, K.ASK_NO_ANSWER):
         what = "declined" if outcome.event.kind is K.ASK_DECLINED else "did not answer"
@@ -385,7 +391,7 @@ def _connected(
 def _describe_mine(counted: Sequence[Counted]) -> str:
     counts: dict[EventKind, int] = {}
     for c in counted:
-        if c.traits.limited:
+        if c.traits.limited and c.confirmed:
             counts[c.event.kind] = counts.get(c.event.kind, 0) + 1
     if not counts:
         return "nothing from you yet"

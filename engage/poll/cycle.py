@@ -164,6 +164,7 @@ class _Known:
         self.feeds = tuple(self._view.feeds())
         self.events = tuple(self._view.events())
         self.comments = tuple(self._view.comments())
+        self.trusted = frozenset((t.site, t.name) for t in self._view.trusted_names())
         self._posts: tuple[Post, ...] | None = None
 
     @property
@@ -440,7 +441,8 @@ def _detect(watchlist: Watchlist, snapshot: _Known, arrived: Arrived) -> Detecti
         comments = _merged(snapshot.comments, arrived.comments)
     else:
         posts, comments = list(arrived.posts), []
-    return detect(watchlist, posts, comments, rules=watchlist.settings.meter)
+    rules = watchlist.settings.meter
+    return detect(watchlist, posts, comments, rules=rules, trusted=snapshot.trusted)
 
 
 def _merged(stored: Sequence[Polled], arrived: Sequence[Polled]) -> list[Polled]:
