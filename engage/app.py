@@ -34,10 +34,12 @@ from engage.models import (
     FeedKind,
     FeedRef,
     FeedState,
+    MeterRules,
     Person,
     Post,
     Reading,
     Role,
+    Settings,
     Stage,
     Watchlist,
     fold_name,
@@ -208,6 +210,16 @@ def read_when(text: str | None, now: datetime, *, past: bool = True) -> datetime
     return when
 
 
+def stay_in_touch_cadence(person: Person, settings: Settings) -> int | None:
+    """A person's stay-in-touch cadence in days: their own `stay_in_touch:`, else the
+    shortest of their tags' (settings.stay_in_touch), else None (the meter's)."""
+    if person.stay_in_touch_days is not None:
+        return person.stay_in_touch_days
+    by_tag = {fold_name(tag): days for tag, days in settings.stay_in_touch_by_tag.items()}
+    tagged = [by_tag[fold_name(t)] for t in person.tags if fold_name(t) in by_tag]
+    return min(tagged) if tagged else None
+
+
 def manual_id(person: str, kind: EventKind, when: datetime, url: str | None, note: str = "") -> str:
     """Stable for (person, kind, minute, url, note): logging the same thing twice gives one
     event, but two calls "yesterday" with different notes are two events ('yesterday'
@@ -353,6 +365,8 @@ class World:
     per moment and person."""
 
     def __init__(self, watchlist: Watchlist, snapshot: Snapshot) -> None:
+        from engage.store import LATEST_POSTS, latest_posts_of
+
         self.watchlist = watchlist
         self.snapshot = snapshot
         self.rules = watchlist.settings.meter
@@ -360,6 +374,21 @@ class World:
         for event in snapshot.events:
             self.by_person.setdefault(fold_name(event.person), []).append(event)
         self._readings: dict[datetime, dict[str, Reading]] = {}
+        self.latest = latest_posts_of(snapshot.meta.get(LATEST_POSTS) or {})
+        self._rules_of = {
+            fold_name(p.name): self._rules_with(stay_in_touch_cadence(p, watchlist.settings))
+            for p in (*watchlist.people, *watchlist.contacts)
+        }
+
+    def _rules_with(self, cadence: int | None) -> MeterRules:
+        if cadence is None or cadence == self.rules.stay_in_touch_days:
+            return self.rules
+        return replace(self.rules, stay_in_touch_days=cadence)
+
+    def rules_for(self, name: str) -> MeterRules:
+        """The meter's rules for one person: their own stay-in-touch cadence, or their
+        tag's, over the meter's."""
+        return self._rules_of.get(fold_name(name), self.rules)
 
     def events_of(self, name: str, until: datetime | None = None) -> list[Event]:
         events = self.by_person.get(fold_name(name), [])
@@ -372,7 +401,9 @@ class World:
                 return cached
         events = self.by_person.get(fold_name(name), [])
         days = HISTORY_DAYS if history else 0
-        return read_meter(name, events, now, self.rules, history_days=days)
+        rules = self.rules_for(name)
+        latest = self.latest.get(name)
+        return read_meter(name, events, now, rules, history_days=days, latest=latest)
 
     def readings(self, now: datetime) -> dict[str, Reading]:
         """Everyone's reading (people and contacts) at `now`, computed once."""
@@ -872,6 +903,7 @@ class Engage:
         watchlist = self.watchlist
         with self.store.transaction() as tx:
             removed = tx.remove_auto_events() if rebuild else 0
+            tx.note_latest_posts(tx.posts())
             trusted = {(t.site, t.name) for t in tx.trusted_names()}
             rules = watchlist.settings.meter
             found = find(watchlist, tx.posts(), tx.comments(), rules=rules, trusted=trusted)

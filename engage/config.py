@@ -124,7 +124,26 @@ def _env_name(value: str) -> str:
     return value
 
 
+_CADENCE = re.compile(r"(\d+)\s*(d|days?|w|weeks?|m|months?)", re.IGNORECASE)
+_CADENCE_DAYS = {"d": 1, "w": 7, "m": 30}
+
+
+def _cadence(value: int | str) -> int:
+    """A stay-in-touch cadence in days: 30, "30d", "6w" or "3m" (a month is 30 days)."""
+    if isinstance(value, int):
+        days = value
+    else:
+        match = _CADENCE.fullmatch(value.strip())
+        if match is None:
+            raise ValueError(f"{value!r} is not a cadence (write it like 30d, 6w or 3m)")
+        days = int(match[1]) * _CADENCE_DAYS[match[2][0].lower()]
+    if days < 1:
+        raise ValueError(f"{value!r} is not a cadence (at least one day)")
+    return days
+
+
 Url = Annotated[str, AfterValidator(_http_url)]
+Cadence = Annotated[int | str, AfterValidator(_cadence)]
 Name = Annotated[str, AfterValidator(_text)]
 Email = Annotated[str, AfterValidator(_email)]
 FeedKindName = Literal["blog", "podcast", "video", "social", "comments", "forum"]
@@ -215,6 +234,7 @@ class PersonModel(_Model):
     notes: str = ""
     tags: list[Name] = Field(default_factory=list)
     company: str | None = None
+    stay_in_touch: Cadence | None = None
 
     _feeds = field_validator("feeds", mode="before")(_feeds_from_urls)
 
@@ -270,6 +290,7 @@ class SettingsModel(_Model):
     cache_days: int = Field(default=_DEFAULTS.cache_days, ge=1)
     digest: DigestModel = Field(default_factory=DigestModel)
     meter: MeterModel = Field(default_factory=MeterModel)
+    stay_in_touch: dict[Name, Cadence] = Field(default_factory=dict)  # by tag
 
     @field_validator("poll_interval")
     @classmethod
@@ -890,6 +911,7 @@ def _to_watchlist(model: WatchlistModel, label: str) -> Watchlist:
             tags=tuple(p.tags),
             company=p.company,
             strength=p.strength if isinstance(p, ContactModel) else None,
+            stay_in_touch_days=int(p.stay_in_touch) if p.stay_in_touch is not None else None,
         )
 
     me = Person(
@@ -929,6 +951,7 @@ def _to_watchlist(model: WatchlistModel, label: str) -> Watchlist:
             smtp_starttls=s.digest.starttls,
         ),
         meter=rules,
+        stay_in_touch_by_tag={tag: int(days) for tag, days in s.stay_in_touch.items()},
     )
     return Watchlist(
         me=me,

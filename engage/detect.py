@@ -43,6 +43,7 @@ from engage.models import (
     Role,
     Watchlist,
     fold_name,
+    shorten,
 )
 from engage.urls import host_and_path, normalize_url, thread_key
 
@@ -442,7 +443,7 @@ class _Found:
             return
         event_id = stable_id("auto", kind.value, person, _post_key(post))
         if event_id not in self.events:
-            where = f'post "{_short(post.title, 70)}" {why}'
+            where = f'post "{shorten(post.title, 70)}" {why}'
             self.events[event_id] = Event(
                 id=event_id,
                 person=person,
@@ -468,7 +469,7 @@ class _Found:
         when, dated = _post_when(post)
         if when is None:
             return
-        where = f'post "{_short(post.title, 70)}" {why}'
+        where = f'post "{shorten(post.title, 70)}" {why}'
         evidence = _evidence(where, "", dated=dated, when=when)
         self._intro(contact, person, post.link, when, kind, evidence, _post_key(post))
 
@@ -761,10 +762,10 @@ def _post_titles(posts: Iterable[Post]) -> dict[str, str]:
 def _where(item: _Seen, titles: Mapping[str, str]) -> str:
     title = titles.get(item.thread)
     if title:
-        return f'on "{_short(title, 60)}"'
+        return f'on "{shorten(title, 60)}"'
     if item.thread:
-        return f"on {_short(item.thread, 80)}"
-    return f"in {_short(item.comment.feed, 80)}"
+        return f"on {shorten(item.thread, 80)}"
+    return f"in {shorten(item.comment.feed, 80)}"
 
 
 def _plain(snippet: str) -> str:
@@ -774,19 +775,15 @@ def _plain(snippet: str) -> str:
     return " ".join(without_reply_lead(text).split())
 
 
-def _short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
 def _evidence(where: str, text: str, *, dated: bool, when: datetime) -> str:
     lead = "comment " + where if not where.startswith(("post ", "pingback ", "reply ")) else where
     suffix = "" if dated else f" (no date in the feed; first seen {when.date().isoformat()})"
     if text:
         room = EVIDENCE_CHARS - len(lead) - len(suffix) - 4
-        body = f'{lead}: "{_short(text, max(20, min(SNIPPET_CHARS, room)))}"{suffix}'
+        body = f'{lead}: "{shorten(text, max(20, min(SNIPPET_CHARS, room)))}"{suffix}'
     else:
         body = lead + suffix
-    return _short(body, EVIDENCE_CHARS)
+    return shorten(body, EVIDENCE_CHARS)
 
 
 def threads_i_joined(

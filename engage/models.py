@@ -136,6 +136,12 @@ def fold_name(name: str) -> str:
     return " ".join(stripped.casefold().split())
 
 
+def shorten(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters with an ellipsis: evidence, titles and quoted words
+    are cut the same way everywhere."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 # ---------------------------------------------------------------------------
 # The watchlist
 
@@ -166,6 +172,7 @@ class Person:
     interests: tuple[str, ...] = ()  # used for `me`
     company: str | None = None
     strength: float | None = None  # stated tie strength 0..1 (contacts)
+    stay_in_touch_days: int | None = None  # this person's cadence once connected
 
 
 @dataclass(frozen=True)
@@ -238,6 +245,9 @@ class Settings:
     cache_days: int = 180
     digest: DigestSettings = field(default_factory=DigestSettings)
     meter: MeterRules = field(default_factory=MeterRules)
+    # A stay-in-touch cadence per tag (settings.stay_in_touch: {close: 30d}); a person's
+    # own `stay_in_touch:` wins, then the shortest of their tags', then the meter's.
+    stay_in_touch_by_tag: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -342,6 +352,17 @@ class Post:
     comment_feeds: tuple[str, ...] = ()
     comment_count: int | None = None
     first_seen: datetime | None = None
+
+
+@dataclass(frozen=True)
+class LatestPost:
+    """A person's newest post or episode, kept beside the precious data so that a next
+    step can name it ("Leave a thoughtful comment on 'Title' <url>") without reading the
+    cache of posts."""
+
+    title: str
+    link: str
+    published: datetime
 
 
 @dataclass(frozen=True)
@@ -495,6 +516,7 @@ class Reading:
     history: tuple[tuple[str, float], ...] = ()  # (ISO date, score) per day, last 180 days
     last_contact: datetime | None = None
     action: Action = Action.NONE  # what is due now
+    due: datetime | None = None  # connected: when getting back in touch is due
 
 
 # ---------------------------------------------------------------------------

@@ -62,6 +62,7 @@ from engage.models import (
     EventSource,
     FeedState,
     IntroEvidence,
+    LatestPost,
     Person,
     Post,
     TrustedName,
@@ -70,6 +71,7 @@ from engage.models import (
 
 SCHEMA = 1
 PRECIOUS = "engage.json"
+LATEST_POSTS = "latest_posts"  # meta key: each person's newest post (Transaction.note_latest_posts)
 CACHE = "cache.json"
 LOCK = "engage.lock"
 BACKUP_SUFFIX = ".bak"
@@ -911,11 +913,41 @@ class Transaction:
             removed += len(doomed)
         return removed
 
+    def note_latest_posts(self, posts: Iterable[Post]) -> None:
+        """Keep each person's newest post (title, link, date) in the precious file's meta,
+        so `status` names it in a next step without reading the cache."""
+        latest: dict[str, Any] = dict(self.get_meta(LATEST_POSTS) or {})
+        changed = False
+        for post in posts:
+            when = post.published or post.first_seen
+            if when is None or not post.link:
+                continue
+            old = latest.get(post.person)
+            old_when = _parse_time(old.get("published")) if isinstance(old, dict) else None
+            if old_when is None or when > old_when:
+                latest[post.person] = to_json(LatestPost(post.title, post.link, when))
+                changed = True
+        if changed:
+            self.set_meta(LATEST_POSTS, latest)
+
     def set_meta(self, key: str, value: Any) -> None:
         """Keep a small JSON-ready value (the last digest sent, …) with the precious data."""
         if key == "schema":
             raise ValueError("the schema version is the store's own; it changes by migration")
         self._table("meta").put(key, {"key": key, "value": to_json(value)})
+
+
+def latest_posts_of(meta: Mapping[str, Any]) -> dict[str, LatestPost]:
+    """The meta's latest posts by person; a damaged entry is skipped (it is rebuilt by the
+    next poll that brings a post)."""
+    decode = decoder_for(LatestPost)
+    out: dict[str, LatestPost] = {}
+    for person, doc in meta.items():
+        try:
+            out[person] = decode(doc)
+        except ValueError:
+            continue
+    return out
 
 
 def _parse_time(value: Any) -> datetime | None:

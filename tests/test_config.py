@@ -335,6 +335,16 @@ ERROR_CASES = [
         id="an alias that is someone else's name",
     ),
     pytest.param(
+        MINIMAL + "people:\n  - name: Dana\n    stay_in_touch: soon\n",
+        "5:20: people[0].stay_in_touch: 'soon' is not a cadence (write it like 30d, 6w or 3m)",
+        id="a stay-in-touch cadence that is not one",
+    ),
+    pytest.param(
+        MINIMAL + "settings:\n  stay_in_touch: {close: 0d}\n",
+        "4:26: settings.stay_in_touch.close: '0d' is not a cadence (at least one day)",
+        id="a tag's cadence of zero days",
+    ),
+    pytest.param(
         "people: []\n",
         "1:1: the watchlist is missing 'me'",
         id="no me section",
@@ -963,3 +973,37 @@ def test_aliases_that_strangers_share_are_warned_about(
 
 def test_the_example_watchlist_has_no_warnings() -> None:
     assert config.warnings(EXAMPLE) == []
+
+
+CADENCES = [
+    ("days as a number", "45", 45),
+    ("days", "30d", 30),
+    ("weeks", "6w", 42),
+    ("months of 30 days", "3 months", 90),
+]
+
+
+@pytest.mark.parametrize(("text", "days"), [pytest.param(*r[1:], id=r[0]) for r in CADENCES])
+def test_stay_in_touch_cadences_per_person_and_per_tag(
+    tmp_path: Path, text: str, days: int
+) -> None:
+    path = write(
+        tmp_path,
+        f"""\
+        me:
+          name: Robin Quill
+        people:
+          - name: Dana
+            stay_in_touch: {text}
+          - name: Lee
+            tags: [close]
+        settings:
+          stay_in_touch:
+            close: 2w
+        """,
+    )
+    watchlist = config.load(path)
+    dana, lee = watchlist.people
+    assert dana.stay_in_touch_days == days
+    assert lee.stay_in_touch_days is None
+    assert watchlist.settings.stay_in_touch_by_tag == {"close": 14}

@@ -70,17 +70,22 @@ def _at_option(func: Any) -> Any:
     "--stage", "stages", multiple=True, type=click.Choice(STAGES), help="Only this stage."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (see `engage explain --help`).")
+@click.option(
+    "--all", "show_all", is_flag=True, help="List the cold one by one too (one line otherwise)."
+)
 @_at_option
 @config_option
 @data_option
 def status(
     stages: Sequence[str],
     as_json: bool,
+    show_all: bool,
     at: str | None,
     config_path: Path | None,
     data_dir: Path | None,
 ) -> None:
-    """Everyone you follow, what needs action first: stage, score and why.
+    """Everyone you follow, what needs action first: stage, score, why and the next
+    step. The people with no contact yet (cold) share one line; --all lists them.
 
     JSON: a list of objects with person, stage (cold, noticed, in_dialogue, ready,
     asked, connected, went_cold), score, score_in, score_out, score_both, reason,
@@ -89,6 +94,7 @@ def status(
     \b
     Example:
       engage status
+      engage status --all
       engage status --stage ready --stage in_dialogue
       engage status --json --at 2024-06-01T09:00
     """
@@ -102,7 +108,13 @@ def status(
     if not readings:
         click.echo("Nobody to show." if stages else "No people in the watchlist yet.")
         return
-    if sys.stdout.isatty():
+    cold: list[str] = []
+    if not (show_all or stages):
+        # Twenty people printed 40 lines, five of them the same "leave a comment": the cold
+        # share one line, and every other line says something of its own.
+        cold = [r.person for r in readings if r.stage is Stage.COLD]
+        readings = [r for r in readings if r.stage is not Stage.COLD]
+    if readings and sys.stdout.isatty():
         from rich.console import Console
         from rich.markup import escape
         from rich.table import Table
@@ -120,7 +132,7 @@ def status(
                 f"{escape(r.reason)}\n[dim]→ {escape(r.next_step)}[/dim]",
             )
         Console().print(table)
-    else:
+    elif readings:
         width = max(len(r.person) for r in readings)
         for r in readings:
             click.echo(
@@ -128,6 +140,12 @@ def status(
                 f"{_bar(r.score, fancy=False)}  {r.reason}"
             )
             click.echo(f"{'':<{width}}  → {r.next_step}")
+    if cold:
+        shown = ", ".join(cold[:3]) + (f" and {len(cold) - 3} more" if len(cold) > 3 else "")
+        click.echo(
+            f"cold: {len(cold)} {'person' if len(cold) == 1 else 'people'} with no contact "
+            f"yet ({shown}); `engage status --all` gives each a first step"
+        )
     waiting = len(app.pending_review())
     if waiting:
         click.echo(

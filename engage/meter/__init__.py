@@ -50,10 +50,21 @@ from engage.meter.rules import (
     replay,
     split_score,
     stage_of,
+    stay_in_touch_due_at,
     weigh,
 )
 from engage.meter.words import day_label, explain, gate_detail
-from engage.models import Action, Event, Gate, GateName, MeterRules, Reading, Stage, fold_name
+from engage.models import (
+    Action,
+    Event,
+    Gate,
+    GateName,
+    LatestPost,
+    MeterRules,
+    Reading,
+    Stage,
+    fold_name,
+)
 
 __all__ = [
     "action_rank",
@@ -74,9 +85,11 @@ def read_meter(
     rules: MeterRules,
     *,
     history_days: int = HISTORY_DAYS,
+    latest: LatestPost | None = None,
 ) -> Reading:
     """The reading for one person at `now`. `events` may hold other people's events and
-    events after `now` (for --at): both are ignored."""
+    events after `now` (for --at): both are ignored. `latest` is their newest post, which
+    the next step names when it asks for a comment or a note."""
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
     folded = fold_name(person)
@@ -99,8 +112,10 @@ def read_meter(
     }
     stage = stage_of(state, contacts, now, ready, rules)
     action = next_action(stage, state, counted, contacts, now, rules)
+    if latest is not None and latest.published > now:
+        latest = None  # a what-if in the past cannot name a post from its future
     primary, secondary, next_step = explain(
-        person, stage, action, state, counted, gates, now, score, split.out_raw, rules
+        person, stage, action, state, counted, gates, now, score, split.out_raw, rules, latest
     )
     return Reading(
         person=person,
@@ -117,6 +132,7 @@ def read_meter(
         history=history(counted, now, rules, decay, history_days),
         last_contact=contacts[-1].when if contacts else None,
         action=action,
+        due=stay_in_touch_due_at(contacts, rules) if stage is Stage.CONNECTED else None,
     )
 
 
@@ -147,8 +163,15 @@ def action_rank(reading: Reading) -> int:
 def status_order(readings: Iterable[Reading]) -> list[Reading]:
     """Ready first, then follow-ups due (a meeting, a reply owed, an ask's one follow-up),
     then people in dialogue, stay-in-touch reminders, noticed, gone cold, asks waiting,
-    parked asks, connected, cold; within a group the higher score first."""
-    return sorted(readings, key=lambda r: (action_rank(r), -r.score, fold_name(r.person)))
+    parked asks, connected, cold; within a group the higher score first, except the
+    stay-in-touch reminders: the most overdue first, whatever their score."""
+
+    def key(r: Reading) -> tuple[int, float, str]:
+        if r.action is Action.STAY_IN_TOUCH and r.due is not None:
+            return (action_rank(r), r.due.timestamp(), fold_name(r.person))
+        return (action_rank(r), -r.score, fold_name(r.person))
+
+    return sorted(readings, key=key)
 
 
 def needs_ask_warning(reading: Reading) -> str | None:

@@ -477,8 +477,14 @@ def ask_action(state: State, now: datetime, rules: MeterRules) -> Action:
     return Action.WAIT
 
 
+def stay_in_touch_due_at(contacts: Sequence[Counted], rules: MeterRules) -> datetime:
+    """When getting back in touch is due: the last contact plus the cadence (the person's
+    own, or their tag's, as the caller put it in `rules`)."""
+    return contacts[-1].when + DAY * rules.stay_in_touch_days
+
+
 def stay_in_touch_due(contacts: Sequence[Counted], now: datetime, rules: MeterRules) -> bool:
-    return (now - contacts[-1].when) / DAY >= rules.stay_in_touch_days
+    return now >= stay_in_touch_due_at(contacts, rules)
 
 
 def next_action(

@@ -21,7 +21,17 @@ from engage.meter.rules import (
     reply_owed,
     went_cold,
 )
-from engage.models import Action, EventKind, Gate, GateName, MeterRules, Stage
+from engage.models import (
+    Action,
+    Event,
+    EventKind,
+    Gate,
+    GateName,
+    LatestPost,
+    MeterRules,
+    Stage,
+    shorten,
+)
 
 K = EventKind
 G = GateName
@@ -75,6 +85,32 @@ def _relative(d: date, today: date) -> str:
 def _ago(then: datetime, now: datetime) -> str:
     days = (now - then).days
     return {0: "today", 1: "yesterday"}.get(days, f"{days} days ago")
+
+
+def post_words(latest: LatestPost | None) -> str:
+    """How a next step names their latest post: its title and link when known, so "leave a
+    thoughtful comment" says on what."""
+    if latest is None:
+        return "their latest post"
+    if latest.title.strip():
+        return f"'{shorten(' '.join(latest.title.split()), 80)}' <{latest.link}>"
+    return f"their latest post <{latest.link}>"
+
+
+def their_words(event: Event) -> str:
+    """The words a detection quoted from them (its evidence reads `where: "words"`), so the
+    reply to answer says what it is answering; '' when there are none."""
+    _lead, sep, rest = event.evidence.partition(': "')
+    if not sep:
+        return ""
+    words, quote, _suffix = rest.rpartition('"')
+    return shorten(words, 120) if quote else ""
+
+
+def _ago_days(then: date, today: date) -> str:
+    """'(14 days ago)' from two days on; nothing for today and yesterday, which say it."""
+    days = (today - then).days
+    return f" ({days} days ago)" if days >= 2 else ""
 
 
 def _last_reply(state: State, now: datetime) -> str:
@@ -141,8 +177,11 @@ def explain(
     score: float,
     out_raw: float,
     rules: MeterRules,
+    latest: LatestPost | None = None,
 ) -> tuple[str, list[str], str]:
-    """(primary reason, secondary reasons, next step)."""
+    """(primary reason, secondary reasons, next step). `latest`: their newest post, named
+    in the next step wherever it asks for a comment or a note."""
+    post = post_words(latest)
     today = now.date()
     secondary: list[str] = []
     if out_raw > rules.outbound_cap:
@@ -169,14 +208,14 @@ def explain(
         return (
             f"No contact with {person} yet: start by following their posts.",
             secondary,
-            "Leave a thoughtful comment on their latest post.",
+            f"Leave a thoughtful comment on {post}.",
         )
     if stage is Stage.CONNECTED:
-        return _connected(action, counted, now, rules, secondary)
+        return _connected(action, counted, now, rules, secondary, latest)
     if stage is Stage.ASKED:
         return _asked(person, action, state, now, rules, secondary)
     if stage is Stage.WENT_COLD:
-        return _gone_quiet(counted, now, rules, secondary)
+        return _gone_quiet(counted, now, rules, secondary, post)
     if stage is Stage.READY:
         ask = f'ask {person} to connect: engage ask "{person}".'
         if action is Action.REPLY:
@@ -198,11 +237,15 @@ def explain(
         return primary, secondary, owed
     if action is Action.REPLY:
         return primary, secondary, _reply_sentence(counted, now, rules)
-    return primary, secondary, _gate_step(failing[0] if failing else G.SCORE)
+    return primary, secondary, _gate_step(failing[0] if failing else G.SCORE, post)
 
 
 def _gone_quiet(
-    counted: Sequence[Counted], now: datetime, rules: MeterRules, secondary: list[str]
+    counted: Sequence[Counted],
+    now: datetime,
+    rules: MeterRules,
+    secondary: list[str],
+    post: str,
 ) -> tuple[str, list[str], str]:
     contacts = [c for c in counted if c.event.kind not in NOT_CONTACT]
     cold = went_cold(contacts, now, rules)
@@ -216,7 +259,7 @@ def _gone_quiet(
     return (
         f"Gone quiet: no contact for {cold.days} days ({rhythm}).",
         secondary,
-        "Re-open gently: comment on their latest post or send a short, no-ask note.",
+        f"Re-open gently: comment on {post} or send a short, no-ask note.",
     )
 
 
@@ -239,7 +282,11 @@ def _follow_up_sentence(state: State, today: date) -> str | None:
     if meeting is None:
         return None
     what = "meeting" if meeting.event.kind is K.MET_IN_PERSON else "call"
-    return f"Send the follow-up to your {what}{_where(meeting)} {_relative(meeting.day, today)}."
+    late = _ago_days(meeting.day, today).replace("(", "(met " if what == "meeting" else "(")
+    return (
+        f"Send the follow-up to your {what}{_where(meeting)} {_relative(meeting.day, today)}"
+        f"{late}."
+    )
 
 
 def _reply_sentence(counted: Sequence[Counted], now: datetime, rules: MeterRules) -> str:
@@ -247,7 +294,9 @@ def _reply_sentence(counted: Sequence[Counted], now: datetime, rules: MeterRules
     assert theirs is not None
     url = f" ({theirs.event.url})" if theirs.event.url else ""
     noun = _REPLY_NOUN[theirs.event.kind]
-    return f"Reply to their {noun} of {day_label(theirs.day, now.date())}{url}."
+    words = their_words(theirs.event)
+    said = f': "{words}"' if words else ""
+    return f"Reply to their {noun} of {day_label(theirs.day, now.date())}{said}{url}."
 
 
 def _why_not(
@@ -312,11 +361,11 @@ def _exchanges_needed(deficit: float, rules: MeterRules) -> int:
     return max(1, math.ceil(deficit / per))
 
 
-def _gate_step(name: GateName) -> str:
+def _gate_step(name: GateName, post: str) -> str:
     if name is G.GIVES:
-        return "Leave a thoughtful comment on their latest post, or share it with credit."
+        return f"Leave a thoughtful comment on {post}, or share it with credit."
     if name in (G.RECIPROCITY, G.RECENCY):
-        return "Comment on their latest post with a real question, so they have a reason to reply."
+        return f"Comment on {post} with a real question, so they have a reason to reply."
     return "Keep the exchange going: answer their next post or reply."
 
 
@@ -344,7 +393,7 @@ def _asked(
         return (
             f"Asked on {asked}, no answer after {int(age)} days: one short follow-up is fine now.",
             secondary,
-            f"Send your one follow-up to the ask of {asked}.",
+            f"Send your one follow-up to the ask of {asked} (asked {int(age)} days ago).",
         )
     park_day = day_label((ask.when + DAY * rules.ask_park_days).date(), today)
     if state.ask_follow_up_sent:
@@ -368,24 +417,34 @@ def _connected(
     now: datetime,
     rules: MeterRules,
     secondary: list[str],
+    latest: LatestPost | None,
 ) -> tuple[str, list[str], str]:
     contacts = [c for c in counted if c.event.kind not in NOT_CONTACT]
     last = contacts[-1]
     ago = (now - last.when) / DAY
     today = now.date()
     due = last.when + DAY * rules.stay_in_touch_days
+    # A post of theirs since we last spoke is the natural reason to get in touch.
+    new = latest if latest is not None and latest.published > last.when else None
+    if new is not None:
+        posted = _relative(new.published.astimezone(now.tzinfo).date(), today)
+        news = f"their new post {post_words(new)} ({posted.removeprefix('on ')})"
     if action is Action.STAY_IN_TOUCH:
+        overdue = (now - due) / DAY
+        late = f", {plural(int(overdue), 'day', 'days')} overdue" if overdue >= 1 else ""
         return (
             f"Connected; time to get back in touch — last contact {int(ago)} days ago "
-            f"(every {rules.stay_in_touch_days} days).",
+            f"(every {rules.stay_in_touch_days} days{late}).",
             secondary,
-            "Send a short note: something of theirs you enjoyed, or something useful to them.",
+            f"Write to them about {news}: what you took from it, or something useful to them."
+            if new is not None
+            else "Send a short note: something of theirs you enjoyed, or something useful to "
+            "them.",
         )
-    return (
-        f"Connected; last contact {_relative(last.day, today)}.",
-        secondary,
-        f"Stay in touch by {day_label(due.date(), today)}.",
-    )
+    step = f"Stay in touch by {day_label(due.date(), today)}."
+    if new is not None:
+        step += f" A reason to write sooner: {news}."
+    return f"Connected; last contact {_relative(last.day, today)}.", secondary, step
 
 
 def _describe_mine(counted: Sequence[Counted]) -> str:

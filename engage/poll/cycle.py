@@ -329,6 +329,7 @@ def run_cycle(
     new_events = 0
     with store.transaction() as tx:
         for done in folded:
+            tx.note_latest_posts(done.posts)
             new_posts = tx.put_posts(done.posts)
             new_comments = tx.put_comments(done.comments)
             if done.state.url != done.planned_url:
