@@ -153,6 +153,11 @@ def resolve_kind(text: str) -> EventKind:
     )
 
 
+def is_url(text: str) -> bool:
+    """Whether what the user typed for a person is a web address instead."""
+    return text.strip().casefold().startswith(("http://", "https://"))
+
+
 def resolve_person(watchlist: Watchlist, name: str) -> Person:
     """A person or contact by name or alias (case, accents and spacing ignored), or an
     error that suggests the closest names."""
@@ -268,6 +273,7 @@ class Logged:
     when: datetime
     url: str | None = None
     note: str = ""
+    created: bool = False  # the person was added to the watchlist first (--create)
 
 
 @dataclass(frozen=True)
@@ -675,21 +681,28 @@ class Engage:
         when: str | None = None,
         url: str | None = None,
         note: str = "",
+        create: bool = False,
     ) -> Logged:
-        """Log by hand an interaction no feed shows."""
-        who = self.person(person)
+        """Log by hand an interaction no feed shows. `person` may be a URL on their site
+        (the person is found from it, and it is the event's URL); with `create`, someone
+        not in the watchlist yet is added to people: first."""
         event_kind = kind if isinstance(kind, EventKind) else resolve_kind(kind)
         if event_kind is EventKind.MY_ASK:
             # `ask` checks first whether asking would be a cold invitation; logging it here
             # would slip past that guard.
+            shown = self.watchlist.find(person)
+            name = shown.name if shown is not None else person
             raise EngageError(
-                f"`engage log` does not record asks ({kind!r}); use `engage ask {who.name!r}`: "
+                f"`engage log` does not record asks ({kind!r}); use `engage ask {name!r}`: "
                 "it says first whether the ask would be a cold invitation, and records it "
                 "(add --anyway to record it regardless; --when and --note work there too)"
             )
         moment = read_when(when, self.now())
+        if is_url(person):
+            url = url or person.strip()
+        who, created = self._who(person, create)
         event = self._record(who, event_kind, moment, url=url, note=note)
-        return Logged(event, who, event_kind, moment, url, note)
+        return Logged(event, who, event_kind, moment, url, note, created)
 
     def met(
         self,
@@ -699,16 +712,67 @@ class Engage:
         when: str | None = None,
         url: str | None = None,
         note: str = "",
+        create: bool = False,
     ) -> Logged:
-        """Log meeting someone in person; the note carries where ("at PyCon; …")."""
-        who = self.person(person)
+        """Log meeting someone in person; the note carries where ("at PyCon; …"). With
+        `create`, someone not in the watchlist yet is added to people: first."""
         moment = read_when(when, self.now())
+        who, created = self._who(person, create)
         parts = [f"at {event_name}"] if event_name else []
         if note:
             parts.append(note)
         text = "; ".join(parts)
         event = self._record(who, EventKind.MET_IN_PERSON, moment, url=url, note=text)
-        return Logged(event, who, EventKind.MET_IN_PERSON, moment, url, text)
+        return Logged(event, who, EventKind.MET_IN_PERSON, moment, url, text, created)
+
+    def _who(self, text: str, create: bool) -> tuple[Person, bool]:
+        """The person `text` names (a name, an alias, or a URL on their site), and whether
+        they were added to the watchlist just now (`create`: five people met at a
+        conference are five commands, not ten)."""
+        if is_url(text):
+            return self.person_at(text), False
+        found = self.watchlist.find(text)
+        if found is None and create and text.strip():
+            self.add_person(text.strip())
+            return self.person(text), True
+        if found is None:
+            try:
+                self.person(text)
+            except EngageError as exc:
+                raise EngageError(f"{exc}; to add them, pass --create") from None
+        return self.person(text), False
+
+    def person_at(self, url: str) -> Person:
+        """Whose site `url` is on: their `sites:`, their blogs' hosts, or the host of a
+        feed of theirs that nobody else shares; an error that lists the candidates when
+        it is ambiguous or unknown."""
+        from engage.detect import SHARED_HOSTS, build_identities, match_url
+        from engage.urls import host_and_path
+
+        watchlist = self.watchlist
+        found = match_url(build_identities(watchlist), url)
+        host = host_and_path(url)[0]
+        hint = "name them instead: engage log NAME KIND --url URL"
+        if found.role is Role.ME:
+            raise EngageError(f"{url} is on your own site; {hint}")
+        if found.identity is not None:
+            return self.person(found.identity)
+        candidates = list(found.ambiguous)
+        if not candidates and host and host not in SHARED_HOSTS:
+            candidates = [
+                p.name
+                for p in (*watchlist.people, *watchlist.contacts)
+                if any(host_and_path(f.url)[0] == host for f in p.feeds)
+            ]
+            if len(candidates) == 1:
+                return self.person(candidates[0])
+        if candidates:
+            raise EngageError(f"{url} could be {' or '.join(candidates)}'s; {hint}")
+        where = watchlist.path or "the watchlist"
+        raise EngageError(
+            f"nobody in {where} has the site {host or url} (under sites: or feeds:); {hint}, "
+            "or add the site to them"
+        )
 
     def outcome(
         self, person: str, answer: str, *, when: str | None = None, note: str = ""
@@ -960,6 +1024,22 @@ class Engage:
 
     # -- the watchlist
 
+    def init(
+        self,
+        name: str,
+        *,
+        aliases: Sequence[str] = (),
+        sites: Sequence[str] = (),
+        feeds: Sequence[str] = (),
+    ) -> Path:
+        """Write a commented starter watchlist with me in it; never over an existing one."""
+        from engage import config
+
+        text = config.starter(name, aliases=aliases, sites=sites, feeds=feeds)
+        config.write_starter(self.config_path, text)
+        self.refresh()
+        return self.config_path
+
     def check_warnings(self) -> list[str]:
         """What `check` points out without failing (FILE:LINE:COL: warning: …)."""
         from engage import config
@@ -1010,7 +1090,8 @@ class Engage:
         from engage import config
 
         watchlist = self.watchlist
-        owner = watchlist.find(person)
+        # "me" is how add-feed names my own entry; add says it the same way.
+        owner = watchlist.me if fold_name(person) == "me" else watchlist.find(person)
         if owner is None and not create:
             names = [p.name for p in watchlist.everyone()]
             guess = difflib.get_close_matches(person, names, n=1, cutoff=0.6)

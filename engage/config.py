@@ -21,6 +21,7 @@ import copy
 import difflib
 import io
 import itertools
+import json
 import re
 import types
 import typing
@@ -72,7 +73,9 @@ __all__ = [
     "find_feed_owner",
     "load",
     "load_text",
+    "starter",
     "warnings",
+    "write_starter",
 ]
 
 Loc = tuple[str | int, ...]
@@ -1285,6 +1288,76 @@ def add_person(
             entry["feeds"] = CommentedSeq(_feed_node(ref) for ref in refs)
         _add_to_section(doc, "people", entry)
         doc.save()
+
+
+def _yaml_list(items: Sequence[str]) -> str:
+    # JSON strings are YAML double-quoted scalars: any name or URL is written safely.
+    return "[" + ", ".join(json.dumps(item, ensure_ascii=False) for item in items) + "]"
+
+
+def starter(
+    name: str, *, aliases: Sequence[str] = (), sites: Sequence[str] = (), feeds: Sequence[str] = ()
+) -> str:
+    """A commented starter watchlist for `engage init`: me, and empty sections that the
+    commands fill in (add, add-person, met --create), each saying how."""
+    name = name.strip()
+    if not name:
+        raise EngageError("init needs your name (--name)")
+    sites = [_check_url(s, "site") for s in sites]
+    feeds = [_check_url(f) for f in feeds]
+    aliases = [a.strip() for a in aliases if a.strip()]
+    lines = [
+        "# engage watchlist: who I am, the people I want to meet, and the people I already",
+        "# know who could introduce me. `engage check` validates it; `engage add`, `engage",
+        "# add-person` and `engage met NAME --create` edit it in place, keeping these comments.",
+        "#",
+        "# A feed is a URL, or a mapping {url, kind, title}. kind is one of",
+        "# blog (the default), podcast, video, social, comments, forum.",
+        "",
+        "me:",
+        f"  name: {json.dumps(name, ensure_ascii=False)}",
+        "  # How my name shows up as a comment author. A first name alone is shared by",
+        "  # strangers: a comment matched on it waits for `engage review`.",
+        f"  aliases: {_yaml_list(aliases)}",
+        "  # My sites: a comment that carries one of these URLs is mine for sure, and a",
+        "  # post that links here mentions me.",
+        f"  sites: {_yaml_list(sites)}",
+        "  # My blog's feed and its comment feed: engage add https://my.site/ --person me",
+        "  feeds:",
+        *(f"    - {json.dumps(feed, ensure_ascii=False)}" for feed in feeds),
+        "  # Posts about these rank higher in the digest, e.g. [feed readers, python].",
+        "  interests: []",
+        "",
+        "# The people I want to meet, added with",
+        '#   engage add https://their.site/ --person "Their Name" --create',
+        '#   engage met "Their Name" --event "PyCon" --create',
+        "people:",
+        "",
+        "# People I already know, who could introduce me (they may name people above",
+        "# under knows:).",
+        "contacts:",
+        "",
+        "settings:",
+        "  poll_interval: 60          # minutes; never below 15",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_starter(path: Path, text: str) -> None:
+    """Write a new watchlist; never over an existing file."""
+    load_text(text, str(path))  # what init writes passes `engage check`
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("x", encoding="utf-8") as file:
+            file.write(text)
+    except FileExistsError:
+        raise EngageError(
+            f"{path} already exists; init never overwrites a watchlist (edit it, or pass "
+            "--config for a new one)"
+        ) from None
+    except OSError as exc:
+        raise EngageError(f"{path}: cannot write it ({exc.strerror or exc})") from None
 
 
 def _as_ref(feed: str | FeedRef, kind: FeedKind | str | None) -> FeedRef:

@@ -15,6 +15,7 @@ from engage import __version__
 # command name -> "submodule:attribute". Submodules import heavy libraries lazily.
 COMMANDS: dict[str, str] = {
     "check": "watchlist:check",
+    "init": "watchlist:init",
     "add-person": "watchlist:add_person",
     "add-feed": "watchlist:add_feed",
     "add": "discovery:add",

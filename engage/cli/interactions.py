@@ -19,9 +19,11 @@ from engage.views import EVENT_FIELDS, event_json
 JSON_FIELDS = ", ".join(EVENT_FIELDS)
 
 
-def _say_logged(logged: Logged) -> None:
+def _say_logged(logged: Logged, config: Path) -> None:
     event, person, kind, when = logged.event, logged.person, logged.kind, logged.when
     url, note = logged.url, logged.note
+    if logged.created:
+        click.echo(f"added {person.name} to people in {config}")
     stamp = when.strftime("%Y-%m-%d %H:%M")
     if event is not None:
         click.echo(f"logged {kind.value} with {person.name} at {stamp} (id {event.id})")
@@ -43,6 +45,7 @@ def _say_logged(logged: Logged) -> None:
 @click.option("--when", "when_text", default=None, help="When it happened (default: now).")
 @click.option("--url", default=None, help="Where it happened (a link to the message, post, ...).")
 @click.option("--note", default="", help="A few words to remember it by.")
+@click.option("--create", is_flag=True, help="Add PERSON to people: in feeds.yaml if not there.")
 @config_option
 @data_option
 def log(
@@ -51,10 +54,15 @@ def log(
     when_text: str | None,
     url: str | None,
     note: str,
+    create: bool,
     config_path: Path | None,
     data_dir: Path | None,
 ) -> None:
     """Log an interaction no feed shows: a meeting, a call, an e-mail or DM, a favour.
+
+    PERSON is a name or alias, or a URL on their site (the person is found from their
+    sites: and feeds:, and the URL is the event's). With --create, someone not in the
+    watchlist yet is added to people: first.
 
     KIND is one of the event kinds (met_in_person, call, their_email_or_dm,
     my_email_or_dm, my_favour, their_like, their_share, their_follow,
@@ -73,9 +81,12 @@ def log(
     Example:
       engage log "Will Cooke" call --when yesterday --note "talked about SIP phones"
       engage log will email-in --when 2024-05-02T09:30 --url https://mail.example/123
+      engage log https://whizzy.example/2024/05/sip/ their_share
+      engage log "Ana Beltrán" dm-out --create
     """
     app = open_app(config_path, data_dir)
-    _say_logged(app.log(person, kind, when=when_text, url=url, note=note))
+    logged = app.log(person, kind, when=when_text, url=url, note=note, create=create)
+    _say_logged(logged, app.config_path)
 
 
 @click.command("met")
@@ -84,6 +95,7 @@ def log(
 @click.option("--when", "when_text", default=None, help="When (default: now).")
 @click.option("--url", default=None, help="A link about the meeting.")
 @click.option("--note", default="", help="A few words to remember it by.")
+@click.option("--create", is_flag=True, help="Add PERSON to people: in feeds.yaml if not there.")
 @config_option
 @data_option
 def met(
@@ -92,18 +104,24 @@ def met(
     when_text: str | None,
     url: str | None,
     note: str,
+    create: bool,
     config_path: Path | None,
     data_dir: Path | None,
 ) -> None:
-    """Log meeting PERSON in person (the strongest sign of a real tie).
+    """Log meeting PERSON in person (the strongest sign of a real tie). With --create,
+    someone not in the watchlist yet is added to people: first.
 
     \b
     Example:
       engage met "Will Cooke" --event "PyCon UK" --when yesterday
       engage met will --note "coffee after the meetup"
+      engage met "Sergio Vela" --event "PyCon UK" --create
     """
     app = open_app(config_path, data_dir)
-    _say_logged(app.met(person, event_name=event_name, when=when_text, url=url, note=note))
+    logged = app.met(
+        person, event_name=event_name, when=when_text, url=url, note=note, create=create
+    )
+    _say_logged(logged, app.config_path)
 
 
 @click.command("events")
@@ -224,7 +242,7 @@ def outcome(
       engage outcome will no-answer --when "3 days ago"
     """
     app = open_app(config_path, data_dir)
-    _say_logged(app.outcome(person, answer, when=when_text, note=note))
+    _say_logged(app.outcome(person, answer, when=when_text, note=note), app.config_path)
 
 
 @click.command("review")

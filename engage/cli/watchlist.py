@@ -86,6 +86,37 @@ def _meter_overrides(watchlist: Watchlist) -> list[str]:
     return changed
 
 
+@click.command()
+@click.option("--name", prompt="Your name, as you sign comments", help="Your name.")
+@click.option("--alias", "aliases", multiple=True, help="Another way you sign (repeat).")
+@click.option("--site", "sites", multiple=True, metavar="URL", help="Your site (repeat).")
+@click.option("--feed", "feeds", multiple=True, metavar="URL", help="Your blog's feed (repeat).")
+@config_option
+def init(
+    name: str,
+    aliases: tuple[str, ...],
+    sites: tuple[str, ...],
+    feeds: tuple[str, ...],
+    config_path: Path | None,
+) -> None:
+    """Write a commented starter feeds.yaml with your name, aliases and site.
+
+    It goes where engage looks for it (--config, $ENGAGE_CONFIG, ./feeds.yaml, else the
+    user config folder) and never over an existing file.
+
+    \b
+    Example:
+      engage init --name "Sam Rivera" --alias "Sam R." --site https://sam.example.net/
+      engage init --config ./feeds.yaml
+    """
+    app = open_app(config_path)
+    path = app.init(name, aliases=aliases, sites=sites, feeds=feeds)
+    click.echo(f"Wrote {path}. Next:")
+    click.echo("  engage add https://your.site/ --person me    # your blog and its comments")
+    click.echo('  engage add https://their.site/ --person "Their Name" --create')
+    click.echo("  engage check")
+
+
 @click.command("add-person")
 @click.argument("name")
 @click.option("--site", "sites", multiple=True, metavar="URL", help="Their home page (repeat).")
