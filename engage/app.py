@@ -108,6 +108,9 @@ UNDIRECTED_KINDS["mentioned"] = UNDIRECTED_KINDS["mention"]
 UNDIRECTED_KINDS["replied"] = UNDIRECTED_KINDS["reply"]
 UNDIRECTED_KINDS["commented"] = UNDIRECTED_KINDS["comment"]
 
+# The kinds about an introduction: `log … --via NAME` says who made it.
+INTRO_KINDS = (EventKind.INTRO_REQUESTED, EventKind.INTRO_ACCEPTED, EventKind.INTRO_DECLINED)
+
 OUTCOMES: dict[str, EventKind] = {
     "accepted": EventKind.ASK_ACCEPTED,
     "declined": EventKind.ASK_DECLINED,
@@ -261,6 +264,7 @@ class Introduction:
     paths: tuple[IntroPath, ...]
     longer_paths: int
     note: str | None  # a drafted double opt-in note to the best connector; never sent
+    withheld: str | None = None  # why no note was drafted (the best path is too weak)
 
 
 @dataclass(frozen=True)
@@ -274,6 +278,7 @@ class Logged:
     url: str | None = None
     note: str = ""
     created: bool = False  # the person was added to the watchlist first (--create)
+    introducer: Logged | None = None  # intro_accepted: their_intro on who introduced me
 
 
 @dataclass(frozen=True)
@@ -626,11 +631,14 @@ class Engage:
         if who.role is Role.CONTACT:
             # I already know a contact: an introduction to them is the wrong tool.
             return Introduction(who, contact=True, paths=(), longer_paths=0, note=None)
+        from engage.intro import weak_path
+
         now = self.moment(at)
         paths = world.paths(who.name, now, hops)
         longer = len(world.paths(who.name, now, 2)) if not paths and hops == 1 else 0
-        note = self._intro_note(paths[0], world, now) if paths else None
-        return Introduction(who, False, tuple(paths), longer, note)
+        withheld = weak_path(paths[0], world.rules) if paths else None
+        note = self._intro_note(paths[0], world, now) if paths and not withheld else None
+        return Introduction(who, False, tuple(paths), longer, note, withheld)
 
     def _intro_note(self, path: IntroPath, world: World, now: datetime) -> str:
         from engage.intro import draft_context
@@ -682,10 +690,13 @@ class Engage:
         url: str | None = None,
         note: str = "",
         create: bool = False,
+        via: str | None = None,
     ) -> Logged:
         """Log by hand an interaction no feed shows. `person` may be a URL on their site
         (the person is found from it, and it is the event's URL); with `create`, someone
-        not in the watchlist yet is added to people: first."""
+        not in the watchlist yet is added to people: first. `via`: for an introduction,
+        who made it; an accepted one is also their_intro on the introducer's record (their
+        meter counts the favour, and thanking them becomes their next step)."""
         event_kind = kind if isinstance(kind, EventKind) else resolve_kind(kind)
         if event_kind is EventKind.MY_ASK:
             # `ask` checks first whether asking would be a cold invitation; logging it here
@@ -698,11 +709,47 @@ class Engage:
                 "(add --anyway to record it regardless; --when and --note work there too)"
             )
         moment = read_when(when, self.now())
+        introducer = self._introducer(via, event_kind, person)
         if is_url(person):
             url = url or person.strip()
         who, created = self._who(person, create)
+        if introducer is None and event_kind is EventKind.INTRO_ACCEPTED:
+            introducer = self._requested_via(who)
+        if introducer is not None:
+            note = "; ".join(filter(None, (f"via {introducer.name}", note)))
         event = self._record(who, event_kind, moment, url=url, note=note)
-        return Logged(event, who, event_kind, moment, url, note, created)
+        thanks = None
+        if introducer is not None and event_kind is EventKind.INTRO_ACCEPTED:
+            what = f"introduced you to {who.name}"
+            kind = EventKind.THEIR_INTRO
+            done = self._record(introducer, kind, moment, url=url, note=what)
+            thanks = Logged(done, introducer, kind, moment, url, what)
+        return Logged(event, who, event_kind, moment, url, note, created, thanks)
+
+    def _introducer(self, via: str | None, kind: EventKind, person: str) -> Person | None:
+        if via is None:
+            return None
+        if kind not in INTRO_KINDS:
+            raise EngageError(
+                f"--via names who made an introduction; it goes with {', '.join(INTRO_KINDS)}"
+            )
+        introducer = self.person(via)
+        if fold_name(introducer.name) == fold_name(person):
+            raise EngageError(f"{introducer.name} cannot introduce you to themselves")
+        return introducer
+
+    def _requested_via(self, target: Person) -> Person | None:
+        """Who I asked for this introduction, when `log … intro-requested --via` said."""
+        asked = [
+            e
+            for e in self.store.events(person=target.name)
+            if e.kind is EventKind.INTRO_REQUESTED and e.note.startswith("via ")
+        ]
+        if not asked:
+            return None
+        name = asked[-1].note.removeprefix("via ").split(";", 1)[0].strip()
+        found = self.watchlist.find(name)
+        return found if found is not None and found.role is not Role.ME else None
 
     def met(
         self,

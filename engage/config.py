@@ -163,6 +163,7 @@ EventKindName = Literal[
     "intro_requested",
     "intro_accepted",
     "intro_declined",
+    "their_intro",
     "my_favour",
     "my_comment",
     "my_email_or_dm",
@@ -276,6 +277,7 @@ class MeterModel(_Model):
     ask_park_days: int = Field(default=_RULES.ask_park_days, ge=1)
     stay_in_touch_days: int = Field(default=_RULES.stay_in_touch_days, ge=1)
     implicit_reply_days: int = Field(default=_RULES.implicit_reply_days, ge=1)
+    intro_min_strength: float = Field(default=_RULES.intro_min_strength, ge=0, le=1)
 
 
 _DEFAULTS = Settings()

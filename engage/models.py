@@ -57,6 +57,7 @@ class EventKind(StrEnum):
     INTRO_REQUESTED = "intro_requested"
     INTRO_ACCEPTED = "intro_accepted"
     INTRO_DECLINED = "intro_declined"
+    THEIR_INTRO = "their_intro"  # they introduced me to someone (on the introducer's record)
     MY_FAVOUR = "my_favour"
     MY_COMMENT = "my_comment"
     MY_EMAIL_OR_DM = "my_email_or_dm"
@@ -75,6 +76,7 @@ COMPOSED_REPLIES = frozenset(
         EventKind.THEIR_COMMENT_ON_MINE,
         EventKind.THEIR_EMAIL_OR_DM,
         EventKind.THEIR_MENTION,
+        EventKind.THEIR_INTRO,
     }
 )
 
@@ -91,6 +93,7 @@ DIRECTION: Mapping[EventKind, Direction] = {
     EventKind.INTRO_REQUESTED: Direction.OUT,
     EventKind.INTRO_ACCEPTED: Direction.BOTH,
     EventKind.INTRO_DECLINED: Direction.IN,
+    EventKind.THEIR_INTRO: Direction.IN,
     EventKind.MY_FAVOUR: Direction.OUT,
     EventKind.MY_COMMENT: Direction.OUT,
     EventKind.MY_EMAIL_OR_DM: Direction.OUT,
@@ -192,6 +195,9 @@ class MeterRules:
             EventKind.MET_IN_PERSON: 8.0,
             EventKind.CALL: 7.0,
             EventKind.INTRO_ACCEPTED: 6.0,
+            # An introduction someone made for me: a favour in their own words, worth a
+            # message from them (docs/design.md, "The engagement meter").
+            EventKind.THEIR_INTRO: 6.0,
             EventKind.MY_FAVOUR: 3.0,
             EventKind.MY_COMMENT: 2.0,
             EventKind.MY_EMAIL_OR_DM: 2.0,
@@ -213,6 +219,9 @@ class MeterRules:
     ask_park_days: int = 14
     stay_in_touch_days: int = 90
     implicit_reply_days: int = 14  # their comment after mine in a thread counts as a reply
+    # An introduction path weaker than this gets no drafted note, only the reason: asking
+    # through a weak tie is a cold ask by proxy.
+    intro_min_strength: float = 0.3
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,9 @@ def introduction_json(introduction: Introduction) -> dict[str, Any]:
         "note": introduction.note,
         "contact": introduction.contact,
         "longer_paths": introduction.longer_paths,
+        # Why `note` is null though paths exist: the best one is under
+        # settings.meter.intro_min_strength.
+        "withheld": introduction.withheld,
     }
 
 

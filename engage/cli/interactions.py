@@ -24,6 +24,8 @@ def _say_logged(logged: Logged, config: Path) -> None:
     url, note = logged.url, logged.note
     if logged.created:
         click.echo(f"added {person.name} to people in {config}")
+    if logged.introducer is not None:
+        _say_logged(logged.introducer, config)
     stamp = when.strftime("%Y-%m-%d %H:%M")
     if event is not None:
         click.echo(f"logged {kind.value} with {person.name} at {stamp} (id {event.id})")
@@ -46,6 +48,7 @@ def _say_logged(logged: Logged, config: Path) -> None:
 @click.option("--url", default=None, help="Where it happened (a link to the message, post, ...).")
 @click.option("--note", default="", help="A few words to remember it by.")
 @click.option("--create", is_flag=True, help="Add PERSON to people: in feeds.yaml if not there.")
+@click.option("--via", default=None, metavar="NAME", help="Who made the introduction.")
 @config_option
 @data_option
 def log(
@@ -55,6 +58,7 @@ def log(
     url: str | None,
     note: str,
     create: bool,
+    via: str | None,
     config_path: Path | None,
     data_dir: Path | None,
 ) -> None:
@@ -62,7 +66,9 @@ def log(
 
     PERSON is a name or alias, or a URL on their site (the person is found from their
     sites: and feeds:, and the URL is the event's). With --create, someone not in the
-    watchlist yet is added to people: first.
+    watchlist yet is added to people: first. For an introduction, --via NAME says who
+    made it; an accepted one is also recorded on NAME as their_intro (the favour counts
+    on their meter, and thanking them is the next step).
 
     KIND is one of the event kinds (met_in_person, call, their_email_or_dm,
     my_email_or_dm, my_favour, their_like, their_share, their_follow,
@@ -83,9 +89,10 @@ def log(
       engage log will email-in --when 2024-05-02T09:30 --url https://mail.example/123
       engage log https://whizzy.example/2024/05/sip/ their_share
       engage log "Ana Beltrán" dm-out --create
+      engage log "Sergio Vela" intro-accepted --via "Ana Beltrán"
     """
     app = open_app(config_path, data_dir)
-    logged = app.log(person, kind, when=when_text, url=url, note=note, create=create)
+    logged = app.log(person, kind, when=when_text, url=url, note=note, create=create, via=via)
     _say_logged(logged, app.config_path)
 
 

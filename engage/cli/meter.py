@@ -16,8 +16,10 @@ JSON interface (`--json`), stable for scripts:
   id, kind, direction, when, url, note), `intro_paths` (see below) and `linkedin` (true when
   the person is one of your LinkedIn connections).
 - `engage intro PERSON --json`: `person`, `paths` (below), `note` (the draft, or null),
-  `contact` (true when PERSON is a contact you already know: no paths, no note) and
-  `longer_paths` (with one hop and no path found: how many two-hop paths exist).
+  `contact` (true when PERSON is a contact you already know: no paths, no note),
+  `longer_paths` (with one hop and no path found: how many two-hop paths exist) and
+  `withheld` (why no note was drafted: the best path is weaker than
+  settings.meter.intro_min_strength; or null).
 - Intro paths: objects with `via` (the intermediaries, the connector first), `strength`
   (0..1, the product of the ties) and `evidence` (a list of {text, url}).
 """
@@ -254,7 +256,8 @@ def intro(
     data_dir: Path | None,
 ) -> None:
     """Who could introduce you to PERSON, strongest first, with the evidence, and a
-    drafted double opt-in note to the best connector. engage never sends it.
+    drafted double opt-in note to the best connector. engage never sends it. A path
+    weaker than settings.meter.intro_min_strength (0.3) gets no draft, only the reason.
 
     \b
     Example:
@@ -276,6 +279,9 @@ def intro(
         )
         return
     _print_paths(found.paths, who.name, limit=10, longer=found.longer_paths)
+    if found.withheld is not None:
+        click.echo("")
+        click.echo(found.withheld)
     if found.note is not None:
         click.echo("")
         click.echo(f"Draft for {found.paths[0].connector} (copy, edit, send it yourself):")

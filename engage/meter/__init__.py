@@ -53,7 +53,7 @@ from engage.meter.rules import (
     stay_in_touch_due_at,
     weigh,
 )
-from engage.meter.words import day_label, explain, gate_detail
+from engage.meter.words import day_label, explain, gate_detail, their_words
 from engage.models import (
     Action,
     Event,
@@ -73,6 +73,7 @@ __all__ = [
     "read_meter",
     "saturate",
     "status_order",
+    "their_words",
 ]
 
 _PERSON = operator.attrgetter("person")

@@ -32,8 +32,9 @@ G = GateName
 
 # Two-way contact: counts for the met path of reciprocity (not for recency).
 MET_KINDS = frozenset({K.MET_IN_PERSON, K.CALL, K.INTRO_ACCEPTED})
-# After these, my first message is "the follow-up".
-FOLLOW_UP_AFTER = frozenset({K.MET_IN_PERSON, K.CALL})
+# After these, my first message is "the follow-up": an accepted introduction is as
+# perishable as a meeting (and the introducer is owed thanks).
+FOLLOW_UP_AFTER = frozenset({K.MET_IN_PERSON, K.CALL, K.INTRO_ACCEPTED})
 FOLLOW_UP_KINDS = frozenset({K.MY_EMAIL_OR_DM, K.MY_COMMENT})
 GIVES: Mapping[EventKind, int] = {K.MY_COMMENT: 1, K.MY_SHARE: 1, K.MY_FAVOUR: 2}
 ASK_OUTCOMES = frozenset({K.ASK_ACCEPTED, K.ASK_DECLINED, K.ASK_NO_ANSWER})

@@ -53,6 +53,7 @@ _REPLY_NOUN: Mapping[EventKind, str] = {
     K.THEIR_COMMENT_ON_MINE: "comment",
     K.THEIR_EMAIL_OR_DM: "message",
     K.THEIR_MENTION: "mention of you",
+    K.THEIR_INTRO: "introduction",
 }
 
 
@@ -224,7 +225,7 @@ def explain(
             step = ask[:1].upper() + ask[1:]
         return _ready_sentence(state, now, score, rules), secondary, step
 
-    owed = _follow_up_sentence(state, today)
+    owed = _follow_up_sentence(person, state, today)
     failing = [name for name in CHECK_ORDER if not gates[name].passed]
     sentences = [
         text
@@ -277,10 +278,17 @@ def _ready_sentence(state: State, now: datetime, score: float, rules: MeterRules
     )
 
 
-def _follow_up_sentence(state: State, today: date) -> str | None:
+def _follow_up_sentence(person: str, state: State, today: date) -> str | None:
     meeting = follow_up_owed(state)
     if meeting is None:
         return None
+    if meeting.event.kind is K.INTRO_ACCEPTED:
+        # `engage log X intro-accepted --via Kim` notes "via Kim": Kim is owed thanks.
+        note = meeting.event.note.strip()
+        via = note.removeprefix("via ").split(";", 1)[0].strip() if note.startswith("via ") else ""
+        when = f"{_relative(meeting.day, today)}{_ago_days(meeting.day, today)}"
+        thanks = f"Thank {via} for the introduction" if via else "Thank whoever introduced you"
+        return f"{thanks} {when}, and write to {person} while it is fresh."
     what = "meeting" if meeting.event.kind is K.MET_IN_PERSON else "call"
     late = _ago_days(meeting.day, today).replace("(", "(met " if what == "meeting" else "(")
     return (
@@ -294,6 +302,9 @@ def _reply_sentence(counted: Sequence[Counted], now: datetime, rules: MeterRules
     assert theirs is not None
     url = f" ({theirs.event.url})" if theirs.event.url else ""
     noun = _REPLY_NOUN[theirs.event.kind]
+    if theirs.event.kind is K.THEIR_INTRO:
+        what = theirs.event.note.strip() or "introduced you"
+        return f"Thank them: they {what} ({day_label(theirs.day, now.date())})."
     words = their_words(theirs.event)
     said = f': "{words}"' if words else ""
     return f"Reply to their {noun} of {day_label(theirs.day, now.date())}{said}{url}."
@@ -312,8 +323,8 @@ def _why_not(
         needed = state.gives_needed(rules)
         if follow_up is not None:
             return (
-                f"{follow_up[:-1]} — after a meeting one message is all the giving it takes "
-                f"({state.gives} of {needed} gives so far)."
+                f"{follow_up[:-1]} — after a meeting, a call or an introduction one message "
+                f"is all the giving it takes ({state.gives} of {needed} gives so far)."
             )
         missing = needed - state.gives
         return (
