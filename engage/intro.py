@@ -321,7 +321,7 @@ def draft_context(
         "exchange": exchange,
         "exchange_to_target": exchange_to_target,
         "quote": _last_words(events) if exchange else "",
-        "how_they_know": list(dict.fromkeys(t for t in told if t))[:2],
+        "how_they_know": [t for t in told if t][:1],
         "evidence": [{"text": e.text, "url": e.url} for e in path.evidence],
         "interests": join_words(list(me.interests[:2])),
     }

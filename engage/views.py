@@ -64,6 +64,7 @@ def timeline_json(event: Event) -> dict[str, Any]:
         "when": event.when.isoformat(),
         "url": event.url,
         "note": event.note,
+        "confirmed": event.confirmed if event.source is EventSource.AUTO else None,
     }
 
 

@@ -13,8 +13,8 @@ JSON interface (`--json`), stable for scripts:
   score, no_pending_ask), `last_contact` (ISO 8601 with offset, or null).
 - `engage explain PERSON --json`: one such object plus `points_by_kind` ({kind: points}),
   `history` (a list of [ISO date, score], the last 180 days), `timeline` (the last events:
-  id, kind, direction, when, url, note), `intro_paths` (see below) and `linkedin` (true when
-  the person is one of your LinkedIn connections).
+  id, kind, direction, when, url, note, confirmed), `intro_paths` (see below) and
+  `linkedin` (true when the person is one of your LinkedIn connections).
 - `engage intro PERSON --json`: `person`, `paths` (below), `note` (the draft, or null),
   `contact` (true when PERSON is a contact you already know: no paths, no note),
   `longer_paths` (with one hop and no path found: how many two-hop paths exist) and
@@ -211,8 +211,11 @@ def explain(
         for e in events:
             where = f"  {e.url}" if e.url else ""
             note = f"  ({e.note})" if e.note else ""
+            waits = "" if e.confirmed else "  [a name alone: engage review]"
             stamp = e.when.astimezone(zone).strftime("%Y-%m-%d")
-            click.echo(f"  {stamp}  {e.kind.value:<22} {e.direction.value:<4}{where}{note}")
+            click.echo(
+                f"  {stamp}  {e.kind.value:<22} {e.direction.value:<4}{where}{note}{waits}"
+            )
     _print_paths(found.paths, found.person.name, limit=3, longer=found.longer_paths)
 
 
