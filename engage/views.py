@@ -41,6 +41,7 @@ def reading_json(reading: Reading, *, full: bool = False) -> dict[str, Any]:
             {"name": g.name.value, "passed": g.passed, "detail": g.detail} for g in reading.gates
         ],
         "last_contact": iso(reading.last_contact),
+        "due": iso(reading.due),  # connected: when getting back in touch is due
     }
     if full:
         data["points_by_kind"] = dict(reading.points_by_kind)

@@ -4,17 +4,14 @@ through engage.cli.main; `add` fetches from a local HTTP server."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 from conftest import FEEDS
+from inprocess import EngageCLI
 from pytest_httpserver import HTTPServer
 
 from engage import config
-from engage.cli import main
-from engage.store import Store
 
 WATCHLIST = """\
 # my watchlist; this comment must survive edits
@@ -35,33 +32,9 @@ people:
 """
 
 
-class Engage:
+class Engage(EngageCLI):
     def __init__(self, tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str) -> None:
-        self.config = tmp_path / "feeds.yaml"
-        if text:
-            self.config.write_text(text, encoding="utf-8")
-        self.data = tmp_path / "data"
-        self.capsys = capsys
-        Store(self.data)
-
-    def __call__(self, *args: str, data: bool = True) -> tuple[int, str, str]:
-        argv = [*args, "--config", str(self.config)]
-        if data:
-            argv += ["--data", str(self.data)]
-        self.capsys.readouterr()
-        try:
-            main(argv)
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        out, err = self.capsys.readouterr()
-        return code, out, err
-
-    def events(self) -> list[dict[str, Any]]:
-        code, out, err = self("events", "--json")
-        assert code == 0, err
-        result: list[dict[str, Any]] = json.loads(out)
-        return result
+        super().__init__(tmp_path, capsys, text or None)
 
 
 @pytest.fixture
@@ -81,7 +54,7 @@ def test_met_create_adds_five_people_from_a_conference_in_five_commands(engage: 
     text = engage.config.read_text(encoding="utf-8")
     assert "# my watchlist; this comment must survive edits" in text
     assert "# writes about SIP phones" in text
-    assert engage("check", data=False)[0] == 0
+    assert engage("check")[0] == 0
     # Met again: they are in the watchlist now, nobody is added twice.
     code, out, _ = engage("met", "sergio vela", "--event", "PyCon", "--create")
     assert code == 0 and not out.startswith("added")
@@ -145,7 +118,7 @@ def test_add_with_person_me_adds_my_feed_as_add_feed_me_does(
         (FEEDS / "blogs" / "wp_whizzy_feed.xml").read_bytes(), content_type="application/rss+xml"
     )
     url = httpserver.url_for("/feed/")
-    code, out, err = engage("add", url, "--person", "me", data=False)
+    code, out, err = engage("add", url, "--person", "me")
     assert code == 0, err
     assert f"added blog feed for Marian Novak: {url}" in out
     me = config.load(engage.config).me
@@ -159,8 +132,7 @@ def test_init_writes_a_starter_that_passes_check_and_never_overwrites(
     engage = Engage(tmp_path, capsys, "")
     code, out, err = engage(
         "init", "--name", "Sam Rivera", "--alias", "Sam R.", "--site", "https://sam.example.net/",
-        data=False,
-    )  # fmt: skip
+            )  # fmt: skip
     assert code == 0, err
     assert out.startswith(f"Wrote {engage.config}.")
     written = engage.config.read_text(encoding="utf-8")
@@ -171,10 +143,10 @@ def test_init_writes_a_starter_that_passes_check_and_never_overwrites(
         ("https://sam.example.net/",),
     )
     assert written.startswith("# engage watchlist")
-    code, _, err = engage("check", data=False)
+    code, _, err = engage("check")
     assert code == 0 and "warning" not in err
     # Never over an existing file.
-    code, _, err = engage("init", "--name", "Someone Else", data=False)
+    code, _, err = engage("init", "--name", "Someone Else")
     assert code == 2 and "already exists" in err
     assert engage.config.read_text(encoding="utf-8") == written
     # The commands fill it in and keep its comments.
@@ -183,18 +155,18 @@ def test_init_writes_a_starter_that_passes_check_and_never_overwrites(
     after = engage.config.read_text(encoding="utf-8")
     assert "Dana Reyes" in after and "# The people I want to meet" in after
     assert "# People I already know" in after
-    code, _, err = engage("add-feed", "me", "https://sam.example.net/feed/", data=False)
+    code, _, err = engage("add-feed", "me", "https://sam.example.net/feed/")
     assert code == 0, err
     assert "  feeds:\n    - https://sam.example.net/feed/\n  # Posts about these" in (
         engage.config.read_text(encoding="utf-8")
     )
-    assert engage("check", data=False)[0] == 0
+    assert engage("check")[0] == 0
 
 
 def test_init_refuses_a_bad_site_and_writes_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     engage = Engage(tmp_path, capsys, "")
-    code, _, err = engage("init", "--name", "Sam", "--site", "sam.example.net", data=False)
+    code, _, err = engage("init", "--name", "Sam", "--site", "sam.example.net")
     assert code == 2 and "site URL" in err
     assert not engage.config.exists()

@@ -5,16 +5,13 @@ overdue first). Commands run in-process through engage.cli.main."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
+from inprocess import EngageCLI
 
-from engage.cli import main
 from engage.models import DIRECTION, Event, EventKind, EventSource, Post
-from engage.store import Store
 
 K = EventKind
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -66,14 +63,10 @@ def post(person: str, slug: str, title: str, day: float) -> Post:
     )
 
 
-class Engage:
+class Engage(EngageCLI):
     def __init__(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-        self.config = tmp_path / "feeds.yaml"
-        self.config.write_text(WATCHLIST, encoding="utf-8")
-        self.data = tmp_path / "data"
-        self.capsys = capsys
-        store = Store(self.data)
-        with store.transaction() as tx:
+        super().__init__(tmp_path, capsys, WATCHLIST)
+        with self.store.transaction() as tx:
             tx.add_events(
                 [
                     # Connected: Ada (her tag's 14 days), Bram (his own 30 days).
@@ -93,22 +86,6 @@ class Engage:
                     post("Ada Lanternfield", "blogroll", "What a blogroll is for", 39),
                 ]
             )
-
-    def __call__(self, *args: str) -> tuple[int, str, str]:
-        argv = [*args, "--config", str(self.config), "--data", str(self.data)]
-        self.capsys.readouterr()
-        try:
-            main(argv)
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        out, err = self.capsys.readouterr()
-        return code, out, err
-
-    def json(self, *args: str) -> Any:
-        code, out, err = self(*args, "--json")
-        assert code == 0, err
-        return json.loads(out)
 
 
 @pytest.fixture
@@ -161,6 +138,7 @@ def test_cadences_per_tag_and_person_and_the_most_overdue_first(engage: Engage) 
     # from the call on day 5, due day 35, 5 days overdue. The global 90 days: neither yet.
     assert [r["person"] for r in due] == ["Ada Lanternfield", "Bram Quillhaven"]
     ada, bram = due
+    assert ada["due"] == at(16) and bram["due"] == at(35)
     assert "every 14 days, 24 days overdue" in ada["reason"]
     assert "every 30 days, 5 days overdue" in bram["reason"]
     # Her post of yesterday is the reason to write.

@@ -11,11 +11,10 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
+from inprocess import EngageCLI
 
-from engage.cli import main
 from engage.models import DIRECTION, Comment, EventKind
 from engage.store import Store
 
@@ -36,32 +35,11 @@ contacts:
 """
 
 
-class Engage:
-    """Runs `engage ARGS --config … --data …` in-process and keeps what it printed."""
+class Engage(EngageCLI):
+    """`engage ARGS --config … --data …` in-process on the watchlist above."""
 
     def __init__(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-        self.config = tmp_path / "feeds.yaml"
-        self.config.write_text(WATCHLIST, encoding="utf-8")
-        self.data = tmp_path / "data"
-        self.capsys = capsys
-        Store(self.data)  # an existing store: no "starting a new, empty data folder" note
-
-    def __call__(self, *args: str) -> tuple[int, str, str]:
-        argv = [*args, "--config", str(self.config), "--data", str(self.data)]
-        self.capsys.readouterr()
-        try:
-            main(argv)
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        out, err = self.capsys.readouterr()
-        return code, out, err
-
-    def events(self, *args: str) -> list[dict[str, Any]]:
-        code, out, err = self("events", "--json", *args)
-        assert code == 0, err
-        result: list[dict[str, Any]] = json.loads(out)
-        return result
+        super().__init__(tmp_path, capsys, WATCHLIST)
 
 
 @pytest.fixture

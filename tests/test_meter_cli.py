@@ -9,13 +9,11 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
+from inprocess import EngageCLI
 
-from engage.cli import main
 from engage.models import DIRECTION, Event, EventKind, EventSource, IntroEvidence
-from engage.store import Store
 
 K = EventKind
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -75,7 +73,7 @@ EVENTS = [
 ]
 
 
-class Engage:
+class Engage(EngageCLI):
     """Runs `engage ARGS --config … --data …` in-process; the store starts with EVENTS and
     Kim's comment on Ada's post unless `seed` is False."""
 
@@ -87,15 +85,10 @@ class Engage:
         *,
         seed: bool = True,
     ) -> None:
-        self.config = tmp_path / "feeds.yaml"
-        self.config.write_text(watchlist, encoding="utf-8")
-        self.data = tmp_path / "data"
-        self.capsys = capsys
-        store = Store(self.data)
-        self.store = store
+        super().__init__(tmp_path, capsys, watchlist)
         if not seed:
             return
-        with store.transaction() as tx:
+        with self.store.transaction() as tx:
             tx.add_events(EVENTS)
             tx.put_intro_evidence(
                 [
@@ -110,22 +103,6 @@ class Engage:
                     )
                 ]
             )
-
-    def __call__(self, *args: str) -> tuple[int, str, str]:
-        argv = [*args, "--config", str(self.config), "--data", str(self.data)]
-        self.capsys.readouterr()
-        try:
-            main(argv)
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        out, err = self.capsys.readouterr()
-        return code, out, err
-
-    def json(self, *args: str) -> Any:
-        code, out, err = self(*args, "--json")
-        assert code == 0, err
-        return json.loads(out)
 
 
 @pytest.fixture

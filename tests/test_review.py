@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from inprocess import EngageCLI
 
-from engage.cli import main
 from engage.models import Comment, Post
-from engage.store import Store
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 BEN_FEED = "https://ben.example/comments/feed/"
@@ -71,31 +70,9 @@ def at(day: float) -> str:
     return (T0 + timedelta(days=day)).isoformat()
 
 
-class Engage:
+class Engage(EngageCLI):
     def __init__(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-        self.config = tmp_path / "feeds.yaml"
-        self.config.write_text(WATCHLIST, encoding="utf-8")
-        self.data = tmp_path / "data"
-        self.capsys = capsys
-        self.store = Store(self.data)
-
-    def __call__(self, *args: str) -> tuple[int, str, str]:
-        argv = [*args, "--config", str(self.config)]
-        if args[0] != "check":
-            argv += ["--data", str(self.data)]
-        self.capsys.readouterr()
-        try:
-            main(argv)
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        out, err = self.capsys.readouterr()
-        return code, out, err
-
-    def json(self, *args: str) -> Any:
-        code, out, err = self(*args, "--json")
-        assert code == 0, err
-        return json.loads(out)
+        super().__init__(tmp_path, capsys, WATCHLIST)
 
     def polled(self, comments: list[Comment], posts: tuple[Post, ...] = ()) -> None:
         with self.store.transaction() as tx:

@@ -10,7 +10,8 @@ JSON interface (`--json`), stable for scripts:
   sentence), `reasons` (up to two more), `next_step`, `action` (what is due: ask,
   follow_up_meeting, reply, follow_up_ask, give, stay_in_touch, reopen, wait, parked, start,
   or ""), `gates` (a list of {name, passed, detail}; names reciprocity, recency, gives,
-  score, no_pending_ask), `last_contact` (ISO 8601 with offset, or null).
+  score, no_pending_ask), `last_contact` (ISO 8601 with offset, or null), `due` (for a
+  connected person, when getting back in touch is due; else null).
 - `engage explain PERSON --json`: one such object plus `points_by_kind` ({kind: points}),
   `history` (a list of [ISO date, score], the last 180 days), `timeline` (the last events:
   id, kind, direction, when, url, note, confirmed), `intro_paths` (see below) and
@@ -91,7 +92,7 @@ def status(
 
     JSON: a list of objects with person, stage (cold, noticed, in_dialogue, ready,
     asked, connected, went_cold), score, score_in, score_out, score_both, reason,
-    reasons, next_step, action, gates [{name, passed, detail}] and last_contact.
+    reasons, next_step, action, gates [{name, passed, detail}], last_contact and due.
 
     \b
     Example:
