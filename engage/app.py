@@ -19,7 +19,7 @@ import difflib
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +45,7 @@ from engage.models import (
 from engage.when import parse_when
 
 if TYPE_CHECKING:
+    from engage.agenda import Agenda, ReadyToAsk
     from engage.intro import IntroPath
     from engage.models import CycleSummary, ProgressHook
     from engage.poll.discover import Resolution
@@ -92,6 +93,8 @@ OUTCOMES: dict[str, EventKind] = {
 TIMELINE_EVENTS = 12
 HISTORY_DAYS = 180
 EXPORT_FORMAT = 1
+FIRST_DIGEST_DAYS = 7  # the first digest shows the posts of the last week
+DIGESTS_META = "digests_built"  # {day: when its digest was built}
 
 
 def local_zone() -> tzinfo:
@@ -547,6 +550,80 @@ class Engage:
             "intro_request.txt.j2"
         )
         return template.render(**context)
+
+    # -- the daily digest's agenda
+
+    def digest_moment(self, day: str | None = None) -> tuple[date, datetime]:
+        """The digest's day (default today, local) and the moment it is read at: the end
+        of that day, or now when the day is today."""
+        now = self.now()
+        wanted = read_when(day, now, past=False).date() if day else now.date()
+        end = datetime.combine(wanted, time(23, 59, 59), tzinfo=now.tzinfo)
+        return wanted, min(now, end)
+
+    def agenda(self, day: str | None = None) -> Agenda:
+        """What the digest of `day` holds: whom to ask, follow-ups due, posts worth joining
+        (those that arrived since the previous digest, or in the last 7 days), warm
+        introductions, people going quiet and feeds that need attention."""
+        from dataclasses import replace as with_
+
+        from engage.agenda import build_agenda
+
+        world = self.world()
+        wanted, now = self.digest_moment(day)
+        readings = world.readings(now)
+        paths = {
+            p.name: world.paths(p.name, now)
+            for p in self.watchlist.people
+            if readings[p.name].stage not in (Stage.READY, Stage.ASKED, Stage.CONNECTED)
+        }
+        since = self._previous_digest(wanted) or now - timedelta(days=FIRST_DIGEST_DAYS)
+        agenda = build_agenda(
+            self.watchlist,
+            readings,
+            world.by_person,
+            self.store.posts(),
+            self.feeds(),
+            paths,
+            day=wanted,
+            now=now,
+            since=since,
+        )
+        ready = tuple(with_(r, draft=self._ask_draft(r, world, now)) for r in agenda.ready)
+        return with_(agenda, ready=ready)
+
+    def _previous_digest(self, day: date) -> datetime | None:
+        """When the latest digest before `day` was built: its posts were already shown."""
+        built = self.store.get_meta(DIGESTS_META, {}) or {}
+        earlier = [stamp for d, stamp in built.items() if d < day.isoformat()]
+        return datetime.fromisoformat(max(earlier)) if earlier else None
+
+    def record_digest(self, day: date, built: datetime) -> None:
+        """Remember that the digest of `day` was built (the next one starts from here)."""
+        with self.store.transaction() as tx:
+            built_at = dict(tx.get_meta(DIGESTS_META, {}) or {})
+            built_at[day.isoformat()] = built.isoformat()
+            # A year of days is plenty to find "the previous digest".
+            tx.set_meta(DIGESTS_META, dict(sorted(built_at.items())[-366:]))
+
+    def _ask_draft(self, ready: ReadyToAsk, world: World, now: datetime) -> str:
+        from engage.intro import ask_context
+        from engage.templating import environment
+
+        person = ready.reading.person
+        context = ask_context(
+            self.watchlist, person, ready.thread, world.events_of(person, now),
+            ready.reading.stage, self._post_titles(),
+        )  # fmt: skip
+        template = environment(self.watchlist, autoescape=False).get_template(
+            "ask_request.txt.j2"
+        )
+        return template.render(**context)
+
+    def _post_titles(self) -> dict[str, str]:
+        from engage.urls import thread_key
+
+        return {thread_key(p.link): p.title for p in self.store.posts() if p.link}
 
     # -- recording what happened
 

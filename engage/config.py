@@ -251,6 +251,7 @@ class MeterModel(_Model):
     ask_follow_up_days: int = Field(default=_RULES.ask_follow_up_days, ge=1)
     ask_park_days: int = Field(default=_RULES.ask_park_days, ge=1)
     stay_in_touch_days: int = Field(default=_RULES.stay_in_touch_days, ge=1)
+    reply_within_days: int = Field(default=_RULES.reply_within_days, ge=1)
     implicit_reply_days: int = Field(default=_RULES.implicit_reply_days, ge=1)
 
 

@@ -205,6 +205,7 @@ class MeterRules:
     ask_follow_up_days: int = 7
     ask_park_days: int = 14
     stay_in_touch_days: int = 90
+    reply_within_days: int = 7  # a reply I owe is overdue after this (for ranking follow-ups)
     implicit_reply_days: int = 14  # their comment after mine in a thread counts as a reply
 
 
@@ -299,6 +300,7 @@ class Entry:
     enclosure: Enclosure | None = None
     comment_feeds: tuple[str, ...] = ()  # wfw:commentRss, Atom rel="replies" (feed types)
     comment_count: int | None = None  # slash:comments / thr:total
+    categories: tuple[str, ...] = ()  # the entry's tags (RSS category, Atom category term)
     # For comment-feed entries: the post the comment is on (its thread), and the comment it
     # answers when it answers another comment (thr:in-reply-to pointing at a comment, or
     # WordPress's "In reply to <a href=…#comment-N>"); None when it answers the post itself.
@@ -342,6 +344,7 @@ class Post:
     comment_feeds: tuple[str, ...] = ()
     comment_count: int | None = None
     first_seen: datetime | None = None
+    categories: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -461,6 +464,24 @@ class Gate:
 
 
 @dataclass(frozen=True)
+class Obligation:
+    """Something I owe a person now, whatever the stage: the follow-up to a meeting or call,
+    an answer to their words, the one follow-up to an ask, a stay-in-touch note. `event` is
+    what it answers (the meeting, their reply, the ask, the last contact); `due` is when it
+    became due and `period_days` its own period, so obligations of different kinds can be
+    ranked by how overdue each is (docs/design.md, "The daily digest")."""
+
+    action: Action
+    event: Event
+    due: datetime
+    period_days: float
+
+    def overdue(self, now: datetime) -> float:
+        """How many of its own periods past due (0 when it just became due)."""
+        return max(0.0, (now - self.due).total_seconds() / 86400.0) / max(self.period_days, 1e-9)
+
+
+@dataclass(frozen=True)
 class Reading:
     person: str
     stage: Stage
@@ -476,6 +497,7 @@ class Reading:
     history: tuple[tuple[str, float], ...] = ()  # (ISO date, score) per day, last 180 days
     last_contact: datetime | None = None
     action: Action = Action.NONE  # what is due now
+    owed: tuple[Obligation, ...] = ()  # every open obligation, the most overdue first
 
 
 # ---------------------------------------------------------------------------

@@ -35,6 +35,7 @@ LAYERS: dict[str, int] = {
     "engage.detect": PURE,
     "engage.intro": PURE,
     "engage.linkedin": PURE,
+    "engage.agenda": PURE,
     "engage.poll": PURE,
     "engage.poll.schedule": PURE,
     "engage.poll.items": PURE,

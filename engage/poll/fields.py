@@ -20,6 +20,8 @@ SUMMARY_TEXT_CHARS = 1000  # a digest snippet, not an archive of their writing
 # 3,000 made the cache 55 MB for 1,000 feeds and a no-change poll read all of it (measured)
 TITLE_CHARS = 80  # derived titles (Mastodon, Bluesky, Scripting News items have none)
 PINGBACK_MAX_CHARS = 1200  # WordPress pingback excerpts are a sentence or two
+MAX_CATEGORIES = 12  # enough to match interests; a tag cloud of hundreds is noise
+CATEGORY_CHARS = 60
 BLUESKY_PLACEHOLDER = "[contains quote post or other embedded content]"
 
 SUMMARY_TAGS = {
