@@ -50,12 +50,12 @@ from engage.errors import ConfigError, EngageError
 from engage.files import LockTimeout, atomic_write, exclusive_lock
 from engage.models import (
     POLL_FLOOR_MINUTES,
+    SMTP_PORTS,
     DigestSettings,
     EventKind,
     FeedKind,
     FeedRef,
     MeterRules,
-    SMTP_PORTS,
     Person,
     Role,
     Settings,
@@ -241,12 +241,12 @@ class DigestModel(_Model):
 
     @model_validator(mode="after")
     def _one_security(self) -> DigestModel:
-        if self.security is not None and self.starttls is not None:
-            if self.starttls != (self.security == "starttls"):
-                raise ValueError(
-                    f"starttls: {str(self.starttls).lower()} disagrees with security: "
-                    f"{self.security} (keep security: only)"
-                )
+        both = self.security is not None and self.starttls is not None
+        if both and self.starttls != (self.security == "starttls"):
+            raise ValueError(
+                f"starttls: {str(self.starttls).lower()} disagrees with security: "
+                f"{self.security} (keep security: only)"
+            )
         return self
 
     def smtp_security(self) -> SmtpSecurity:
