@@ -12,10 +12,11 @@ from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from engage.daemon import LOG_FILE
+from engage.daemon import LOG_FILE, local_now
 from engage.store import Store
 
 CHILD = Path(__file__).with_name("daemon_child.py")
@@ -235,3 +236,13 @@ def test_once_with_a_failing_poll_logs_one_line_still_sends_and_exits_non_zero(
     assert log[1].startswith("cycle: poll failed; digest for 2026-03-02 sent (")
     assert len(log) == 2
     assert sent_days(tmp_path) == [date(2026, 3, 2)]
+
+
+def test_local_time_knows_the_zone_s_dst_rules_when_the_system_names_the_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    now = local_now()
+    assert now.tzinfo == ZoneInfo("Europe/Berlin")  # not a fixed +01:00 that misses DST
+    monkeypatch.setenv("TZ", "CET-1CEST,M3.5.0,M10.5.0/3")  # a POSIX rule: no zone name
+    assert local_now().utcoffset() is not None
