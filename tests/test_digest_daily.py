@@ -95,3 +95,13 @@ def test_a_failed_send_is_retried_every_quarter_hour_until_it_works() -> None:
     assert digest(at + timedelta(minutes=60)) == "sent"
     assert store.last == MONDAY.date()
     assert digest.next_due(at + timedelta(minutes=61)) == at + timedelta(days=1)
+
+
+def test_the_digest_time_can_be_read_afresh_on_every_tick() -> None:
+    store, mailer = Store(), Mailer()
+    setting = [time(7, 30)]
+    digest = DailyDigest(lambda: setting[0], send=mailer, last_sent=store.get, mark_sent=store.put)
+    assert digest(MONDAY.replace(hour=7, minute=45)) == "sent"
+    setting[0] = time(6, 0)  # feeds.yaml edited while the daemon runs
+    assert digest(MONDAY.replace(hour=6, minute=0) + timedelta(days=1)) == "sent"
+    assert [m.date() for m in mailer.sent] == [date(2026, 3, 2), date(2026, 3, 3)]

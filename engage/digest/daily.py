@@ -16,24 +16,30 @@ from engage.digest.due import RETRY_AFTER, digest_due, next_digest
 
 class DailyDigest:
     """`send(now)` builds, writes and mails the digest and returns a short summary for the
-    log; `last_sent()` and `mark_sent(day)` read and keep the last date in the store."""
+    log; `last_sent()` and `mark_sent(day)` read and keep the last date in the store. `at`
+    is the digest time, or a function that reads it (so an edit to feeds.yaml applies
+    without a restart)."""
 
     def __init__(
         self,
-        at: time,
+        at: time | Callable[[], time],
         *,
         send: Callable[[datetime], str],
         last_sent: Callable[[], date | None],
         mark_sent: Callable[[date], None],
         retry_after: timedelta = RETRY_AFTER,
     ) -> None:
-        self.at = at
+        self._at = at
         self._send = send
         self._last_sent = last_sent
         self._mark_sent = mark_sent
         self._retry_after = retry_after
         self._sent: date | None = None
         self._failed: datetime | None = None
+
+    @property
+    def at(self) -> time:
+        return self._at if isinstance(self._at, time) else self._at()
 
     def last_sent(self) -> date | None:
         stored = self._last_sent()
