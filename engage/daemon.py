@@ -40,11 +40,11 @@ from pathlib import Path
 from typing import cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import filelock
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from engage.errors import EngageError
+from engage.files import LockTimeout, exclusive_lock
 
 TICK_SECONDS = 60.0
 STOP_GRACE_SECONDS = 5.0
@@ -101,23 +101,22 @@ def run(
         data_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise EngageError(f"{data_dir}: cannot create the data folder ({exc})") from None
-    lock = filelock.FileLock(data_dir / LOCK_FILE)
-    try:
-        lock.acquire(timeout=0)
-    except filelock.Timeout:
-        raise EngageError(_already_running(data_dir)) from None
-    except OSError as exc:
-        raise EngageError(f"{data_dir / LOCK_FILE}: cannot lock the data folder ({exc})") from None
-    handlers = _open_log(data_dir, echo)
-    try:
-        (data_dir / PID_FILE).write_text(f"{os.getpid()}\n", encoding="ascii")
+    with contextlib.ExitStack() as held:
+        try:
+            held.enter_context(exclusive_lock(data_dir / LOCK_FILE, timeout=0))
+        except LockTimeout:
+            raise EngageError(_already_running(data_dir)) from None
+        except OSError as exc:
+            raise EngageError(
+                f"{data_dir / LOCK_FILE}: cannot lock the data folder ({exc})"
+            ) from None
+        handlers = _open_log(data_dir, echo)
+        held.callback(_close_log, handlers)
+        pid_file = data_dir / PID_FILE
+        pid_file.write_text(f"{os.getpid()}\n", encoding="ascii")
+        held.callback(pid_file.unlink, missing_ok=True)
         daemon = _Daemon(poll_due, send_digest_if_due, clock_now, grace)
         return asyncio.run(daemon.main(once=once, interval=interval))
-    finally:
-        with contextlib.suppress(OSError):
-            (data_dir / PID_FILE).unlink()
-        _close_log(handlers)
-        lock.release()
 
 
 def _already_running(data_dir: Path) -> str:
