@@ -50,6 +50,7 @@ from engage.errors import ConfigError, EngageError
 from engage.files import LockTimeout, atomic_write, exclusive_lock
 from engage.models import (
     POLL_FLOOR_MINUTES,
+    SMTP_PORTS,
     DigestSettings,
     EventKind,
     FeedKind,
@@ -58,6 +59,7 @@ from engage.models import (
     Person,
     Role,
     Settings,
+    SmtpSecurity,
     Watchlist,
     fold_name,
 )
@@ -222,15 +224,35 @@ class ContactModel(PersonModel):
     strength: float | None = Field(default=None, ge=0, le=1)
 
 
+_DIGEST = DigestSettings()
+
+
 class DigestModel(_Model):
-    time: Annotated[str, AfterValidator(_clock)] = "07:00"
+    time: Annotated[str, AfterValidator(_clock)] = _DIGEST.time.strftime("%H:%M")
     to: Email | None = None
     from_: Email | None = Field(default=None, alias="from")
-    smtp_host: Name = "localhost"
-    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_host: Name = _DIGEST.smtp_host
+    smtp_port: int | None = Field(default=None, ge=1, le=65535)  # None: the mode's usual port
     smtp_user: str | None = None
     smtp_password_env: Annotated[str, AfterValidator(_env_name)] | None = None
-    starttls: bool = False
+    security: Literal["none", "starttls", "tls"] | None = None
+    starttls: bool | None = None  # the older spelling of `security: starttls`, still read
+    timeout_seconds: float = Field(default=_DIGEST.smtp_timeout_seconds, gt=0)
+
+    @model_validator(mode="after")
+    def _one_security(self) -> DigestModel:
+        both = self.security is not None and self.starttls is not None
+        if both and self.starttls != (self.security == "starttls"):
+            raise ValueError(
+                f"starttls: {str(self.starttls).lower()} disagrees with security: "
+                f"{self.security} (keep security: only)"
+            )
+        return self
+
+    def smtp_security(self) -> SmtpSecurity:
+        if self.security is not None:
+            return SmtpSecurity(self.security)
+        return SmtpSecurity.STARTTLS if self.starttls else SmtpSecurity.NONE
 
 
 _RULES = MeterRules()
@@ -877,10 +899,11 @@ def _to_watchlist(model: WatchlistModel, label: str) -> Watchlist:
             email_to=s.digest.to,
             email_from=s.digest.from_,
             smtp_host=s.digest.smtp_host,
-            smtp_port=s.digest.smtp_port,
+            smtp_port=s.digest.smtp_port or SMTP_PORTS[s.digest.smtp_security()],
             smtp_user=s.digest.smtp_user,
             smtp_password_env=s.digest.smtp_password_env,
-            smtp_starttls=s.digest.starttls,
+            smtp_security=s.digest.smtp_security(),
+            smtp_timeout_seconds=float(s.digest.timeout_seconds),
         ),
         meter=rules,
     )

@@ -209,16 +209,27 @@ class MeterRules:
     implicit_reply_days: int = 14  # their comment after mine in a thread counts as a reply
 
 
+class SmtpSecurity(StrEnum):
+    NONE = "none"  # plain SMTP; a password is sent only to a server on this machine
+    STARTTLS = "starttls"  # plain connection upgraded to TLS (submission, port 587)
+    TLS = "tls"  # TLS from the first byte (implicit TLS, port 465)
+
+
+# The port each mode usually listens on, used when feeds.yaml names none.
+SMTP_PORTS = {SmtpSecurity.NONE: 25, SmtpSecurity.STARTTLS: 587, SmtpSecurity.TLS: 465}
+
+
 @dataclass(frozen=True)
 class DigestSettings:
-    time: time = time(7, 0)
+    time: time = time(7, 30)
     email_to: str | None = None
     email_from: str | None = None
     smtp_host: str = "localhost"
-    smtp_port: int = 25
+    smtp_port: int = SMTP_PORTS[SmtpSecurity.NONE]
     smtp_user: str | None = None
     smtp_password_env: str | None = None  # name of the env var that holds the password
-    smtp_starttls: bool = False
+    smtp_security: SmtpSecurity = SmtpSecurity.NONE
+    smtp_timeout_seconds: float = 30.0  # connect, and each SMTP command after it
 
 
 # Polling a feed more often than this only costs its host bandwidth: the watchlist refuses a
