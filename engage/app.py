@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-from collections.abc import Callable, Sequence
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engage import places
 from engage.errors import EngageError
@@ -98,10 +101,19 @@ DIGESTS_META = "digests_built"  # {day: when its digest was built}
 
 
 def local_zone() -> tzinfo:
-    """The user's time zone: day-sized words ('yesterday') and digests follow it."""
-    zone = datetime.now().astimezone().tzinfo
-    assert zone is not None
-    return zone
+    """The user's time zone, with its DST rules where the system names the zone (`TZ`,
+    /etc/localtime): day-sized words ('yesterday'), digests and the daemon's digest time
+    follow it, and a time on a DST night is read right."""
+    name = os.environ.get("TZ", "").removeprefix(":")
+    try:
+        if name:
+            return ZoneInfo(name)
+        with open("/etc/localtime", "rb") as file:
+            return ZoneInfo.from_file(file, key="localtime")
+    except (OSError, ValueError, ZoneInfoNotFoundError):
+        # A POSIX TZ string, Windows, a container without zone data: the fixed offset of
+        # this moment is still right for today.
+        return datetime.now().astimezone().tzinfo or UTC
 
 
 def resolve_kind(text: str) -> EventKind:
@@ -451,6 +463,37 @@ class Engage:
                 self._notify(f"engage: starting a new, empty data folder at {folder}")
             self._store = Store(folder)
         return self._store
+
+    @contextmanager
+    def single_instance(self, name: str) -> Iterator[None]:
+        """Hold the data folder for one long-running `engage NAME` (the daemon): a second
+        one on the same folder is refused with one line naming the first."""
+        from engage.files import LockTimeout, exclusive_lock
+
+        folder = self.data_dir
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise EngageError(f"{folder}: cannot create the data folder ({exc})") from None
+        pid_file = folder / f"{name}.pid"
+        with ExitStack() as held:
+            try:
+                held.enter_context(exclusive_lock(folder / f"{name}.lock", timeout=0))
+            except LockTimeout:
+                try:
+                    pid = pid_file.read_text(encoding="ascii").strip()
+                except OSError:
+                    pid = ""
+                who = f" (process {pid})" if pid.isdigit() else ""
+                raise EngageError(
+                    f"engage {name} is already running on {folder}{who}; stop it first, "
+                    "or give this one another data folder"
+                ) from None
+            except OSError as exc:
+                raise EngageError(f"{folder}: cannot lock the data folder ({exc})") from None
+            pid_file.write_text(f"{os.getpid()}\n", encoding="ascii")
+            held.callback(pid_file.unlink, missing_ok=True)
+            yield
 
     def existing_store(self) -> Store:
         """The store, refusing a folder without one: opening it would create an empty

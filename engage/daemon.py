@@ -34,22 +34,20 @@ import signal
 import sys
 import time as clock
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, tzinfo
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import cast
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from engage.app import local_zone
 from engage.errors import EngageError
-from engage.files import LockTimeout, exclusive_lock
 
 TICK_SECONDS = 60.0
 STOP_GRACE_SECONDS = 5.0
-LOCK_FILE = "run.lock"
-PID_FILE = "run.pid"
 LOG_FILE = "engage-run.log"
 # A line a minute is ~150 KB a day: four files of 1 MB keep about four weeks.
 LOG_BYTES = 1_000_000
@@ -63,28 +61,15 @@ log = logging.getLogger("engage.run")
 
 
 def local_now() -> datetime:
-    """Now in the user's time zone, with its DST rules where the system names the zone
-    (`TZ`, /etc/localtime), so a digest time on a DST night is read right. Read on every
-    tick: a laptop that changes zone is followed without a restart."""
-    return datetime.now(_local_zone())
-
-
-def _local_zone() -> tzinfo:
-    name = os.environ.get("TZ", "").removeprefix(":")
-    try:
-        if name:
-            return ZoneInfo(name)
-        with open("/etc/localtime", "rb") as file:
-            return ZoneInfo.from_file(file, key="localtime")
-    except (OSError, ValueError, ZoneInfoNotFoundError):
-        # A POSIX TZ string, Windows, a container without zone data: the fixed offset of
-        # this moment is still right for today.
-        return datetime.now().astimezone().tzinfo or UTC
+    """Now in the user's time zone, with its DST rules. Read on every tick: a laptop that
+    changes zone is followed without a restart."""
+    return datetime.now(local_zone())
 
 
 def run(
     data_dir: Path,
     *,
+    guard: AbstractContextManager[object],
     poll_due: PollDue,
     send_digest_if_due: DigestIfDue,
     once: bool = False,
@@ -102,33 +87,11 @@ def run(
     except OSError as exc:
         raise EngageError(f"{data_dir}: cannot create the data folder ({exc})") from None
     with contextlib.ExitStack() as held:
-        try:
-            held.enter_context(exclusive_lock(data_dir / LOCK_FILE, timeout=0))
-        except LockTimeout:
-            raise EngageError(_already_running(data_dir)) from None
-        except OSError as exc:
-            raise EngageError(
-                f"{data_dir / LOCK_FILE}: cannot lock the data folder ({exc})"
-            ) from None
+        held.enter_context(guard)
         handlers = _open_log(data_dir, echo)
         held.callback(_close_log, handlers)
-        pid_file = data_dir / PID_FILE
-        pid_file.write_text(f"{os.getpid()}\n", encoding="ascii")
-        held.callback(pid_file.unlink, missing_ok=True)
         daemon = _Daemon(poll_due, send_digest_if_due, clock_now, grace)
         return asyncio.run(daemon.main(once=once, interval=interval))
-
-
-def _already_running(data_dir: Path) -> str:
-    try:
-        pid = (data_dir / PID_FILE).read_text(encoding="ascii").strip()
-    except OSError:
-        pid = ""
-    who = f" (process {pid})" if pid.isdigit() else ""
-    return (
-        f"engage run is already running on {data_dir}{who}; stop it first, "
-        "or give this one another data folder"
-    )
 
 
 def _open_log(data_dir: Path, echo: bool) -> list[logging.Handler]:

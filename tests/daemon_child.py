@@ -24,6 +24,7 @@ from datetime import time as time_of_day
 from pathlib import Path
 from typing import Any
 
+from engage.app import Engage
 from engage.daemon import run
 from engage.digest.daily import DailyDigest
 from engage.errors import EngageError
@@ -85,8 +86,10 @@ def main(folder: Path, options: dict[str, Any]) -> int:
         last_sent=last_sent,
         mark_sent=mark_sent,
     )
+    app = Engage(folder / "no-watchlist.yaml", folder)
     return run(
         folder,
+        guard=app.single_instance("run"),
         poll_due=poll_due,
         send_digest_if_due=digest,
         once=bool(options.get("once", False)),
