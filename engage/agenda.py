@@ -10,7 +10,8 @@ Choices (docs/design.md, "The daily digest"):
   owe, an ask's one follow-up, a stay-in-touch note), ordered by how overdue each is
   relative to its own period, so a reply a week late outranks a stay-in-touch note a week
   late.
-- Posts worth joining are those that arrived in the window (since the previous digest),
+- Posts worth joining are those that arrived in the window (since the previous digest)
+  and were published in the last week (a feed added today brings its archive, not news),
   ranked by how well they match my interests (title, summary and categories: each
   interest found counts 2) plus how close the person is to ready (their stage: ready 3,
   in dialogue 2, noticed 1, went cold 1.5 — a new post is a reason to reconnect —
@@ -31,6 +32,7 @@ from engage.models import (
     COMPOSED_REPLIES,
     Action,
     Event,
+    EventKind,
     FeedState,
     FeedStatus,
     Obligation,
@@ -42,6 +44,7 @@ from engage.models import (
 )
 
 PER_PERSON = 2
+FRESH_DAYS = 7  # a post published longer ago is not news, whenever it was first seen
 MAX_POSTS = 15
 MAX_INTROS = 5
 INTEREST_WEIGHT = 2.0
@@ -77,6 +80,40 @@ class FollowUp:
         return self.obligation.action
 
 
+_THEIR_WORDS: Mapping[EventKind, str] = {
+    EventKind.THEIR_REPLY: "reply",
+    EventKind.THEIR_COMMENT_ON_MINE: "comment on your blog",
+    EventKind.THEIR_EMAIL_OR_DM: "message",
+    EventKind.THEIR_MENTION: "mention of you",
+}
+
+
+def follow_up_words(item: FollowUp, now: datetime) -> str:
+    """What to do, in one sentence: the digest's and the report's wording of a follow-up."""
+    event = item.obligation.event
+    when = _when(event.when, now)
+    if item.action is Action.FOLLOW_UP_MEETING:
+        what = "meeting" if event.kind is EventKind.MET_IN_PERSON else "call"
+        note = event.note.strip()
+        where = f" {note}" if note.casefold().startswith("at ") else f" ({note})" if note else ""
+        return f"Send the follow-up to your {what}{where} {when}."
+    if item.action is Action.REPLY:
+        noun = _THEIR_WORDS.get(event.kind, "words")
+        return f"Answer their {noun} of {when.removeprefix('on ')}."
+    if item.action is Action.FOLLOW_UP_ASK:
+        return f"Send your one follow-up to your ask {when}: no answer yet."
+    return f"Get back in touch: your last contact was {when}."
+
+
+def _when(then: datetime, now: datetime) -> str:
+    days = (now.date() - then.astimezone(now.tzinfo).date()).days
+    if days == 0:
+        return "today"
+    if days == 1:
+        return "yesterday"
+    return f"on {then.astimezone(now.tzinfo):%-d %b} ({days} days ago)"
+
+
 @dataclass(frozen=True)
 class PostPick:
     post: Post
@@ -100,8 +137,8 @@ class GoingCold:
 class FeedTrouble:
     feed: FeedState
     problem: str  # "failing", "moved" or "gone"
-    detail: str  # what happened, in words
-    fix: str | None  # the command or edit that deals with it
+    detail: str  # what happened, and what to do about it, in words
+    fix: str | None  # the command that deals with it, when one does
 
 
 @dataclass(frozen=True)
@@ -207,11 +244,14 @@ def _posts(
 ) -> tuple[PostPick, ...]:
     interests = watchlist.me.interests
     followed = {p.name for p in watchlist.people}
+    oldest = now - timedelta(days=FRESH_DAYS)
     picks: list[PostPick] = []
     for post in posts:
         arrived = post.first_seen or post.published
         if post.person not in followed or arrived is None or not since < arrived <= now:
             continue
+        if post.published is not None and post.published < oldest:
+            continue  # first seen today, but old news (a feed just added, a late poll)
         reading = readings.get(post.person)
         stage = reading.stage if reading else Stage.COLD
         matched = _matches(interests, post)
@@ -297,8 +337,9 @@ def _feeds(feeds: Iterable[FeedState]) -> tuple[FeedTrouble, ...]:
                 FeedTrouble(
                     feed,
                     "gone",
-                    feed.last_error or "the server says it is gone for good (HTTP 410)",
-                    "remove it from feeds.yaml, or find where it moved and put that there",
+                    f"{feed.last_error or 'HTTP 410 Gone'}: the site says it is gone for good; "
+                    "remove it from feeds.yaml, or put its new address there if it moved",
+                    None,
                 )
             )
         elif feed.moved_to:

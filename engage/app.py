@@ -48,7 +48,10 @@ from engage.models import (
 from engage.when import parse_when
 
 if TYPE_CHECKING:
+    import jinja2
+
     from engage.agenda import Agenda, ReadyToAsk
+    from engage.digest.render import RenderedDigest
     from engage.intro import IntroPath
     from engage.models import CycleSummary, ProgressHook
     from engage.poll.discover import Resolution
@@ -98,6 +101,8 @@ HISTORY_DAYS = 180
 EXPORT_FORMAT = 1
 FIRST_DIGEST_DAYS = 7  # the first digest shows the posts of the last week
 DIGESTS_META = "digests_built"  # {day: when its digest was built}
+LAST_SENT_META = "last_digest_sent"  # the day of the last digest delivered
+DIGESTS_FOLDER = "digests"
 
 
 def local_zone() -> tzinfo:
@@ -278,6 +283,13 @@ class Added:
     created: bool  # the person was new
     feeds: tuple[AddedFeed, ...]
     entries: int = 0  # entries in the feed now
+
+
+@dataclass(frozen=True)
+class BuiltDigest:
+    day: date
+    page: Path  # where the HTML page was written
+    rendered: RenderedDigest
 
 
 @dataclass(frozen=True)
@@ -584,15 +596,11 @@ class Engage:
 
     def _intro_note(self, path: IntroPath, world: World, now: datetime) -> str:
         from engage.intro import draft_context
-        from engage.templating import environment
 
         target_reading = world.readings(now).get(path.target) or world.reading(path.target, now)
         events = world.events_of(path.target, now)
         context = draft_context(path, world.watchlist, target_reading, events)
-        template = environment(world.watchlist, autoescape=False).get_template(
-            "intro_request.txt.j2"
-        )
-        return template.render(**context)
+        return self.templates(html=False).get_template("intro_request.txt.j2").render(**context)
 
     # -- the daily digest's agenda
 
@@ -635,6 +643,104 @@ class Engage:
         ready = tuple(with_(r, draft=self._ask_draft(r, world, now)) for r in agenda.ready)
         return with_(agenda, ready=ready)
 
+    def templates(self, *, html: bool) -> jinja2.Environment:
+        """Jinja2 templates, the user's own first; `html` escapes every value."""
+        from engage.templating import environment
+
+        return environment(self.watchlist, autoescape=html)
+
+    def save_digest(
+        self, day: date, html: str, text: str, *, out: Path | None = None
+    ) -> Path:
+        """Write a digest page: `out`, or digests/YYYY-MM-DD.html in the data folder (with
+        its text beside it) and digests/latest.html. Returns the page's path."""
+        from engage.files import atomic_write
+
+        try:
+            if out is not None:
+                atomic_write(out, html.encode("utf-8"))
+                return out
+            folder = self.data_dir / DIGESTS_FOLDER
+            folder.mkdir(parents=True, exist_ok=True)
+            page = folder / f"{day.isoformat()}.html"
+            atomic_write(page, html.encode("utf-8"))
+            atomic_write(page.with_suffix(".txt"), text.encode("utf-8"))
+            atomic_write(folder / "latest.html", html.encode("utf-8"))
+            return page
+        except OSError as exc:
+            where = exc.filename or out or self.data_dir
+            raise EngageError(
+                f"{where}: cannot write the digest ({exc.strerror or exc})"
+            ) from None
+
+    def build_digest(self, day: str | None = None, *, out: Path | None = None) -> BuiltDigest:
+        """Build the digest of `day` (default today), write it (to `out`, or the data
+        folder's digests/) and remember it was built, so the next one starts from here."""
+        from engage.digest.render import render_digest
+
+        agenda = self.agenda(day)
+        rendered = render_digest(
+            agenda, html_env=self.templates(html=True), text_env=self.templates(html=False)
+        )
+        page = self.save_digest(agenda.day, rendered.html, rendered.text, out=out)
+        if out is None:
+            self.record_digest(agenda.day, agenda.now)
+        return BuiltDigest(agenda.day, page, rendered)
+
+    def send_digest(self, built: BuiltDigest) -> str:
+        """E-mail a built digest to settings.digest.to; one line (EngageError) when it
+        cannot. Sending today's digest by hand counts as today's delivery."""
+        from engage.digest.mail import build_message, send_message
+
+        settings = self.watchlist.settings.digest
+        if not settings.email_to:
+            raise EngageError(
+                "no e-mail address to send the digest to: set settings.digest.to in "
+                f"{self.config_path} (and smtp_host, smtp_port, security, smtp_user and "
+                "smtp_password_env as your mail provider needs)"
+            )
+        parts = built.rendered
+        now = self.now()
+        message = build_message(
+            settings, subject=parts.subject, text=parts.text, html=parts.html, now=now
+        )
+        send_message(message, settings)
+        if built.day == now.date():
+            self.mark_digest_sent(built.day)
+        return f"e-mailed to {settings.email_to}"
+
+    def deliver_digest(self) -> str:
+        """Today's digest, as the daemon delivers it: built and written, and e-mailed when
+        an address is set. A line for the log."""
+        built = self.build_digest()
+        said = f"digest for {built.day} written to {built.page}"
+        if self.watchlist.settings.digest.email_to:
+            said += "; " + self.send_digest(built)
+        return said
+
+    def digests(self) -> list[tuple[date, Path]]:
+        """The archive of digest pages, newest first."""
+        folder = self.data_dir / DIGESTS_FOLDER
+        found = []
+        for page in folder.glob("????-??-??.html"):
+            try:
+                found.append((date.fromisoformat(page.stem), page))
+            except ValueError:
+                continue
+        return sorted(found, reverse=True)
+
+    def last_digest_sent(self) -> date | None:
+        """The day of the last digest the daemon (or `digest --send`) delivered."""
+        value = self.store.get_meta(LAST_SENT_META)
+        try:
+            return date.fromisoformat(value) if isinstance(value, str) else None
+        except ValueError:
+            return None
+
+    def mark_digest_sent(self, day: date) -> None:
+        with self.store.transaction() as tx:
+            tx.set_meta(LAST_SENT_META, day.isoformat())
+
     def _previous_digest(self, day: date) -> datetime | None:
         """When the latest digest before `day` was built: its posts were already shown."""
         built = self.store.get_meta(DIGESTS_META, {}) or {}
@@ -651,17 +757,13 @@ class Engage:
 
     def _ask_draft(self, ready: ReadyToAsk, world: World, now: datetime) -> str:
         from engage.intro import ask_context
-        from engage.templating import environment
 
         person = ready.reading.person
         context = ask_context(
             self.watchlist, person, ready.thread, world.events_of(person, now),
             ready.reading.stage, self._post_titles(),
         )  # fmt: skip
-        template = environment(self.watchlist, autoescape=False).get_template(
-            "ask_request.txt.j2"
-        )
-        return template.render(**context)
+        return self.templates(html=False).get_template("ask_request.txt.j2").render(**context)
 
     def _post_titles(self) -> dict[str, str]:
         from engage.urls import thread_key

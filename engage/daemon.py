@@ -40,11 +40,13 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import cast
 
+import click
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from engage.app import local_zone
 from engage.errors import EngageError
+from engage.launch import config_option, data_option, open_app
 
 TICK_SECONDS = 60.0
 STOP_GRACE_SECONDS = 5.0
@@ -242,3 +244,49 @@ def _leave_now() -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)
+
+
+@click.command("run")
+@click.option(
+    "--once", is_flag=True, help="One tick (poll what is due, the digest if due), then exit."
+)
+@click.option("--verbose", "-v", is_flag=True, help="Also print the log lines on stderr.")
+@config_option
+@data_option
+def command(once: bool, verbose: bool, config_path: Path | None, data_dir: Path | None) -> None:
+    """Keep polling and deliver the daily digest on time: a tick every minute polls the
+    feeds that are due, and once a day, at settings.digest.time (also after the laptop
+    wakes, or a restart), the digest is built and, when settings.digest.to is set,
+    e-mailed. Logs a line per cycle to engage-run.log in the data folder. Stop it with
+    Ctrl-C or SIGTERM.
+
+    \b
+    Example:
+      engage run
+      engage run --once          # for cron: */15 * * * * engage run --once
+    """
+    from engage.digest.daily import DailyDigest
+
+    app = open_app(config_path, data_dir)
+    app.watchlist  # a broken watchlist is one clear line now, not a log entry later  # noqa: B018
+
+    def poll_due() -> str:
+        app.refresh()
+        return app.poll().line()
+
+    digest = DailyDigest(
+        lambda: app.watchlist.settings.digest.time,
+        send=lambda _now: app.deliver_digest(),
+        last_sent=app.last_digest_sent,
+        mark_sent=app.mark_digest_sent,
+    )
+    raise SystemExit(
+        run(
+            app.data_dir,
+            guard=app.single_instance("run"),
+            poll_due=poll_due,
+            send_digest_if_due=digest,
+            once=once,
+            echo=verbose,
+        )
+    )

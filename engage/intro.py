@@ -321,7 +321,7 @@ def ask_context(
     words = ""
     if thread is not None and thread.evidence:
         quoted = thread.evidence.split(': "', 1)
-        words = quoted[1].rstrip('"') if len(quoted) == 2 else ""
+        words = quoted[1].rstrip('"').rstrip(" .!?…") if len(quoted) == 2 else ""
     return {
         "target": target,
         "target_first": _first(target),
