@@ -22,11 +22,12 @@ import json
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from feedserver import ServerThread
 
 DATA = Path(__file__).resolve().parent / "data" / "social"
 
@@ -183,6 +184,11 @@ class BskyPost:
         return f"at://{self.author.did}/app.bsky.feed.post/{self.rkey}"
 
     @property
+    def root(self) -> BskyPost:
+        """The first post of its thread."""
+        return self if self.reply_to is None else self.reply_to.root
+
+    @property
     def indexed_at(self) -> str:
         if self.indexed:
             return self.indexed
@@ -256,9 +262,7 @@ class AppView:
         else:
             record.pop("facets", None)
         if post.reply_to is not None:
-            root = post.reply_to
-            while root.reply_to is not None:
-                root = root.reply_to
+            root = post.root
             record["reply"] = {
                 "root": {"cid": f"bafyrei{root.rkey}", "uri": root.uri},
                 "parent": {"cid": f"bafyrei{post.reply_to.rkey}", "uri": post.reply_to.uri},
@@ -277,9 +281,7 @@ class AppView:
         post = entry.post if isinstance(entry, BskyRepost) else entry
         item: dict[str, Any] = {"post": self.post_json(post)}
         if post.reply_to is not None:
-            root = post.reply_to
-            while root.reply_to is not None:
-                root = root.reply_to
+            root = post.root
             item["reply"] = {
                 "root": {"$type": "app.bsky.feed.defs#postView", **self.post_json(root)},
                 "parent": {"$type": "app.bsky.feed.defs#postView", **self.post_json(post.reply_to)},
@@ -308,7 +310,7 @@ class RateLimit:
     used: int = 0
 
 
-class SocialServer:
+class SocialServer(ServerThread):
     """One host: a Mastodon instance, a Bluesky AppView, or both."""
 
     def __init__(
@@ -328,28 +330,11 @@ class SocialServer:
         self.requests: list[str] = []  # path and query of every request, in order
         self.user_agents: list[str] = []
         self._lock = threading.Lock()
-        handler = type("Handler", (_Handler,), {"world": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        self.port: int = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        super().__init__(type("Handler", (_Handler,), {"world": self}))
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> SocialServer:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
     # Called from the handler threads.
 

@@ -29,32 +29,26 @@ AT_LEE = Mention(LEE_ID, "lee")
 AT_DANA_HERE = Mention(DANA_HERE, "dana@social.example.org")
 
 
-def theirs(n: int, **fields: object) -> Status:
-    """A status of Dana's as her instance serves it."""
+def status(owner: MastodonHandle, owner_id: str, n: int, **fields: object) -> Status:
+    """A status as its owner's instance serves it."""
     base = Status(
         id=str(n),
-        uri=f"https://social.example.org/users/dana/statuses/{n}",
-        url=f"https://social.example.org/@dana/{n}",
-        account_id=DANA_ID,
-        account_acct="dana",
+        uri=f"https://{owner.host}/users/{owner.user}/statuses/{n}",
+        url=f"https://{owner.host}/@{owner.user}/{n}",
+        account_id=owner_id,
+        account_acct=owner.user,
         created=WHEN,
-        text="their words",
+        text="their words" if owner == DANA else "my words",
     )
     return replace(base, **fields)  # type: ignore[arg-type]
+
+
+def theirs(n: int, **fields: object) -> Status:
+    return status(DANA, DANA_ID, n, **fields)
 
 
 def mine(n: int, **fields: object) -> Status:
-    """A status of mine as my instance serves it."""
-    base = Status(
-        id=str(n),
-        uri=f"https://mastodon.example.net/users/sam/statuses/{n}",
-        url=f"https://mastodon.example.net/@sam/{n}",
-        account_id=ME_ID,
-        account_acct="sam",
-        created=WHEN,
-        text="my words",
-    )
-    return replace(base, **fields)  # type: ignore[arg-type]
+    return status(ME, ME_ID, n, **fields)
 
 
 MY_POST = Boosted(

@@ -22,11 +22,12 @@ Calls (all anonymous: engage holds no token for anyone's account):
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from http import HTTPStatus
+from typing import Generic, TypeVar
 from urllib.parse import urlencode, urlsplit
 
 import httpx
@@ -41,6 +42,8 @@ API_MAX_BYTES = 4 * MIB  # a page of 40 statuses is about 150 KB; an API is not 
 FIRST_FETCH_PAGES = 3  # how far back a first fetch reads: 120 statuses, 150 posts
 MASTODON_PAGE = 40  # the most statuses Mastodon returns in one page
 BLUESKY_PAGE = 50  # getAuthorFeed's default (the lexicon allows 1..100)
+
+T = TypeVar("T")
 
 
 class Trouble(StrEnum):
@@ -152,33 +155,25 @@ async def fetch_mastodon_statuses(
     those after `since_id`, or, on a first fetch, up to `max_pages` pages back."""
     base = base_url.rstrip("/")
     query = {"limit": str(MASTODON_PAGE)} | ({"since_id": since_id} if since_id else {})
-    url: str | None = f"{base}/api/v1/accounts/{_segment(account_id)}/statuses?{urlencode(query)}"
-    at = _clock(now)
-    statuses: list[mastodon.Status] = []
-    skipped: list[str] = []
-    pages = 0
-    problem: Problem | None = None
-    wait: datetime | None = None
-    while url is not None:
-        reply = await _get(api, url)
-        pages += 1
-        problem, wait = _mastodon_problem(reply, f"account {account_id}", at)
-        if problem is not None:
-            break
+    first = f"{base}/api/v1/accounts/{_segment(account_id)}/statuses?{urlencode(query)}"
+
+    def read(reply: Reply) -> _Page[mastodon.Status]:
         reading = mastodon.read_statuses(reply.body or b"")
-        if reading.error is not None:
-            problem = _unreadable(reply, reading.error)
-            break
-        statuses.extend(reading.statuses)
-        skipped.extend(reading.skipped)
         # With since_id Mastodon answers the newest page after it: a later poll reads one
-        # page. A first fetch pages back, but only as far as max_pages, and never while
-        # the server says no calls are left, nor to another host than the one asked.
-        if since_id is not None or wait is not None or pages >= max_pages:
-            break
-        url = _same_origin(mastodon.next_link(reply.headers.get("link")), base)
-    newest = mastodon.newest_id([s.id for s in statuses] + ([since_id] if since_id else []))
-    return StatusesFetch(tuple(statuses), tuple(skipped), newest, pages, problem, wait)
+        # page. A first fetch pages back, but never to another host than the one asked.
+        follow = (
+            None if since_id else _same_origin(mastodon.next_link(reply.headers.get("link")), base)
+        )
+        return reading.statuses, reading.skipped, reading.error, follow
+
+    def problem(reply: Reply, at: datetime) -> tuple[Problem | None, datetime | None]:
+        return _mastodon_problem(reply, f"account {account_id}", at)
+
+    paged = await _pages(api, first, read, problem, max_pages, _clock(now))
+    newest = mastodon.newest_id([s.id for s in paged.items] + ([since_id] if since_id else []))
+    return StatusesFetch(
+        paged.items, paged.skipped, newest, paged.pages, paged.problem, paged.wait_until
+    )
 
 
 def _mastodon_problem(
@@ -229,32 +224,22 @@ async def fetch_bluesky_feed(
     base = appview.rstrip("/")
     query = {"actor": did, "filter": "posts_with_replies", "limit": str(BLUESKY_PAGE)}
     first = f"{base}/xrpc/app.bsky.feed.getAuthorFeed?{urlencode(query)}"
-    url: str | None = first
-    at = _clock(now)
-    items: list[bluesky.FeedItem] = []
-    skipped: list[str] = []
-    pages = 0
-    problem: Problem | None = None
-    wait: datetime | None = None
-    while url is not None:
-        reply = await _get(api, url)
-        pages += 1
-        problem, wait = _bluesky_problem(reply, did, at)
-        if problem is not None:
-            break
+
+    def read(reply: Reply) -> _Page[bluesky.FeedItem]:
         reading = bluesky.read_feed(reply.body or b"")
-        if reading.error is not None:
-            problem = _unreadable(reply, reading.error)
-            break
-        items.extend(reading.items)
-        skipped.extend(reading.skipped)
         reached = seen_until is not None and any(i.when <= seen_until for i in reading.items)
-        if reached or reading.cursor is None or wait is not None or pages >= max_pages:
-            break
-        url = f"{first}&{urlencode({'cursor': reading.cursor})}"
-    newest = max((i.when for i in items), default=None)
+        follow = None
+        if reading.cursor is not None and not reached:
+            follow = f"{first}&{urlencode({'cursor': reading.cursor})}"
+        return reading.items, reading.skipped, reading.error, follow
+
+    def problem(reply: Reply, at: datetime) -> tuple[Problem | None, datetime | None]:
+        return _bluesky_problem(reply, did, at)
+
+    paged = await _pages(api, first, read, problem, max_pages, _clock(now))
+    newest = max((i.when for i in paged.items), default=None)
     seen = max(newest, seen_until) if newest and seen_until else newest or seen_until
-    return FeedFetch(tuple(items), tuple(skipped), seen, pages, problem, wait)
+    return FeedFetch(paged.items, paged.skipped, seen, paged.pages, paged.problem, paged.wait_until)
 
 
 def _bluesky_problem(
@@ -283,6 +268,53 @@ def _bluesky_problem(
 
 # ---------------------------------------------------------------------------
 # Shared
+
+
+# One page read: its items, the skipped reasons, why the body was unreadable, and the
+# next page's URL (None: stop here).
+_Page = tuple[Sequence[T], Sequence[str], str | None, str | None]
+
+
+@dataclass(frozen=True)
+class _Paged(Generic[T]):
+    items: tuple[T, ...]
+    skipped: tuple[str, ...]
+    pages: int
+    problem: Problem | None
+    wait_until: datetime | None
+
+
+async def _pages(
+    api: Api,
+    url: str,
+    read: Callable[[Reply], _Page[T]],
+    problem_of: Callable[[Reply, datetime], tuple[Problem | None, datetime | None]],
+    max_pages: int,
+    now: datetime,
+) -> _Paged[T]:
+    """Read pages from `url` on, while each names a next one, at most `max_pages`, and
+    never once the server says no call is left; what came before a problem is kept."""
+    items: list[T] = []
+    skipped: list[str] = []
+    pages = 0
+    problem: Problem | None = None
+    wait: datetime | None = None
+    following: str | None = url
+    while following is not None:
+        reply = await _get(api, following)
+        pages += 1
+        problem, wait = problem_of(reply, now)
+        if problem is not None:
+            break
+        found, passed, error, following = read(reply)
+        if error is not None:
+            problem = _unreadable(reply, error)
+            break
+        items.extend(found)
+        skipped.extend(passed)
+        if wait is not None or pages >= max(1, max_pages):
+            break
+    return _Paged(tuple(items), tuple(skipped), pages, problem, wait)
 
 
 async def _get(api: Api, url: str) -> Reply:

@@ -64,18 +64,15 @@ def mastodon_events(
     there = their_instance or Instance(them.host)
     here = my_instance or Instance(me.host)
     found = _Found(person, "Mastodon", "boost")
-    for status in theirs:
-        if not _is(them, there.them, status.account_id, status.account_acct, there.host):
-            continue
-        kind = _their_status(status, me, them, there)
-        if kind is not None:
-            found.mastodon(kind, status)
-    for status in mine:
-        if not _is(me, here.me, status.account_id, status.account_acct, here.host):
-            continue
-        kind = _my_status(status, them, here)
-        if kind is not None:
-            found.mastodon(kind, status)
+    sides = (
+        (theirs, _Account(them, there.them), _Account(me, there.me), there.host, False),
+        (mine, _Account(me, here.me), _Account(them, here.them), here.host, True),
+    )
+    for statuses, author, other, host, mine_ in sides:
+        for status in statuses:
+            kind = _mastodon_status(status, author, other, host, mine=mine_)
+            if kind is not None:
+                found.mastodon(kind, status)
     return found.result()
 
 
@@ -104,58 +101,47 @@ def bluesky_events(
 # Mastodon
 
 
-def _their_status(
-    status: Status, me: MastodonHandle, them: MastodonHandle, there: Instance
+@dataclass(frozen=True)
+class _Account:
+    """One of us two on the instance being read: the handle, and the id there if known."""
+
+    handle: MastodonHandle
+    id: str | None
+
+    def named(self, account_id: str, acct: str, host: str) -> bool:
+        if self.id is not None:  # an id is the instance's own word: it decides
+            return account_id == self.id
+        return self.handle.same_account(acct, host)
+
+    def answered(self, target: str, mentions: Iterable[Mention], host: str) -> bool:
+        """Whether a reply's in_reply_to_account_id is this account: by the id when known,
+        else through the mention every reply carries of the account it answers (the
+        mention has both the id and the address)."""
+        if self.id is not None:
+            return target == self.id
+        return any(m.id == target and self.handle.same_account(m.acct, host) for m in mentions)
+
+
+def _mastodon_status(
+    status: Status, author: _Account, other: _Account, host: str, *, mine: bool
 ) -> EventKind | None:
+    if not author.named(status.account_id, status.account_acct, host):
+        return None  # not the author's: nothing to say about the two of us
     if status.boosted is not None:
         shared = status.boosted
-        if _is(me, there.me, shared.account_id, shared.account_acct, there.host):
-            return EventKind.THEIR_SHARE
+        if other.named(shared.account_id, shared.account_acct, host):
+            return EventKind.MY_SHARE if mine else EventKind.THEIR_SHARE
         return None
     target = status.in_reply_to_account_id
-    if target is not None and target != status.account_id:
-        answers_me = _answers(target, me, there.me, status.mentions, there.host)
-        return EventKind.THEIR_REPLY if answers_me else None
     if target is None and status.in_reply_to_id is not None:
         return None  # a reply to an account the server did not name: nobody we know
-    if any(_is(me, there.me, m.id, m.acct, there.host) for m in status.mentions):
+    if target is not None and target != status.account_id:  # not a thread of their own
+        if other.answered(target, status.mentions, host):
+            return EventKind.MY_COMMENT if mine else EventKind.THEIR_REPLY
+        return None
+    if not mine and any(other.named(m.id, m.acct, host) for m in status.mentions):
         return EventKind.THEIR_MENTION
     return None
-
-
-def _my_status(status: Status, them: MastodonHandle, here: Instance) -> EventKind | None:
-    if status.boosted is not None:
-        shared = status.boosted
-        if _is(them, here.them, shared.account_id, shared.account_acct, here.host):
-            return EventKind.MY_SHARE
-        return None
-    target = status.in_reply_to_account_id
-    if target is not None and _answers(target, them, here.them, status.mentions, here.host):
-        return EventKind.MY_COMMENT
-    return None
-
-
-def _is(
-    handle: MastodonHandle, known_id: str | None, account_id: str, acct: str, host: str
-) -> bool:
-    if known_id is not None:
-        return account_id == known_id
-    return handle.same_account(acct, host)
-
-
-def _answers(
-    target: str,
-    handle: MastodonHandle,
-    known_id: str | None,
-    mentions: Iterable[Mention],
-    host: str,
-) -> bool:
-    """Whether a reply's in_reply_to_account_id is `handle`'s account: by the id when the
-    instance's id for it is known, else through the mention every reply carries of the
-    account it answers (the mention has both the id and the address)."""
-    if known_id is not None:
-        return target == known_id
-    return any(m.id == target and handle.same_account(m.acct, host) for m in mentions)
 
 
 # ---------------------------------------------------------------------------
