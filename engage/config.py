@@ -64,8 +64,8 @@ from engage.models import (
     fold_name,
 )
 from engage.places import cached_file_for
-from engage.urls import normalize_url
 from engage.social.handles import parse_bluesky, parse_mastodon
+from engage.urls import normalize_url
 
 __all__ = [
     "add_feed",

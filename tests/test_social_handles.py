@@ -4,7 +4,7 @@ every mistake a ValueError that says what to write instead."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from engage.social.handles import (
@@ -216,6 +216,7 @@ _pasted = st.one_of(
 )
 
 
+@settings(deadline=None)  # a slow shared machine is no bug: no time limit
 @given(_pasted)
 @example("@@")
 @example("https://[::1/@a")
@@ -231,6 +232,7 @@ def test_any_text_is_a_mastodon_handle_or_a_value_error(text: str) -> None:
         assert parse_mastodon(str(handle)) == handle
 
 
+@settings(deadline=None)
 @given(_pasted)
 @example("https://bsky.app/profile/")
 @example("at://")
@@ -245,6 +247,7 @@ def test_any_text_is_a_bluesky_handle_or_a_value_error(text: str) -> None:
         assert parse_bluesky(str(handle)) == handle
 
 
+@settings(deadline=None)
 @given(_mastodon)
 def test_every_form_of_a_mastodon_account_reads_back_as_it(handle: MastodonHandle) -> None:
     forms = [str(handle), handle.acct, "acct:" + handle.acct, handle.profile_url]
@@ -254,6 +257,7 @@ def test_every_form_of_a_mastodon_account_reads_back_as_it(handle: MastodonHandl
         assert parse_mastodon(form) == handle, form
 
 
+@settings(deadline=None)
 @given(_bluesky)
 def test_every_form_of_a_bluesky_account_reads_back_as_it(handle: BlueskyHandle) -> None:
     forms = [str(handle), handle.profile_url, handle.profile_url + "/post/3m4dbbbbbbb2a"]

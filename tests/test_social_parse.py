@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engage.social import bluesky, mastodon
@@ -352,6 +352,7 @@ _shaped = st.recursive(
 )  # fmt: skip
 
 
+@settings(deadline=None)  # a slow shared machine is no bug: no time limit
 @given(st.one_of(_json, _shaped))
 def test_any_json_reads_without_an_exception(data: object) -> None:
     # The stdlib writes what orjson would refuse (integers past 64 bits, Infinity): the
@@ -370,6 +371,7 @@ def test_any_json_reads_without_an_exception(data: object) -> None:
     bluesky.xrpc_error(raw)
 
 
+@settings(deadline=None)
 @given(st.binary(max_size=200))
 def test_any_bytes_read_without_an_exception(raw: bytes) -> None:
     assert mastodon.read_statuses(raw).statuses == () or raw.strip().startswith(b"[")

@@ -36,6 +36,7 @@ from engage.models import Settings
 from engage.poll.fetch import MIB, Limiter, Reply, get
 from engage.social import bluesky, mastodon
 from engage.social.limits import wait_until
+from engage.urls import same_host
 
 ACCEPT_JSON = {"Accept": "application/json"}
 API_MAX_BYTES = 4 * MIB  # a page of 40 statuses is about 150 KB; an API is not a podcast feed
@@ -371,11 +372,7 @@ def _unreadable(reply: Reply, error: str | None) -> Problem:
 
 def _same_origin(url: str | None, base: str) -> str | None:
     """`url` when it is on the host we asked (a Link to elsewhere is not followed)."""
-    if url is None:
-        return None
-    a, b = urlsplit(url), urlsplit(base)
-    same = (a.scheme, a.netloc.lower()) == (b.scheme, b.netloc.lower())
-    return url if same else None
+    return url if url is not None and same_host(url, base) else None
 
 
 def _segment(value: str) -> str:

@@ -9,15 +9,15 @@ someone else's writing: we keep a snippet big enough for the digest, never an ar
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-import nh3
 import orjson
+
+from engage.poll.fields import html_text
 
 SNIPPET_CHARS = 280  # one digest line's worth; a toot is 500, a Bluesky post 300 graphemes
 
@@ -31,9 +31,7 @@ _LONGEST_TIME = 64  # "2026-11-03T14:15:00.123456789+00:00" is 35; anything long
 def html_snippet(fragment: str, limit: int = SNIPPET_CHARS) -> str:
     """Untrusted HTML (a toot's content) -> one line of plain text, at most `limit` chars."""
     # Cut the input first: nh3 and unescape need not read 100 KB to make 280 chars.
-    spaced = _BREAKS.sub(" ", fragment[: limit * 20])
-    text = html.unescape(nh3.clean(spaced, tags=set()))
-    return cut(_one_line(text), limit)
+    return cut(_one_line(html_text(_BREAKS.sub(" ", fragment[: limit * 20]))), limit)
 
 
 def plain_snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
