@@ -2,7 +2,7 @@
 
 Profile feeds carry a person's posts but not the conversation: replies and mentions
 between me and them live only in the APIs. The pure parts (`handles`, `mastodon`,
-`bluesky`, `detect`, `limits`, `text`) turn what users paste and what the servers answer
+`bluesky`, `detect`, `limits`, `reading`) turn what users paste and what the servers answer
 into our own values and events; `client` is the only part that touches the network.
 
 What the poll cycle keeps per account, between polls (see `client` for why each):
