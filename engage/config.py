@@ -64,6 +64,7 @@ from engage.models import (
     fold_name,
 )
 from engage.places import cached_file_for
+from engage.social.handles import parse_bluesky, parse_mastodon
 from engage.urls import normalize_url
 
 __all__ = [
@@ -125,6 +126,14 @@ def _env_name(value: str) -> str:
     return value
 
 
+def _mastodon_handle(value: str) -> str:
+    return str(parse_mastodon(value))  # one spelling, whatever form was pasted
+
+
+def _bluesky_handle(value: str) -> str:
+    return str(parse_bluesky(value))
+
+
 Url = Annotated[str, AfterValidator(_http_url)]
 Name = Annotated[str, AfterValidator(_text)]
 Email = Annotated[str, AfterValidator(_email)]
@@ -183,8 +192,8 @@ class FeedModel(_Model):
 
 
 class HandlesModel(_Model):
-    mastodon: str | None = None
-    bluesky: str | None = None
+    mastodon: Annotated[str, AfterValidator(_mastodon_handle)] | None = None
+    bluesky: Annotated[str, AfterValidator(_bluesky_handle)] | None = None
     youtube: str | None = None
     twitter: str | None = None
     linkedin: str | None = None

@@ -956,3 +956,54 @@ def test_no_mangled_copy_of_the_example_crashes_the_loader() -> None:
             assert all(line.startswith("feeds.yaml:") for line in exc.lines), exc.lines
             located += 1
     assert located > 30  # the mangling really did break most copies
+
+
+# ---------------------------------------------------------------------------
+# Mastodon and Bluesky handles: what users paste is read into one spelling
+
+
+def test_handles_are_read_into_one_spelling(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """\
+        me:
+          name: Robin Quill
+          handles: {mastodon: "https://Social.Example.net/@robinq", bluesky: "@Robin.Bsky.Social"}
+        people:
+          - name: Dana
+            handles:
+              mastodon: dana@fedi.example.org
+              bluesky: https://bsky.app/profile/did:plc:danadanadanadanadanadana
+        """,
+    )
+    w = config.load(path)
+    assert w.me.handles == {
+        "mastodon": "@robinq@social.example.net",
+        "bluesky": "robin.bsky.social",
+    }
+    assert w.people[0].handles == {
+        "mastodon": "@dana@fedi.example.org",
+        "bluesky": "did:plc:danadanadanadanadanadana",
+    }
+
+
+def test_a_handle_that_cannot_be_read_is_reported_at_its_value(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """\
+        me:
+          name: Robin Quill
+          handles: {mastodon: "@robinq"}
+        people:
+          - name: Dana
+            handles:
+              bluesky: "@dana@fedi.example.org"
+        """,
+    )
+    assert problems(path) == [
+        f"{path}:3:23: me.handles.mastodon: '@robinq' has no server (write the whole address, "
+        "like @robinq@mastodon.social)",
+        f"{path}:7:16: people[0].handles.bluesky: '@dana@fedi.example.org' looks like a Mastodon "
+        "address (put it under mastodon:; a Bluesky handle has no second @, like "
+        "name.bsky.social)",
+    ]
