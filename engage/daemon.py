@@ -250,10 +250,24 @@ def _leave_now() -> None:
 @click.option(
     "--once", is_flag=True, help="One tick (poll what is due, the digest if due), then exit."
 )
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.1),
+    default=TICK_SECONDS,
+    show_default=True,
+    metavar="SECONDS",
+    help="How often to tick (feeds are still polled only when due).",
+)
 @click.option("--verbose", "-v", is_flag=True, help="Also print the log lines on stderr.")
 @config_option
 @data_option
-def command(once: bool, verbose: bool, config_path: Path | None, data_dir: Path | None) -> None:
+def command(
+    once: bool,
+    interval: float,
+    verbose: bool,
+    config_path: Path | None,
+    data_dir: Path | None,
+) -> None:
     """Keep polling and deliver the daily digest on time: a tick every minute polls the
     feeds that are due, and once a day, at settings.digest.time (also after the laptop
     wakes, or a restart), the digest is built and, when settings.digest.to is set,
@@ -287,6 +301,7 @@ def command(once: bool, verbose: bool, config_path: Path | None, data_dir: Path 
             poll_due=poll_due,
             send_digest_if_due=digest,
             once=once,
+            interval=interval,
             echo=verbose,
         )
     )
