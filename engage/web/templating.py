@@ -1,10 +1,11 @@
 """Where the report's templates and static files come from, and how a page is rendered.
 
 One list of folders, searched in order: the user's override folder first, then the one
-shipped with the package. Templates live under `web/` in those folders and static files
-under `web/static/`, so a user can restyle the report by dropping an `engage.css` into
-their own `templates/web/static/`, the same way they override a template, and an installed
-package carries its assets with its templates.
+shipped with the package (what `engage.templating.template_folders` lists; the facade
+hands it over, since a surface does not read the disk itself). Templates live under
+`web/` in those folders and static files under `web/static/`, so a user can restyle the
+report by dropping an `engage.css` into their own `templates/web/static/`, the same way
+they override a template, and an installed package carries its assets with its templates.
 """
 
 from __future__ import annotations
