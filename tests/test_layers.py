@@ -30,6 +30,7 @@ LAYERS: dict[str, int] = {
     "engage.codec": VALUES,
     "engage.urls": VALUES,
     "engage.comment_marks": VALUES,
+    "engage.safe_html": VALUES,
     "engage.meter": PURE,
     "engage.meter.": PURE,
     "engage.detect": PURE,
