@@ -300,6 +300,14 @@ def draft_context(
     }
 
 
+_THREAD_NOUN = {
+    EventKind.THEIR_REPLY: "reply",
+    EventKind.THEIR_COMMENT_ON_MINE: "comment on my blog",
+    EventKind.THEIR_EMAIL_OR_DM: "message",
+    EventKind.THEIR_MENTION: "mention",
+}
+
+
 def ask_context(
     watchlist: Watchlist,
     target: str,
@@ -332,6 +340,7 @@ def ask_context(
         "thread_url": thread.url if thread is not None and thread.url else "",
         "thread_title": titles.get(thread_key(thread.url), "") if thread and thread.url else "",
         "thread_words": words,
+        "thread_noun": _THREAD_NOUN.get(thread.kind, "reply") if thread is not None else "",
         "exchange_to_target": to_target,
     }
 

@@ -377,3 +377,17 @@ def test_the_daemon_guard_refuses_a_second_run(tmp_path: Path) -> None:
         second.single_instance("run"),
     ):
         pass
+
+
+def test_a_screenshot_of_the_digest_for_the_readme(engage: Engage, tmp_path: Path) -> None:
+    """docs/digest.png, from the prepared store's fixed day: the README shows it, and the
+    test suite's browser keeps it true to the templates."""
+    page = tmp_path / "digest.html"
+    code, _out, err = engage("digest", "--date", DAY, "--out", str(page))
+    assert code == 0, err
+    docs = Path(__file__).resolve().parents[1] / "docs"
+    with chromium_page(width=760, height=900) as (browser_page, seen):
+        browser_page.goto(page.as_uri())
+        browser_page.screenshot(path=str(docs / "digest.png"), full_page=True)
+    assert seen.console == [] and seen.script_errors == []
+    assert (docs / "digest.png").stat().st_size > 10_000
