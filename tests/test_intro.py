@@ -317,3 +317,17 @@ def test_a_weak_path_gets_the_reason_not_a_draft(
         assert reason is not None
         assert reason.startswith("No draft: the best path, through Kim Known, is weak")
         assert f"strength {strength:.2f}, under {bar:g}" in reason
+
+
+def test_what_rests_on_a_name_alone_is_not_told() -> None:
+    # Two "replies" on different days would read "we've exchanged a few comments"; one of
+    # them answered a stranger who shares my name.
+    events = [
+        *events_for("Dana Target", (K.MY_COMMENT, 5), (K.THEIR_REPLY, 4), (K.MY_COMMENT, 3)),
+        Event("s1", "Dana Target", K.THEIR_REPLY, NOW - timedelta(days=2),
+              DIRECTION[K.THEIR_REPLY], confirmed=False),
+    ]  # fmt: skip
+    reading = read_meter("Dana Target", events, NOW, RULES)
+    path = intro_paths("Dana Target", WATCHLIST, [], {}, [], NOW, RULES)[0]
+    context = draft_context(path, WATCHLIST, reading, events)
+    assert context["exchange"] == "I've left comments on a couple of their posts and they replied"

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import click
 
-from engage.cli import common
+from engage import launch
 
 
 @click.command()
-@common.config_option
-@common.data_option
+@launch.config_option
+@launch.data_option
 @click.option(
     "--output",
     "-o",
@@ -33,7 +33,7 @@ def export(config_path: Path | None, data_dir: Path | None, output: Path | None)
     """
     import json
 
-    app = common.open_app(config_path, data_dir)
+    app = launch.open_app(config_path, data_dir)
     document = app.export()
     text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
     if output is None:
@@ -49,8 +49,8 @@ def export(config_path: Path | None, data_dir: Path | None, output: Path | None)
 
 @click.command()
 @click.argument("person")
-@common.config_option
-@common.data_option
+@launch.config_option
+@launch.data_option
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 def forget(person: str, config_path: Path | None, data_dir: Path | None, yes: bool) -> None:
     """Remove every record about PERSON from the data folder: events, feeds and their
@@ -62,7 +62,7 @@ def forget(person: str, config_path: Path | None, data_dir: Path | None, yes: bo
       engage forget "Dana Example"
       engage forget "Dana Example" --yes --data ~/engage-data
     """
-    app = common.open_app(config_path, data_dir)
+    app = launch.open_app(config_path, data_dir)
     if not yes:
         folder = app.existing_store().folder
         click.confirm(

@@ -47,6 +47,7 @@ from engage.meter.rules import (
     gate_results,
     history,
     next_action,
+    obligations,
     replay,
     split_score,
     stage_of,
@@ -134,6 +135,7 @@ def read_meter(
         last_contact=contacts[-1].when if contacts else None,
         action=action,
         due=stay_in_touch_due_at(contacts, rules) if stage is Stage.CONNECTED else None,
+        owed=obligations(stage, state, counted, contacts, now, rules),
     )
 
 
