@@ -33,6 +33,7 @@ LAYERS: dict[str, int] = {
     "engage.meter": PURE,
     "engage.meter.": PURE,
     "engage.detect": PURE,
+    "engage.identity": PURE,
     "engage.intro": PURE,
     "engage.linkedin": PURE,
     "engage.poll": PURE,
