@@ -1363,8 +1363,16 @@ def _delete_item(seq: CommentedSeq, index: int) -> None:
     stay, under the item before it."""
     token = _detach_following_lines(seq, index)
     del seq[index]
-    if token is not None and index > 0:
+    if token is None:
+        return
+    if index > 0:
         _attach_following_lines(token, seq, index - 1)
+    elif len(seq):
+        # Before the new first item, where ruamel keeps the lines that open a list.
+        # ruamel indents the first line itself, and writes the others as they are.
+        token.value = str(token.value).lstrip("\n").lstrip(" ")
+        before = seq.ca.comment[1] if seq.ca.comment and len(seq.ca.comment) > 1 else None
+        seq.ca.comment = [None, [*(before or []), token]]
 
 
 def _names_list(doc: _Document, entry: CommentedMap, key: str) -> CommentedSeq:

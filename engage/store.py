@@ -994,13 +994,15 @@ class Transaction:
                 continue
             new_id = ids.get(str(key), str(key))
             url = doc.get("url")
-            if (
-                (new_id != key and new_id in events.docs)
-                or new_id in tombstones.docs
-                or (url and (doc.get("kind"), normalize_url(url)) in seen)
-            ):
+            same_link = isinstance(url, str) and (doc.get("kind"), normalize_url(url)) in seen
+            if (new_id != key and new_id in events.docs) or new_id in tombstones.docs or same_link:
                 events.remove(key)
                 duplicates += 1
+                if same_link and doc.get("source") == EventSource.AUTO.value:
+                    # Detection would find this copy again under its new id: it stays removed,
+                    # as an undone event does.
+                    marker = {"id": new_id, "person": new, "removed": to_json(self.now)}
+                    tombstones.put(new_id, marker)
                 continue
             if new_id != key:
                 events.remove(key)
