@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_runner import run_cli
 from conftest import FEEDS
 from pytest_httpserver import HTTPServer
 
-from engage.cli import main
 from engage.store import SCHEMA
 
 WHIZZY = {
@@ -48,14 +48,7 @@ class Engage:
 
     def __call__(self, *args: str, data: Path | None = None) -> tuple[int, str, str]:
         argv = [*args, "--config", str(self.config), "--data", str(data or self.data)]
-        self.capsys.readouterr()
-        try:
-            main(argv)
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        out, err = self.capsys.readouterr()
-        return code, out, err
+        return run_cli(self.capsys, argv)
 
     def ok(self, *args: str, data: Path | None = None) -> str:
         code, out, err = self(*args, data=data)
