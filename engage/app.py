@@ -359,7 +359,8 @@ class World:
 
     def orphans(self) -> list[Orphan]:
         """Stored histories nobody in the watchlist resolves to (docs/design.md, "Identity")."""
-        return self.keys.orphans(self.snapshot.events, self.watchlist)
+        counts = {key: len(events) for key, events in self.by_person.items()}
+        return self.keys.orphans(counts, self.watchlist)
 
     def readings(self, now: datetime) -> dict[str, Reading]:
         """Everyone's reading (people and contacts) at `now`, computed once."""
@@ -746,10 +747,15 @@ class Engage:
         who = self.person(person).name if person else None
         event_kind = resolve_kind(kind) if kind else None
         moment = read_when(since, self.now(), past=False) if since else None
-        world = self.world()
+        world = self.world() if self.watchlist_if_any() is not None else None
+        if world is None:  # only a data folder: the records as they are stored
+            stored = self.store.events()
+        else:
+            theirs = world.events_of(who) if who else world.snapshot.events
+            stored = [world.shown(event) for event in theirs]
         chosen = [
-            world.shown(event)
-            for event in (world.events_of(who) if who else world.snapshot.events)
+            event
+            for event in stored
             if (event_kind is None or event.kind == event_kind)
             and (moment is None or event.when >= moment)
         ]
@@ -767,11 +773,13 @@ class Engage:
                 moment = parse_when(since, datetime.now(UTC), local_zone())
             except ValueError as exc:
                 raise EngageError(f"--since: {exc}") from None
-        keys = self.world().keys
-        found = self.store.posts(person=keys.key(who) if who else None, since=moment)
+        keys = self.world().keys if self.watchlist_if_any() is not None else None
+        if keys is not None and who is not None:
+            who = keys.key(who)
+        found = self.store.posts(person=who, since=moment)
         shown = []
         for post in found[:limit] if limit else found:
-            name = keys.display(post.person)
+            name = keys.display(post.person) if keys is not None else post.person
             shown.append(post if name == post.person else replace(post, person=name))
         return shown
 
@@ -1133,14 +1141,21 @@ class Engage:
                 f"nobody called {old!r} in {watchlist.path or 'the watchlist'}, and no history "
                 f"stored under that name{hint}"
             )
-        target = self.person(new)
         owner = keys.person(identity.key)
-        if owner is not None and owner is not target:
+        if owner is not None and fold_name(new) != fold_name(owner.name):
+            if watchlist.find(old) is owner:
+                raise EngageError(
+                    f"{old!r} is an alias of {owner.name} in {watchlist.path or 'feeds.yaml'}; "
+                    f"to rename them: `engage rename {shlex.quote(owner.name)} "
+                    f"{shlex.quote(new)}`"
+                )
+            target = self.person(new)
             raise EngageError(
                 f"{old!r} is a former name of {owner.name}, whose history it is; if "
                 f"{owner.name} and {target.name} are one person, run `engage merge "
                 f"{shlex.quote(owner.name)} {shlex.quote(target.name)}`"
             )
+        target = self.person(new) if owner is None else owner
         carried: dict[str, int] = {}
         if owner is None:
             before = keys.keyed(watchlist)

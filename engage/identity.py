@@ -151,16 +151,13 @@ class Keys:
             contacts=tuple(with_key(p) for p in watchlist.contacts),
         )
 
-    def orphans(self, events: Iterable[Event], watchlist: Watchlist) -> list[Orphan]:
-        """Identities with stored events that nobody in the watchlist resolves to, the
-        most events first."""
-        counts: dict[str, int] = {}
-        for event in events:
-            folded = fold_name(event.person)
-            if folded not in self._person_by_key:
-                counts[folded] = counts.get(folded, 0) + 1
+    def orphans(self, events: Mapping[str, int], watchlist: Watchlist) -> list[Orphan]:
+        """Identities with stored events (`events`: how many, by folded key) that nobody in
+        the watchlist resolves to, the most events first."""
         found = []
-        for folded, count in counts.items():
+        for folded, count in events.items():
+            if not count or folded in self._person_by_key:
+                continue
             identity = self.known.get(folded) or KnownIdentity(folded, folded, (folded,))
             found.append(Orphan(identity, count, successor(identity, watchlist)))
         found.sort(key=lambda o: (-o.events, fold_name(o.identity.name)))

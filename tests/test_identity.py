@@ -122,10 +122,7 @@ def test_each_person_resolves_to_one_key(
     watchlist = people(*listed)
     resolved = resolve(watchlist, stored)
     assert {name: resolved.key(name) for name, _ in listed} == keys
-    events = [
-        Event(f"e{n}", identity.key, EventKind.CALL, NOW, DIRECTION[EventKind.CALL])
-        for n, identity in enumerate(stored)
-    ]
+    events = {fold_name(identity.key): 1 for identity in stored}
     assert [o.identity.key for o in resolved.orphans(events, watchlist)] == orphans
     for name, key in keys.items():
         assert resolved.display(key) == name

@@ -60,7 +60,8 @@ def rename(
             f"{theirs}{_duplicates(done.carried)}{alias}."
         )
         return
-    click.echo(f"Renamed {done.old} to {done.new} in {where}{alias}; their {events} follow them.")
+    follow = f"; their {events} follow{'s' if done.events == 1 else ''} them" if done.events else ""
+    click.echo(f"Renamed {done.old} to {done.new} in {where}{alias}{follow}.")
 
 
 @click.command("merge")
