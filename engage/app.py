@@ -526,6 +526,16 @@ class Engage:
         world: World = loaded.value
         return world
 
+    def keys(self) -> Keys:
+        """Each person's key (docs/design.md, "Identity"), from one light read of the store:
+        what showing a feed, a post or a poll's outcome by today's name needs, without
+        decoding every event as the read model does."""
+        view = self.store.view(with_cache=False)
+        try:
+            return resolve(self.watchlist, view.identities())
+        finally:
+            view.close()
+
     def refresh(self) -> None:
         """Forget the loaded watchlist (the next use reads it again if the file changed)."""
         self._watchlist = None
@@ -773,7 +783,7 @@ class Engage:
                 moment = parse_when(since, datetime.now(UTC), local_zone())
             except ValueError as exc:
                 raise EngageError(f"--since: {exc}") from None
-        keys = self.world().keys if self.watchlist_if_any() is not None else None
+        keys = self.keys() if self.watchlist_if_any() is not None else None
         if keys is not None and who is not None:
             who = keys.key(who)
         found = self.store.posts(person=who, since=moment)
@@ -788,7 +798,7 @@ class Engage:
         from engage.poll.cycle import watched_feeds
 
         watchlist = self.watchlist
-        keys = self.world().keys
+        keys = self.keys()
         by_url = {s.url: s for s in self.store.feeds()}
         out: list[FeedState] = []
         for owner, ref in watched_feeds(watchlist):
@@ -837,7 +847,7 @@ class Engage:
         watchlist = self.watchlist
         name = self.anyone(person).name if person is not None else None
         # The cycle stores and hashes under each person's key, and shows today's names.
-        keys = self.world().keys
+        keys = self.keys()
 
         def shown(outcome: FeedOutcome) -> FeedOutcome:
             return replace(outcome, person=keys.display(outcome.person))
