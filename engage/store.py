@@ -125,11 +125,12 @@ _TYPES: dict[str, type] = {
     "tombstones": Tombstone,
 }
 # Where a person's key is written: what an identity is found in, re-keyed by a merge.
+# Events first: their ids hashed the name as they spell it, so that spelling is the key.
 _PERSON_FIELDS: dict[str, tuple[str, ...]] = {
-    "feeds": ("person",),
     "events": ("person",),
     "tombstones": ("person",),
     "intro_evidence": ("contact", "person"),
+    "feeds": ("person",),
     "posts": ("person",),
     "comments": ("person",),
 }

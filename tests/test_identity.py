@@ -271,3 +271,28 @@ def test_the_facade_imports_an_export_in_one_transaction(tmp_path: Path) -> None
     with pytest.raises(EngageError, match=r"backup\.json: table 'posts'"):
         new.import_export(json.dumps(broken).encode(), label="backup.json")
     assert (tmp_path / "new" / PRECIOUS).read_bytes() == before
+
+
+def test_a_schema_1_data_folder_gets_an_identity_for_every_stored_name(tmp_path: Path) -> None:
+    """Before identities, records carried the display name: each becomes its own key, so
+    every stored id stays what it was."""
+    from engage.store import SCHEMA, Store
+
+    old = {
+        "meta": {"1": {"key": "schema", "value": 1}},
+        "events": {
+            "1": {"id": "manual:1", "person": "Dana", "kind": "call",
+                  "when": "2026-01-05T10:00:00+00:00", "direction": "both"},
+        },
+        "intro_evidence": {
+            "1": {"id": "intro:1", "contact": "Lee Okafor", "person": "Dana", "url": None,
+                  "when": "2026-01-04T10:00:00+00:00", "kind": "contact_commented"},
+        },
+        "feeds": {"1": {"url": "https://dana.example/feed", "person": "dana"}},
+    }  # fmt: skip
+    (tmp_path / PRECIOUS).write_text(json.dumps(old), encoding="utf-8")
+    store = Store(tmp_path)
+    written = json.loads((tmp_path / PRECIOUS).read_text(encoding="utf-8"))
+    assert written["meta"]["1"]["value"] == SCHEMA
+    assert sorted(doc["key"] for doc in written["identities"].values()) == ["Dana", "Lee Okafor"]
+    assert [e.id for e in store.events()] == ["manual:1"]
