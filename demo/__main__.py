@@ -50,6 +50,7 @@ STEPS: tuple[Step, ...] = (
     Step(("explain", ADA), "the full reading for the person who is ready"),
     Step(("intro", CYRA), "who could introduce me, with the evidence, and a draft"),
     Step(("feeds",), "every feed's health: errors, gone, moved, discovered"),
+    Step(("digest",), "the daily digest: whom to ask, whom to answer, where to join in"),
 )
 
 
@@ -74,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     keep = options.keep or options.data is not None
     try:
         failures, requests = _run(work)
+        digest = _digest_page(work, keep)
     finally:
         if not keep:
             shutil.rmtree(work, ignore_errors=True)
@@ -83,9 +85,25 @@ def main(argv: list[str] | None = None) -> int:
         print(f"; FAILED: {', '.join(failures)}")
     else:
         print()
+    if digest is not None:
+        print(f"The digest of the demo world: {digest}")
     if keep:
         _explore_hint(work)
     return 1 if failures else 0
+
+
+def _digest_page(work: Path, keep: bool) -> Path | None:
+    """The digest the demo built, where it stays readable after the demo: in the kept
+    folder, or copied out of the temporary one."""
+    page = work / "data" / "digests" / "latest.html"
+    if not page.exists():
+        return None
+    if keep:
+        return page
+    fd, name = tempfile.mkstemp(prefix="engage-demo-digest-", suffix=".html")
+    with os.fdopen(fd, "wb") as out:
+        out.write(page.read_bytes())
+    return Path(name)
 
 
 def _work_folder(wanted: Path | None) -> Path:

@@ -16,12 +16,15 @@ one-line EngageError for a mistake.
 from __future__ import annotations
 
 import difflib
+import os
 import shlex
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engage import places
 from engage.errors import EngageError
@@ -54,6 +57,10 @@ from engage.models import (
 from engage.when import parse_when
 
 if TYPE_CHECKING:
+    import jinja2
+
+    from engage.agenda import Agenda, ReadyToAsk
+    from engage.digest.render import RenderedDigest
     from engage.intro import IntroPath
     from engage.models import CycleSummary, FeedOutcome, ProgressHook
     from engage.poll.discover import Resolution
@@ -102,13 +109,26 @@ TIMELINE_EVENTS = 12
 HISTORY_DAYS = 180
 # 2: adds `identities` and `tombstone_records`; a format 1 document still imports.
 EXPORT_FORMAT = 2
+FIRST_DIGEST_DAYS = 7  # the first digest shows the posts of the last week
+DIGESTS_META = "digests_built"  # {day: when its digest was built}
+LAST_SENT_META = "last_digest_sent"  # the day of the last digest delivered
+DIGESTS_FOLDER = "digests"
 
 
 def local_zone() -> tzinfo:
-    """The user's time zone: day-sized words ('yesterday') and digests follow it."""
-    zone = datetime.now().astimezone().tzinfo
-    assert zone is not None
-    return zone
+    """The user's time zone, with its DST rules where the system names the zone (`TZ`,
+    /etc/localtime): day-sized words ('yesterday'), digests and the daemon's digest time
+    follow it, and a time on a DST night is read right."""
+    name = os.environ.get("TZ", "").removeprefix(":")
+    try:
+        if name:
+            return ZoneInfo(name)
+        with open("/etc/localtime", "rb") as file:
+            return ZoneInfo.from_file(file, key="localtime")
+    except (OSError, ValueError, ZoneInfoNotFoundError):
+        # A POSIX TZ string, Windows, a container without zone data: the fixed offset of
+        # this moment is still right for today.
+        return datetime.now().astimezone().tzinfo or UTC
 
 
 def resolve_kind(text: str) -> EventKind:
@@ -260,6 +280,13 @@ class Added:
     created: bool  # the person was new
     feeds: tuple[AddedFeed, ...]
     entries: int = 0  # entries in the feed now
+
+
+@dataclass(frozen=True)
+class BuiltDigest:
+    day: date
+    page: Path  # where the HTML page was written
+    rendered: RenderedDigest
 
 
 @dataclass(frozen=True)
@@ -496,6 +523,37 @@ class Engage:
             self._store = Store(folder)
         return self._store
 
+    @contextmanager
+    def single_instance(self, name: str) -> Iterator[None]:
+        """Hold the data folder for one long-running `engage NAME` (the daemon): a second
+        one on the same folder is refused with one line naming the first."""
+        from engage.files import LockTimeout, exclusive_lock
+
+        folder = self.data_dir
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise EngageError(f"{folder}: cannot create the data folder ({exc})") from None
+        pid_file = folder / f"{name}.pid"
+        with ExitStack() as held:
+            try:
+                held.enter_context(exclusive_lock(folder / f"{name}.lock", timeout=0))
+            except LockTimeout:
+                try:
+                    pid = pid_file.read_text(encoding="ascii").strip()
+                except OSError:
+                    pid = ""
+                who = f" (process {pid})" if pid.isdigit() else ""
+                raise EngageError(
+                    f"engage {name} is already running on {folder}{who}; stop it first, "
+                    "or give this one another data folder"
+                ) from None
+            except OSError as exc:
+                raise EngageError(f"{folder}: cannot lock the data folder ({exc})") from None
+            pid_file.write_text(f"{os.getpid()}\n", encoding="ascii")
+            held.callback(pid_file.unlink, missing_ok=True)
+            yield
+
     def existing_store(self) -> Store:
         """The store, refusing a folder without one: opening it would create an empty
         store, and a mistyped --data would then export or forget nothing without a word."""
@@ -595,15 +653,184 @@ class Engage:
 
     def _intro_note(self, path: IntroPath, world: World, now: datetime) -> str:
         from engage.intro import draft_context
-        from engage.templating import environment
 
         target_reading = world.readings(now).get(path.target) or world.reading(path.target, now)
         events = world.events_of(path.target, now)
         context = draft_context(path, world.watchlist, target_reading, events)
-        template = environment(world.watchlist, autoescape=False).get_template(
-            "intro_request.txt.j2"
+        return self.templates(html=False).get_template("intro_request.txt.j2").render(**context)
+
+    # -- the daily digest's agenda
+
+    def digest_moment(self, day: str | None = None) -> tuple[date, datetime]:
+        """The digest's day (default today, local) and the moment it is read at: the end
+        of that day, or now when the day is today."""
+        now = self.now()
+        wanted = read_when(day, now, past=False).date() if day else now.date()
+        end = datetime.combine(wanted, time(23, 59, 59), tzinfo=now.tzinfo)
+        return wanted, min(now, end)
+
+    def agenda(self, day: str | None = None) -> Agenda:
+        """What the digest of `day` holds: whom to ask, follow-ups due, posts worth joining
+        (those that arrived since the previous digest, or in the last 7 days), warm
+        introductions, people going quiet and feeds that need attention."""
+        from dataclasses import replace as with_
+
+        from engage.agenda import build_agenda
+
+        world = self.world()
+        wanted, now = self.digest_moment(day)
+        readings = world.readings(now)
+        paths = {
+            p.name: world.paths(p.name, now)
+            for p in self.watchlist.people
+            if readings[p.name].stage not in (Stage.READY, Stage.ASKED, Stage.CONNECTED)
+        }
+        since = self._previous_digest(wanted) or now - timedelta(days=FIRST_DIGEST_DAYS)
+        # The agenda speaks in today's names; the store files under keys (see Identity).
+        everyone = (*self.watchlist.people, *self.watchlist.contacts)
+        events = {fold_name(p.name): world.events_of(p.name) for p in everyone}
+        agenda = build_agenda(
+            self.watchlist,
+            readings,
+            events,
+            self.posts(),
+            self.feeds(),
+            paths,
+            day=wanted,
+            now=now,
+            since=since,
         )
-        return template.render(**context)
+        ready = tuple(with_(r, draft=self._ask_draft(r, world, now)) for r in agenda.ready)
+        where = Path(self.watchlist.path or "feeds.yaml").name
+        orphans = tuple(orphan_line(orphan, where) for orphan in world.orphans())
+        return with_(agenda, ready=ready, notes=(*agenda.notes, *orphans))
+
+    def templates(self, *, html: bool) -> jinja2.Environment:
+        """Jinja2 templates, the user's own first; `html` escapes every value."""
+        from engage.templating import environment
+
+        return environment(self.watchlist, autoescape=html)
+
+    def save_digest(
+        self, day: date, html: str, text: str, *, out: Path | None = None
+    ) -> Path:
+        """Write a digest page: `out`, or digests/YYYY-MM-DD.html in the data folder (with
+        its text beside it) and digests/latest.html. Returns the page's path."""
+        from engage.files import atomic_write
+
+        try:
+            if out is not None:
+                atomic_write(out, html.encode("utf-8"))
+                return out
+            folder = self.data_dir / DIGESTS_FOLDER
+            folder.mkdir(parents=True, exist_ok=True)
+            page = folder / f"{day.isoformat()}.html"
+            atomic_write(page, html.encode("utf-8"))
+            atomic_write(page.with_suffix(".txt"), text.encode("utf-8"))
+            atomic_write(folder / "latest.html", html.encode("utf-8"))
+            return page
+        except OSError as exc:
+            where = exc.filename or out or self.data_dir
+            raise EngageError(
+                f"{where}: cannot write the digest ({exc.strerror or exc})"
+            ) from None
+
+    def build_digest(self, day: str | None = None, *, out: Path | None = None) -> BuiltDigest:
+        """Build the digest of `day` (default today), write it (to `out`, or the data
+        folder's digests/) and remember it was built, so the next one starts from here."""
+        from engage.digest.render import render_digest
+
+        agenda = self.agenda(day)
+        rendered = render_digest(
+            agenda, html_env=self.templates(html=True), text_env=self.templates(html=False)
+        )
+        page = self.save_digest(agenda.day, rendered.html, rendered.text, out=out)
+        if out is None:
+            self.record_digest(agenda.day, agenda.now)
+        return BuiltDigest(agenda.day, page, rendered)
+
+    def send_digest(self, built: BuiltDigest) -> str:
+        """E-mail a built digest to settings.digest.to; one line (EngageError) when it
+        cannot. Sending today's digest by hand counts as today's delivery."""
+        from engage.digest.mail import build_message, send_message
+
+        settings = self.watchlist.settings.digest
+        if not settings.email_to:
+            raise EngageError(
+                "no e-mail address to send the digest to: set settings.digest.to in "
+                f"{self.config_path} (and smtp_host, smtp_port, security, smtp_user and "
+                "smtp_password_env as your mail provider needs)"
+            )
+        parts = built.rendered
+        now = self.now()
+        message = build_message(
+            settings, subject=parts.subject, text=parts.text, html=parts.html, now=now
+        )
+        send_message(message, settings)
+        if built.day == now.date():
+            self.mark_digest_sent(built.day)
+        return f"e-mailed to {settings.email_to}"
+
+    def deliver_digest(self) -> str:
+        """Today's digest, as the daemon delivers it: built and written, and e-mailed when
+        an address is set. A line for the log."""
+        built = self.build_digest()
+        said = f"digest for {built.day} written to {built.page}"
+        if self.watchlist.settings.digest.email_to:
+            said += "; " + self.send_digest(built)
+        return said
+
+    def digests(self) -> list[tuple[date, Path]]:
+        """The archive of digest pages, newest first."""
+        folder = self.data_dir / DIGESTS_FOLDER
+        found = []
+        for page in folder.glob("????-??-??.html"):
+            try:
+                found.append((date.fromisoformat(page.stem), page))
+            except ValueError:
+                continue
+        return sorted(found, reverse=True)
+
+    def last_digest_sent(self) -> date | None:
+        """The day of the last digest the daemon (or `digest --send`) delivered."""
+        value = self.store.get_meta(LAST_SENT_META)
+        try:
+            return date.fromisoformat(value) if isinstance(value, str) else None
+        except ValueError:
+            return None
+
+    def mark_digest_sent(self, day: date) -> None:
+        with self.store.transaction() as tx:
+            tx.set_meta(LAST_SENT_META, day.isoformat())
+
+    def _previous_digest(self, day: date) -> datetime | None:
+        """When the latest digest before `day` was built: its posts were already shown."""
+        built = self.store.get_meta(DIGESTS_META, {}) or {}
+        earlier = [stamp for d, stamp in built.items() if d < day.isoformat()]
+        return datetime.fromisoformat(max(earlier)) if earlier else None
+
+    def record_digest(self, day: date, built: datetime) -> None:
+        """Remember that the digest of `day` was built (the next one starts from here)."""
+        with self.store.transaction() as tx:
+            built_at = dict(tx.get_meta(DIGESTS_META, {}) or {})
+            built_at[day.isoformat()] = built.isoformat()
+            # A year of days is plenty to find "the previous digest".
+            tx.set_meta(DIGESTS_META, dict(sorted(built_at.items())[-366:]))
+
+    def _ask_draft(self, ready: ReadyToAsk, world: World, now: datetime) -> str:
+        from engage.intro import ask_context
+
+        person = ready.reading.person
+        context = ask_context(
+            self.watchlist, person, ready.thread, world.events_of(person, now),
+            ready.reading.stage, self._post_titles(),
+        )  # fmt: skip
+        return self.templates(html=False).get_template("ask_request.txt.j2").render(**context)
+
+    def _post_titles(self) -> dict[str, str]:
+        from engage.urls import thread_key
+
+        return {thread_key(p.link): p.title for p in self.store.posts() if p.link}
 
     # -- recording what happened
 

@@ -50,6 +50,7 @@ from engage.errors import ConfigError, EngageError
 from engage.files import LockTimeout, atomic_write, exclusive_lock
 from engage.models import (
     POLL_FLOOR_MINUTES,
+    SMTP_PORTS,
     DigestSettings,
     EventKind,
     FeedKind,
@@ -58,10 +59,12 @@ from engage.models import (
     Person,
     Role,
     Settings,
+    SmtpSecurity,
     Watchlist,
     fold_name,
 )
 from engage.places import cached_file_for
+from engage.social.handles import parse_bluesky, parse_mastodon
 from engage.urls import normalize_url
 
 __all__ = [
@@ -126,6 +129,14 @@ def _env_name(value: str) -> str:
     return value
 
 
+def _mastodon_handle(value: str) -> str:
+    return str(parse_mastodon(value))  # one spelling, whatever form was pasted
+
+
+def _bluesky_handle(value: str) -> str:
+    return str(parse_bluesky(value))
+
+
 Url = Annotated[str, AfterValidator(_http_url)]
 Name = Annotated[str, AfterValidator(_text)]
 Email = Annotated[str, AfterValidator(_email)]
@@ -184,8 +195,8 @@ class FeedModel(_Model):
 
 
 class HandlesModel(_Model):
-    mastodon: str | None = None
-    bluesky: str | None = None
+    mastodon: Annotated[str, AfterValidator(_mastodon_handle)] | None = None
+    bluesky: Annotated[str, AfterValidator(_bluesky_handle)] | None = None
     youtube: str | None = None
     twitter: str | None = None
     linkedin: str | None = None
@@ -225,15 +236,35 @@ class ContactModel(PersonModel):
     strength: float | None = Field(default=None, ge=0, le=1)
 
 
+_DIGEST = DigestSettings()
+
+
 class DigestModel(_Model):
-    time: Annotated[str, AfterValidator(_clock)] = "07:00"
+    time: Annotated[str, AfterValidator(_clock)] = _DIGEST.time.strftime("%H:%M")
     to: Email | None = None
     from_: Email | None = Field(default=None, alias="from")
-    smtp_host: Name = "localhost"
-    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_host: Name = _DIGEST.smtp_host
+    smtp_port: int | None = Field(default=None, ge=1, le=65535)  # None: the mode's usual port
     smtp_user: str | None = None
     smtp_password_env: Annotated[str, AfterValidator(_env_name)] | None = None
-    starttls: bool = False
+    security: Literal["none", "starttls", "tls"] | None = None
+    starttls: bool | None = None  # the older spelling of `security: starttls`, still read
+    timeout_seconds: float = Field(default=_DIGEST.smtp_timeout_seconds, gt=0)
+
+    @model_validator(mode="after")
+    def _one_security(self) -> DigestModel:
+        both = self.security is not None and self.starttls is not None
+        if both and self.starttls != (self.security == "starttls"):
+            raise ValueError(
+                f"starttls: {str(self.starttls).lower()} disagrees with security: "
+                f"{self.security} (keep security: only)"
+            )
+        return self
+
+    def smtp_security(self) -> SmtpSecurity:
+        if self.security is not None:
+            return SmtpSecurity(self.security)
+        return SmtpSecurity.STARTTLS if self.starttls else SmtpSecurity.NONE
 
 
 _RULES = MeterRules()
@@ -254,6 +285,7 @@ class MeterModel(_Model):
     ask_follow_up_days: int = Field(default=_RULES.ask_follow_up_days, ge=1)
     ask_park_days: int = Field(default=_RULES.ask_park_days, ge=1)
     stay_in_touch_days: int = Field(default=_RULES.stay_in_touch_days, ge=1)
+    reply_within_days: int = Field(default=_RULES.reply_within_days, ge=1)
     implicit_reply_days: int = Field(default=_RULES.implicit_reply_days, ge=1)
 
 
@@ -879,10 +911,11 @@ def _to_watchlist(model: WatchlistModel, label: str) -> Watchlist:
             email_to=s.digest.to,
             email_from=s.digest.from_,
             smtp_host=s.digest.smtp_host,
-            smtp_port=s.digest.smtp_port,
+            smtp_port=s.digest.smtp_port or SMTP_PORTS[s.digest.smtp_security()],
             smtp_user=s.digest.smtp_user,
             smtp_password_env=s.digest.smtp_password_env,
-            smtp_starttls=s.digest.starttls,
+            smtp_security=s.digest.smtp_security(),
+            smtp_timeout_seconds=float(s.digest.timeout_seconds),
         ),
         meter=rules,
     )

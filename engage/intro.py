@@ -300,6 +300,51 @@ def draft_context(
     }
 
 
+_THREAD_NOUN = {
+    EventKind.THEIR_REPLY: "reply",
+    EventKind.THEIR_COMMENT_ON_MINE: "comment on my blog",
+    EventKind.THEIR_EMAIL_OR_DM: "message",
+    EventKind.THEIR_MENTION: "mention",
+}
+
+
+def ask_context(
+    watchlist: Watchlist,
+    target: str,
+    thread: Event | None,
+    events: Sequence[Event],
+    stage: Stage,
+    titles: Mapping[str, str],
+) -> dict[str, object]:
+    """What templates/ask_request.txt.j2 needs for a short ask to someone who is ready:
+    the shared thread (their latest words to me, its post's title from `titles`, keyed by
+    thread_key of the post link) and the exchange so far, in words that follow the counts."""
+    from engage.urls import thread_key
+
+    me = watchlist.me
+    person = watchlist.find(target)
+    interests = {i.casefold() for i in me.interests}
+    topics = sorted(t for t in (person.tags if person else ()) if t.casefold() in interests)
+    _them, to_target = exchange_words(events, stage)
+    words = ""
+    if thread is not None and thread.evidence:
+        quoted = thread.evidence.split(': "', 1)
+        words = quoted[1].rstrip('"').rstrip(" .!?…") if len(quoted) == 2 else ""
+    return {
+        "target": target,
+        "target_first": _first(target),
+        "me": me.name,
+        "me_first": _first(me.name),
+        "my_site": me.sites[0] if me.sites else "",
+        "topics": ", ".join(topics),
+        "thread_url": thread.url if thread is not None and thread.url else "",
+        "thread_title": titles.get(thread_key(thread.url), "") if thread and thread.url else "",
+        "thread_words": words,
+        "thread_noun": _THREAD_NOUN.get(thread.kind, "reply") if thread is not None else "",
+        "exchange_to_target": to_target,
+    }
+
+
 def exchange_words(events: Sequence[Event], stage: Stage) -> tuple[str, str]:
     """How I know the target, in words that follow the counts: (told to the connector,
     told to the target). Empty when there is nothing to say."""

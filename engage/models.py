@@ -211,19 +211,31 @@ class MeterRules:
     ask_follow_up_days: int = 7
     ask_park_days: int = 14
     stay_in_touch_days: int = 90
+    reply_within_days: int = 7  # a reply I owe is overdue after this (for ranking follow-ups)
     implicit_reply_days: int = 14  # their comment after mine in a thread counts as a reply
+
+
+class SmtpSecurity(StrEnum):
+    NONE = "none"  # plain SMTP; a password is sent only to a server on this machine
+    STARTTLS = "starttls"  # plain connection upgraded to TLS (submission, port 587)
+    TLS = "tls"  # TLS from the first byte (implicit TLS, port 465)
+
+
+# The port each mode usually listens on, used when feeds.yaml names none.
+SMTP_PORTS = {SmtpSecurity.NONE: 25, SmtpSecurity.STARTTLS: 587, SmtpSecurity.TLS: 465}
 
 
 @dataclass(frozen=True)
 class DigestSettings:
-    time: time = time(7, 0)
+    time: time = time(7, 30)
     email_to: str | None = None
     email_from: str | None = None
     smtp_host: str = "localhost"
-    smtp_port: int = 25
+    smtp_port: int = SMTP_PORTS[SmtpSecurity.NONE]
     smtp_user: str | None = None
     smtp_password_env: str | None = None  # name of the env var that holds the password
-    smtp_starttls: bool = False
+    smtp_security: SmtpSecurity = SmtpSecurity.NONE
+    smtp_timeout_seconds: float = 30.0  # connect, and each SMTP command after it
 
 
 # Polling a feed more often than this only costs its host bandwidth: the watchlist refuses a
@@ -305,6 +317,7 @@ class Entry:
     enclosure: Enclosure | None = None
     comment_feeds: tuple[str, ...] = ()  # wfw:commentRss, Atom rel="replies" (feed types)
     comment_count: int | None = None  # slash:comments / thr:total
+    categories: tuple[str, ...] = ()  # the entry's tags (RSS category, Atom category term)
     # For comment-feed entries: the post the comment is on (its thread), and the comment it
     # answers when it answers another comment (thr:in-reply-to pointing at a comment, or
     # WordPress's "In reply to <a href=…#comment-N>"); None when it answers the post itself.
@@ -348,6 +361,7 @@ class Post:
     comment_feeds: tuple[str, ...] = ()
     comment_count: int | None = None
     first_seen: datetime | None = None
+    categories: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -467,6 +481,24 @@ class Gate:
 
 
 @dataclass(frozen=True)
+class Obligation:
+    """Something I owe a person now, whatever the stage: the follow-up to a meeting or call,
+    an answer to their words, the one follow-up to an ask, a stay-in-touch note. `event` is
+    what it answers (the meeting, their reply, the ask, the last contact); `due` is when it
+    became due and `period_days` its own period, so obligations of different kinds can be
+    ranked by how overdue each is (docs/design.md, "The daily digest")."""
+
+    action: Action
+    event: Event
+    due: datetime
+    period_days: float
+
+    def overdue(self, now: datetime) -> float:
+        """How many of its own periods past due (0 when it just became due)."""
+        return max(0.0, (now - self.due).total_seconds() / 86400.0) / max(self.period_days, 1e-9)
+
+
+@dataclass(frozen=True)
 class Reading:
     person: str
     stage: Stage
@@ -482,6 +514,7 @@ class Reading:
     history: tuple[tuple[str, float], ...] = ()  # (ISO date, score) per day, last 180 days
     last_contact: datetime | None = None
     action: Action = Action.NONE  # what is due now
+    owed: tuple[Obligation, ...] = ()  # every open obligation, the most overdue first
 
 
 # ---------------------------------------------------------------------------

@@ -91,3 +91,21 @@ def same_host(a: str, b: str) -> bool:
         return urlsplit(a).netloc.lower() == urlsplit(b).netloc.lower()
     except ValueError:
         return False
+
+
+def web_link(url: str | None) -> str | None:
+    """`url` when it is an absolute http(s) URL with a host, else None: the only links a
+    page or an e-mail of engage's may carry (javascript:, data: and the like never do,
+    however they were spelled or encoded on the way in)."""
+    if not url:
+        return None
+    text = url.strip()
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    if any(ord(ch) < 0x20 or ch.isspace() for ch in text):
+        return None
+    return text

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from engage.models import Event, FeedState, Post, Reading
 
 if TYPE_CHECKING:
+    from engage.agenda import Agenda
     from engage.app import Explanation, Introduction
     from engage.intro import IntroPath
 
@@ -144,4 +145,57 @@ def event_json(event: Event) -> dict[str, Any]:
         "evidence": event.evidence,
         "note": event.note,
         "created": iso(event.created),
+    }
+
+
+def agenda_json(agenda: Agenda) -> dict[str, Any]:
+    """The digest's content, for `engage digest --json` and the web report."""
+    return {
+        "day": agenda.day.isoformat(),
+        "at": agenda.now.isoformat(),
+        "since": agenda.since.isoformat(),
+        "headline": agenda.headline(),
+        "ready": [
+            {
+                "reading": reading_json(item.reading),
+                "thread": event_json(item.thread) if item.thread else None,
+                "draft": item.draft,
+            }
+            for item in agenda.ready
+        ],
+        "follow_ups": [
+            {
+                "person": item.person,
+                "action": item.action.value,
+                "due": item.obligation.due.isoformat(),
+                "overdue": round(item.obligation.overdue(agenda.now), 2),
+                "event": event_json(item.obligation.event),
+                "next_step": item.reading.next_step,
+            }
+            for item in agenda.follow_ups
+        ],
+        "posts": [
+            {"post": post_json(pick.post), "score": pick.score, "reason": pick.reason}
+            for pick in agenda.posts
+        ],
+        "intros": [
+            {"person": item.person, "path": path_json(item.path)} for item in agenda.intros
+        ],
+        "going_cold": [
+            {
+                "reading": reading_json(item.reading),
+                "newest_post": post_json(item.newest_post) if item.newest_post else None,
+            }
+            for item in agenda.going_cold
+        ],
+        "feeds": [
+            {
+                "feed": feed_json(item.feed),
+                "problem": item.problem,
+                "detail": item.detail,
+                "fix": item.fix,
+            }
+            for item in agenda.feeds
+        ],
+        "notes": list(agenda.notes),
     }

@@ -24,3 +24,7 @@ def shared_feeds() -> Path:
 def robustness_dir() -> Path:
     assert ROBUSTNESS.is_dir(), f"test data missing: {ROBUSTNESS}"
     return ROBUSTNESS
+
+
+# Browser tests: the live server, the system Chromium, and what a page's scripts did.
+pytest_plugins = ["browser"]

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import functools
 import threading
+from collections.abc import Callable
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from socketserver import BaseRequestHandler
 from types import TracebackType
-from typing import ClassVar
+from typing import ClassVar, Self
 from urllib.parse import quote
 
 
@@ -29,18 +31,16 @@ class _QuietHandler(SimpleHTTPRequestHandler):
         return
 
 
-class StaticServer:
-    def __init__(self, folder: Path, port: int = 0) -> None:
-        handler = functools.partial(_QuietHandler, directory=str(folder))
+class ServerThread:
+    """A ThreadingHTTPServer on 127.0.0.1, serving from a thread while the `with` lasts."""
+
+    def __init__(self, handler: Callable[..., BaseRequestHandler], port: int = 0) -> None:
         self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self._server.daemon_threads = True
         self.port: int = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
-    def url(self, relative: str) -> str:
-        return f"http://127.0.0.1:{self.port}/{quote(relative)}"
-
-    def __enter__(self) -> StaticServer:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
@@ -52,3 +52,11 @@ class StaticServer:
     ) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+class StaticServer(ServerThread):
+    def __init__(self, folder: Path, port: int = 0) -> None:
+        super().__init__(functools.partial(_QuietHandler, directory=str(folder)), port)
+
+    def url(self, relative: str) -> str:
+        return f"http://127.0.0.1:{self.port}/{quote(relative)}"

@@ -13,7 +13,7 @@ import pytest
 
 from engage import config
 from engage.errors import ConfigError, EngageError
-from engage.models import EventKind, FeedKind, FeedRef, Role
+from engage.models import EventKind, FeedKind, FeedRef, Role, SmtpSecurity
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "feeds.yaml"
@@ -143,12 +143,41 @@ def test_every_key_reaches_the_dataclasses(tmp_path: Path) -> None:
         "smtp.example.net",
         2525,
     )
-    assert (d.smtp_user, d.smtp_password_env, d.smtp_starttls) == ("robin", "SMTP_PASS", True)
+    assert (d.smtp_user, d.smtp_password_env) == ("robin", "SMTP_PASS")
+    assert d.smtp_security is SmtpSecurity.STARTTLS  # the older `starttls: true` still reads
     m = s.meter
     assert m.points[EventKind.MY_FAVOUR] == 4 and m.points[EventKind.THEIR_LIKE] == 0
     assert m.points[EventKind.THEIR_REPLY] == 5  # untouched kinds keep their default
     assert (m.half_life_days, m.ready_score, m.ready_exit_score) == (20, 14, 11)
     assert m.stay_in_touch_days == 60 and m.gives_needed == 3
+
+
+@pytest.mark.parametrize(
+    ("digest", "security", "port"),
+    [
+        pytest.param("", SmtpSecurity.NONE, 25, id="nothing said: plain SMTP on 25"),
+        pytest.param("{starttls: true}", SmtpSecurity.STARTTLS, 587, id="the older starttls key"),
+        pytest.param("{starttls: false}", SmtpSecurity.NONE, 25, id="starttls false is plain"),
+        pytest.param("{security: starttls}", SmtpSecurity.STARTTLS, 587, id="starttls by name"),
+        pytest.param("{security: tls}", SmtpSecurity.TLS, 465, id="implicit TLS on 465"),
+        pytest.param(
+            "{security: tls, starttls: false}", SmtpSecurity.TLS, 465, id="both keys agreeing"
+        ),
+        pytest.param(
+            "{security: starttls, smtp_port: 2525}",
+            SmtpSecurity.STARTTLS,
+            2525,
+            id="a port given wins over the mode's usual one",
+        ),
+    ],
+)
+def test_the_smtp_security_mode_and_its_port(
+    tmp_path: Path, digest: str, security: SmtpSecurity, port: int
+) -> None:
+    path = write(tmp_path, MINIMAL + f"settings:\n  digest: {digest or '{}'}\n")
+    d = config.load(path).settings.digest
+    assert (d.smtp_security, d.smtp_port) == (security, port)
+    assert (d.time, d.smtp_timeout_seconds) == (time(7, 30), 30.0)
 
 
 def test_empty_sections_mean_none_yet(tmp_path: Path) -> None:
@@ -206,6 +235,16 @@ ERROR_CASES = [
         MINIMAL + "settings:\n  digest:\n    starttls: 1\n",
         "5:15: settings.digest.starttls must be true or false, not number (1)",
         id="a number where true/false belongs is not coerced",
+    ),
+    pytest.param(
+        MINIMAL + "settings:\n  digest:\n    security: tls\n    starttls: true\n",
+        "5:5: settings.digest: starttls: true disagrees with security: tls (keep security: only)",
+        id="starttls and security that disagree",
+    ),
+    pytest.param(
+        MINIMAL + "settings:\n  digest:\n    security: ssl\n",
+        "5:15: settings.digest.security cannot be 'ssl' (one of: none, starttls, tls)",
+        id="an unknown security mode lists the known ones",
     ),
     pytest.param(
         MINIMAL + "people:\n  - name: Dana\n  - name: DANA\n",
@@ -917,3 +956,54 @@ def test_no_mangled_copy_of_the_example_crashes_the_loader() -> None:
             assert all(line.startswith("feeds.yaml:") for line in exc.lines), exc.lines
             located += 1
     assert located > 30  # the mangling really did break most copies
+
+
+# ---------------------------------------------------------------------------
+# Mastodon and Bluesky handles: what users paste is read into one spelling
+
+
+def test_handles_are_read_into_one_spelling(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """\
+        me:
+          name: Robin Quill
+          handles: {mastodon: "https://Social.Example.net/@robinq", bluesky: "@Robin.Bsky.Social"}
+        people:
+          - name: Dana
+            handles:
+              mastodon: dana@fedi.example.org
+              bluesky: https://bsky.app/profile/did:plc:danadanadanadanadanadana
+        """,
+    )
+    w = config.load(path)
+    assert w.me.handles == {
+        "mastodon": "@robinq@social.example.net",
+        "bluesky": "robin.bsky.social",
+    }
+    assert w.people[0].handles == {
+        "mastodon": "@dana@fedi.example.org",
+        "bluesky": "did:plc:danadanadanadanadanadana",
+    }
+
+
+def test_a_handle_that_cannot_be_read_is_reported_at_its_value(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """\
+        me:
+          name: Robin Quill
+          handles: {mastodon: "@robinq"}
+        people:
+          - name: Dana
+            handles:
+              bluesky: "@dana@fedi.example.org"
+        """,
+    )
+    assert problems(path) == [
+        f"{path}:3:23: me.handles.mastodon: '@robinq' has no server (write the whole address, "
+        "like @robinq@mastodon.social)",
+        f"{path}:7:16: people[0].handles.bluesky: '@dana@fedi.example.org' looks like a Mastodon "
+        "address (put it under mastodon:; a Bluesky handle has no second @, like "
+        "name.bsky.social)",
+    ]

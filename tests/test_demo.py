@@ -135,3 +135,20 @@ def test_a_folder_the_demo_did_not_make_is_left_alone(tmp_path: Path) -> None:
     assert done.returncode != 0
     assert "not empty" in done.stderr
     assert precious.read_text(encoding="utf-8") == "mine"
+
+
+def test_the_demo_digest_has_something_in_every_section(demo: tuple[str, Path, float]) -> None:
+    output, work, _seconds = demo
+    digests = work / "data" / "digests"
+    assert f"The digest of the demo world: {digests / 'latest.html'}" in output
+    (text_part,) = digests.glob("????-??-??.txt")
+    text = text_part.read_text(encoding="utf-8")
+    for heading in (
+        "READY TO ASK (1)",  # Ada
+        "FOLLOW-UPS DUE",  # Dov met yesterday; Ada's last reply is unanswered
+        "JOIN THE CONVERSATION",
+        "WARM INTRODUCTIONS (1)",  # Hollis commented on Cyra's posts
+        "GOING COLD (1)",  # Fenn
+        "FEEDS THAT NEED ATTENTION (3)",  # Esme's gone blog, Bram's move, Hollis's 500
+    ):
+        assert heading in text

@@ -245,6 +245,11 @@ def test_the_facade_names_orphans_and_never_makes_a_folder_to_do_it(tmp_path: Pa
     [orphan] = app.orphans()
     assert (orphan.identity.key, orphan.events, orphan.successor) == ("Dana", 2, "Dana Reyes")
     assert [r.stage.value for r in app.status() if r.person == "Dana Reyes"] == ["cold"]
+    # The digest says it too, in its notes, above everything else.
+    line = orphan_line(orphan)
+    assert app.agenda().notes == (line,)
+    built = app.build_digest(out=tmp_path / "digest.html")
+    assert f"! {line}" in built.rendered.text.splitlines()
 
     done = app.rename("Dana", "Dana Reyes", keep_alias=False)
     assert (done.linked, done.events, done.alias_added) == (True, 2, False)

@@ -109,7 +109,7 @@ def test_relative_links_resolve_and_summary_is_sanitized() -> None:
     assert entry.link == "https://blog.example/posts/1"
     assert entry.title == "Bold & more"
     assert 'href="https://blog.example/about"' in entry.summary
-    assert 'rel="nofollow noopener"' in entry.summary
+    assert 'rel="nofollow noopener noreferrer"' in entry.summary
     for banned in ("javascript", "onclick", "<script", "alert", "<img"):
         assert banned not in entry.summary
     assert entry.links == ("https://blog.example/about", "https://me.example/x")

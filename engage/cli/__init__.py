@@ -12,7 +12,9 @@ import click
 
 from engage import __version__
 
-# command name -> "submodule:attribute". Submodules import heavy libraries lazily.
+# command name -> "module:attribute": a submodule of engage.cli, or (with a dot) a module
+# of another surface that owns its command (the daemon's `run`). Loaded on first use by
+# name, so the command line needs none of them to start, and no surface imports another.
 COMMANDS: dict[str, str] = {
     "check": "watchlist:check",
     "add-person": "watchlist:add_person",
@@ -39,6 +41,8 @@ COMMANDS: dict[str, str] = {
     "explain": "meter:explain",
     "intro": "meter:intro",
     "import-linkedin": "meter:import_linkedin",
+    "digest": "daily:digest",
+    "run": "engage.daemon:command",
 }
 
 
@@ -53,18 +57,22 @@ class LazyGroup(click.Group):
         if target is None:
             return None
         module_name, attr = target.split(":")
+        full = _module(module_name)
         try:
-            module = importlib.import_module(f"engage.cli.{module_name}")
+            module = importlib.import_module(full)
         except ModuleNotFoundError as exc:
-            if exc.name == f"engage.cli.{module_name}":
+            if exc.name == full:
                 return None
             raise
         command = getattr(module, attr, None)
         return command if isinstance(command, click.Command) else None
 
     def _available(self, name: str) -> bool:
-        module_name = COMMANDS[name].split(":")[0]
-        return importlib.util.find_spec(f"engage.cli.{module_name}") is not None
+        return importlib.util.find_spec(_module(COMMANDS[name].split(":")[0])) is not None
+
+
+def _module(name: str) -> str:
+    return name if "." in name else f"engage.cli.{name}"
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

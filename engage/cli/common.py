@@ -1,21 +1,16 @@
-"""What every command shares: the --config and --data options, opening the application,
-and turning user mistakes into one clear message with exit code 2."""
+"""What every CLI command shares: turning user mistakes into one clear message with exit
+code 2, and quoting names back the way a shell wants them. The --config and --data options
+and opening the application are in engage.launch, shared with the daemon's command."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Mapping
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Mapping
+from typing import Any
 
 import click
 
 from engage.errors import EngageError
-
-if TYPE_CHECKING:
-    from engage.app import Engage
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 def run_main(group: click.Group, argv: list[str]) -> Any:
@@ -34,33 +29,6 @@ def run_main(group: click.Group, argv: list[str]) -> Any:
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-
-
-def config_option(func: F) -> F:
-    return click.option(
-        "--config",
-        "config_path",
-        type=click.Path(dir_okay=False, path_type=Path),
-        default=None,
-        help="The watchlist (default: $ENGAGE_CONFIG, ./feeds.yaml, then the user config folder).",
-    )(func)
-
-
-def data_option(func: F) -> F:
-    return click.option(
-        "--data",
-        "data_dir",
-        type=click.Path(file_okay=False, path_type=Path),
-        default=None,
-        help="The data folder (default: $ENGAGE_DATA, settings.data_dir, the user data folder).",
-    )(func)
-
-
-def open_app(config_path: Path | None, data_dir: Path | None = None) -> Engage:
-    """The application for these options; its notices go to stderr."""
-    from engage.app import Engage
-
-    return Engage(config_path, data_dir, notify=lambda line: click.echo(line, err=True))
 
 
 def quote(name: str) -> str:

@@ -8,13 +8,14 @@ from pathlib import Path
 
 import click
 
+from engage import launch
 from engage.cli import common
 from engage.errors import EngageError
 
 
 @click.command()
-@common.config_option
-@common.data_option
+@launch.config_option
+@launch.data_option
 @click.option(
     "--output",
     "-o",
@@ -34,7 +35,7 @@ def export(config_path: Path | None, data_dir: Path | None, output: Path | None)
     """
     import json
 
-    app = common.open_app(config_path, data_dir)
+    app = launch.open_app(config_path, data_dir)
     document = app.export()
     text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
     if output is None:
@@ -50,8 +51,8 @@ def export(config_path: Path | None, data_dir: Path | None, output: Path | None)
 
 @click.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@common.config_option
-@common.data_option
+@launch.config_option
+@launch.data_option
 def import_(file: Path, config_path: Path | None, data_dir: Path | None) -> None:
     """Restore FILE, written by `engage export`, into the data folder: into an empty one
     (a new machine, a restore after a disk failure), or into one that already holds some
@@ -65,7 +66,7 @@ def import_(file: Path, config_path: Path | None, data_dir: Path | None) -> None
       engage import engage-backup.json            # on the new one
       engage import backup.json --data ~/engage-data
     """
-    app = common.open_app(config_path, data_dir)
+    app = launch.open_app(config_path, data_dir)
     try:
         data = file.read_bytes()
     except OSError as exc:
@@ -78,8 +79,8 @@ def import_(file: Path, config_path: Path | None, data_dir: Path | None) -> None
 
 @click.command()
 @click.argument("person")
-@common.config_option
-@common.data_option
+@launch.config_option
+@launch.data_option
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 def forget(person: str, config_path: Path | None, data_dir: Path | None, yes: bool) -> None:
     """Remove every record about PERSON from the data folder: events, feeds and their
@@ -91,7 +92,7 @@ def forget(person: str, config_path: Path | None, data_dir: Path | None, yes: bo
       engage forget "Dana Example"
       engage forget "Dana Example" --yes --data ~/engage-data
     """
-    app = common.open_app(config_path, data_dir)
+    app = launch.open_app(config_path, data_dir)
     if not yes:
         folder = app.existing_store().folder
         click.confirm(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from engage.cli.common import config_option, open_app
+from engage.launch import config_option, open_app
 from engage.models import FeedKind
 
 _KINDS = [kind.value for kind in FeedKind]

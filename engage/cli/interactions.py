@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from engage.app import OUTCOMES, Logged, local_zone
-from engage.cli.common import config_option, data_option, open_app
+from engage.launch import config_option, data_option, open_app
 from engage.models import Event
 from engage.views import EVENT_FIELDS, event_json
 

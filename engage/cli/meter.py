@@ -33,8 +33,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from engage.app import orphan_line, stage_words
-from engage.cli.common import config_option, data_option, open_app, quote
+from engage.cli.common import quote
 from engage.errors import EngageError
+from engage.launch import config_option, data_option, open_app
 from engage.models import Reading, Stage
 
 if TYPE_CHECKING:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from engage.cli.common import config_option, data_option, open_app, records
+from engage.cli.common import records
+from engage.launch import config_option, data_option, open_app
 
 
 def _duplicates(counts: Mapping[str, int]) -> str:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from engage.cli.common import config_option, data_option, open_app
+from engage.launch import config_option, data_option, open_app
 
 if TYPE_CHECKING:
     from engage.models import FeedOutcome, FeedState, ProgressHook

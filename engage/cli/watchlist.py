@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from engage.app import orphan_line
-from engage.cli.common import config_option, data_option, open_app
+from engage.launch import config_option, data_option, open_app
 from engage.models import FeedKind, MeterRules, Watchlist
 
 _KINDS = [kind.value for kind in FeedKind]

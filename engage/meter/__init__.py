@@ -47,6 +47,7 @@ from engage.meter.rules import (
     gate_results,
     history,
     next_action,
+    obligations,
     replay,
     split_score,
     stage_of,
@@ -120,6 +121,7 @@ def read_meter(
         history=history(counted, now, rules, decay, history_days),
         last_contact=contacts[-1].when if contacts else None,
         action=action,
+        owed=obligations(stage, state, counted, contacts, now, rules),
     )
 
 

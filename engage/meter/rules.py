@@ -13,7 +13,7 @@ import math
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from engage.models import (
     COMPOSED_REPLIES,
@@ -24,6 +24,7 @@ from engage.models import (
     EventKind,
     GateName,
     MeterRules,
+    Obligation,
     Stage,
 )
 
@@ -482,3 +483,43 @@ def next_action(
     if reply_owed(counted, now, rules) is not None:
         return Action.REPLY
     return Action.GIVE
+
+
+def obligations(
+    stage: Stage,
+    state: State,
+    counted: Sequence[Counted],
+    contacts: Sequence[Counted],
+    now: datetime,
+    rules: MeterRules,
+) -> tuple[Obligation, ...]:
+    """Everything I owe this person now, the most overdue (relative to its own period)
+    first. Unlike `next_action`, which names the one thing to do, this lists them all: the
+    digest's follow-ups and the web report's to-do list are made of these."""
+    found: list[Obligation] = []
+    meeting = follow_up_owed(state)
+    if meeting is not None:
+        # The follow-up belongs to the day after the meeting: a meeting logged today is
+        # not overdue yet.
+        day_after = datetime.combine(meeting.day + DAY, time(0, 0), tzinfo=now.tzinfo)
+        if now >= day_after:
+            found.append(Obligation(Action.FOLLOW_UP_MEETING, meeting.event, day_after, 1.0))
+    theirs = reply_owed(counted, now, rules)
+    if theirs is not None:
+        found.append(
+            Obligation(Action.REPLY, theirs.event, theirs.when, float(rules.reply_within_days))
+        )
+    if stage is Stage.ASKED and ask_action(state, now, rules) is Action.FOLLOW_UP_ASK:
+        ask = state.pending_ask
+        assert ask is not None
+        due = ask.when + DAY * rules.ask_follow_up_days
+        found.append(
+            Obligation(Action.FOLLOW_UP_ASK, ask.event, due, float(rules.ask_follow_up_days))
+        )
+    if stage is Stage.CONNECTED and stay_in_touch_due(contacts, now, rules):
+        last = contacts[-1]
+        due = last.when + DAY * rules.stay_in_touch_days
+        found.append(
+            Obligation(Action.STAY_IN_TOUCH, last.event, due, float(rules.stay_in_touch_days))
+        )
+    return tuple(sorted(found, key=lambda o: -o.overdue(now)))

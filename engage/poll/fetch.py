@@ -25,9 +25,9 @@ import socket
 import ssl
 import time
 import zlib
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import httpx
 
@@ -150,14 +150,9 @@ async def fetch_one(
     what happened. `request.max_bytes`, when set, overrides `max_bytes`.
     """
     cap = request.max_bytes if request.max_bytes is not None else max_bytes
-    try:
-        url = httpx.URL(request.url)
-    except (httpx.InvalidURL, ValueError, TypeError) as exc:
-        return _failure(request, "invalid_url", f"invalid URL: {_one_line(str(exc))}")
-    if url.scheme not in ("http", "https"):
-        return _failure(request, "invalid_url", f"invalid URL: not http(s): {request.url!r}")
-    if not url.host:
-        return _failure(request, "invalid_url", f"invalid URL: no host in {request.url!r}")
+    url = _checked_url(request.url)
+    if isinstance(url, tuple):
+        return _failure(request, *url)
 
     async with limiter.slot(url.host):
         started = time.monotonic()
@@ -166,35 +161,95 @@ async def fetch_one(
             # other feeds is not this feed's server being slow.
             async with asyncio.timeout(deadline_seconds):
                 result = await _exchange(client, request, url, cap)
-        except TimeoutError:
-            result = _failure(request, "timeout", f"timed out after {_seconds(deadline_seconds)}")
-        except httpx.TimeoutException as exc:
-            result = _failure(request, "timeout", _timeout_message(exc, client))
-        except httpx.UnsupportedProtocol as exc:
-            # Raised for a redirect to a non-http(s) URL, too.
-            result = _failure(request, "invalid_url", f"invalid URL: {_one_line(str(exc))}")
-        except httpx.InvalidURL as exc:
-            result = _failure(request, "invalid_url", f"invalid URL: {_one_line(str(exc))}")
-        except httpx.TooManyRedirects:
-            result = _failure(
-                request, "protocol", f"too many redirects (more than {client.max_redirects})"
-            )
-        except (httpx.TransportError, OSError) as exc:
-            error_type, message = classify_transport_error(exc, url)
-            result = _failure(request, error_type, message)
-        except httpx.DecodingError as exc:
-            result = _failure(request, "protocol", f"bad body: {_one_line(str(exc))}")
-        except UnicodeError as exc:
-            # A stored validator or a URL that cannot be put on the wire.
-            result = _failure(request, "invalid_url", f"cannot send request: {exc}")
         except Exception as exc:
-            # Something no case above foresaw (a bug here or in a library): it stays on
-            # this feed's record, with the traceback in the log, and the batch goes on.
-            log.exception("fetching %s failed unexpectedly", request.url)
-            message = f"unexpected error: {type(exc).__name__}: {_one_line(str(exc))}"
-            result = _failure(request, "protocol", message)
+            result = _failure(request, *_failure_reason(exc, client, url, deadline_seconds))
         elapsed = time.monotonic() - started
     return _with_elapsed(result, elapsed)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One GET of an API URL: status, headers and body, whatever the status; errors are
+    values here too (a body is None when no complete, capped body arrived)."""
+
+    url: str
+    status: int | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)  # names in lower case
+    body: bytes | None = None
+    error: str | None = None  # one line a user can read
+    error_type: ErrorType | None = None
+
+
+async def get(
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    limiter: Limiter,
+    deadline_seconds: float,
+    max_bytes: int,
+    headers: Mapping[str, str] | None = None,
+) -> Reply:
+    """GET `url` with the same manners as a feed fetch (the host's slot, one deadline for
+    the request and the body, the decoded-size cap), and the body of error statuses too:
+    APIs say in it why they refused. Never raises for what the network or server does."""
+    checked = _checked_url(url)
+    if isinstance(checked, tuple):
+        return Reply(url, error=checked[1], error_type=checked[0])
+    async with limiter.slot(checked.host):
+        try:
+            async with asyncio.timeout(deadline_seconds):
+                async with client.stream("GET", checked, headers=headers) as response:
+                    found = Reply(url, response.status_code, dict(response.headers.items()))
+                    try:
+                        return replace(found, body=await _read_capped(response, max_bytes))
+                    except _TooLarge:
+                        message = f"body larger than {_size(max_bytes)}"
+                        return replace(found, error=message, error_type="too_large")
+                    except _UndecodableBody as exc:
+                        return replace(found, error=str(exc), error_type="protocol")
+        except Exception as exc:
+            error_type, message = _failure_reason(exc, client, checked, deadline_seconds)
+            return Reply(url, error=message, error_type=error_type)
+
+
+def _checked_url(text: str) -> httpx.URL | tuple[ErrorType, str]:
+    """The URL to request, or why it cannot be requested."""
+    try:
+        url = httpx.URL(text)
+    except (httpx.InvalidURL, ValueError, TypeError) as exc:
+        return "invalid_url", f"invalid URL: {_one_line(str(exc))}"
+    if url.scheme not in ("http", "https"):
+        return "invalid_url", f"invalid URL: not http(s): {text!r}"
+    if not url.host:
+        return "invalid_url", f"invalid URL: no host in {text!r}"
+    return url
+
+
+def _failure_reason(
+    exc: Exception, client: httpx.AsyncClient, url: httpx.URL, deadline_seconds: float
+) -> tuple[ErrorType, str]:
+    """What went wrong with one request, as (error type, one line). The order matters:
+    a TimeoutError is an OSError, and httpx's timeouts are transport errors."""
+    if isinstance(exc, TimeoutError):
+        return "timeout", f"timed out after {_seconds(deadline_seconds)}"
+    if isinstance(exc, httpx.TimeoutException):
+        return "timeout", _timeout_message(exc, client)
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+        # UnsupportedProtocol is raised for a redirect to a non-http(s) URL, too.
+        return "invalid_url", f"invalid URL: {_one_line(str(exc))}"
+    if isinstance(exc, httpx.TooManyRedirects):
+        return "protocol", f"too many redirects (more than {client.max_redirects})"
+    if isinstance(exc, httpx.TransportError | OSError):
+        return classify_transport_error(exc, url)
+    if isinstance(exc, httpx.DecodingError):
+        return "protocol", f"bad body: {_one_line(str(exc))}"
+    if isinstance(exc, UnicodeError):
+        # A stored validator or a URL that cannot be put on the wire.
+        return "invalid_url", f"cannot send request: {exc}"
+    # Something no case above foresaw (a bug here or in a library): it stays on this
+    # request's record, with the traceback in the log, and the batch goes on.
+    log.exception("fetching %s failed unexpectedly", url)
+    return "protocol", f"unexpected error: {type(exc).__name__}: {_one_line(str(exc))}"
 
 
 async def _exchange(

@@ -33,6 +33,7 @@ def to_post(entry: Entry, *, person: str, feed: str, now: datetime | None = None
         comment_feeds=entry.comment_feeds,
         comment_count=entry.comment_count,
         first_seen=now,
+        categories=entry.categories,
     )
 
 

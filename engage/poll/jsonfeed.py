@@ -12,6 +12,8 @@ from typing import Any
 
 from engage.models import Enclosure, Entry, ParsedFeed
 from engage.poll.fields import (
+    CATEGORY_CHARS,
+    MAX_CATEGORIES,
     absolute_links,
     clean_summary,
     derive_title,
@@ -103,6 +105,7 @@ def _item(
         summary=clean_summary(summary_src, base) if summary_src else "",
         links=links,
         enclosure=_attachment(item.get("attachments"), base),
+        categories=_tags(item.get("tags")),
     )
 
 
@@ -121,6 +124,14 @@ def _attachment(attachments: object, base: str) -> Enclosure | None:
                 duration_seconds=positive_int(attachment.get("duration_in_seconds")),
             )
     return None
+
+
+def _tags(tags: object) -> tuple[str, ...]:
+    if not isinstance(tags, list):
+        return ()
+    found = dict.fromkeys(plain_text(t, None)[:CATEGORY_CHARS] for t in tags if isinstance(t, str))
+    found.pop("", None)
+    return tuple(found)[:MAX_CATEGORIES]
 
 
 def _str(value: object) -> str:

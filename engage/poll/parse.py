@@ -26,6 +26,8 @@ import feedparser
 from engage.comment_marks import is_comment_url, is_pingback, reply_link
 from engage.models import Enclosure, Entry, ParsedFeed
 from engage.poll.fields import (
+    CATEGORY_CHARS,
+    MAX_CATEGORIES,
     absolute_links,
     clean_summary,
     derive_title,
@@ -229,6 +231,7 @@ def _entry(
         enclosure=_enclosure(raw, entry_base),
         comment_feeds=_comment_feeds(raw, entry_base),
         comment_count=positive_int(raw.get("slash_comments") or raw.get("thr_total"), zero=True),
+        categories=_categories(raw.get("tags")),
         thread_url=thread_url or feed_link,
         in_reply_to=in_reply_to,
         is_pingback=is_pingback(text, title, author),
@@ -345,6 +348,19 @@ def _enclosure(raw: Mapping[str, Any], base: str) -> Enclosure | None:
             duration_seconds=duration_seconds(raw.get("itunes_duration")),
         )
     return None
+
+
+def _categories(tags: object) -> tuple[str, ...]:
+    """RSS <category> and Atom category terms: what the digest matches my interests with."""
+    if not isinstance(tags, list):
+        return ()
+    found: dict[str, None] = {}
+    for tag in tags:
+        if isinstance(tag, Mapping):
+            text = plain_text(tag.get("term") or tag.get("label"), None)
+            if text:
+                found.setdefault(text[:CATEGORY_CHARS], None)
+    return tuple(found)[:MAX_CATEGORIES]
 
 
 def _comment_feeds(raw: Mapping[str, Any], base: str) -> tuple[str, ...]:

@@ -1,0 +1,307 @@
+"""`engage run`: poll what is due and send the daily digest, from one tick a minute.
+
+One APScheduler 3 `AsyncIOScheduler` job, the tick, runs inside the event loop: not one job
+per feed (the poll cycle already knows which feeds are due) and not a cron job for the
+digest (a timer that stops while the laptop sleeps skips or delays it; see docs/design.md,
+"Daemon"). The tick calls two callables it is given, so this module knows nothing of feeds,
+stores or mail:
+
+- `poll_due()` polls the feeds that are due. A plain function runs in a worker thread, so
+  the event loop stays free to hear signals; a coroutine function is awaited.
+- `send_digest_if_due(now)` sends today's digest once it is due (`now` is local time).
+
+Each returns a short summary for the log, or None. A tick never overlaps the previous one
+(`max_instances=1`); ticks missed while the machine slept collapse into one (`coalesce`),
+which runs however late it is (`misfire_grace_time=None`), because the tick reads the clock
+itself. A lock file in the data folder, held for the daemon's life, refuses a second one.
+
+SIGINT or SIGTERM: no new work starts; a running cycle gets `grace` seconds to finish,
+then is abandoned by leaving the process at once. Abandoning is safe because every store
+write is atomic (a temp file renamed over the old one, under the store's lock, which the
+system releases with the process) and a poll cycle stores once, at its end: the store
+holds the cycle's result or none of it, and what was fetched is fetched again next time.
+A second signal abandons at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+import os
+import signal
+import sys
+import time as clock
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+from typing import cast
+
+import click
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from engage.app import local_zone
+from engage.errors import EngageError
+from engage.launch import config_option, data_option, open_app
+
+TICK_SECONDS = 60.0
+STOP_GRACE_SECONDS = 5.0
+LOG_FILE = "engage-run.log"
+# A line a minute is ~150 KB a day: four files of 1 MB keep about four weeks.
+LOG_BYTES = 1_000_000
+LOG_BACKUPS = 3
+
+Summary = str | None
+PollDue = Callable[[], Summary] | Callable[[], Awaitable[Summary]]
+DigestIfDue = Callable[[datetime], Summary] | Callable[[datetime], Awaitable[Summary]]
+
+log = logging.getLogger("engage.run")
+
+
+def local_now() -> datetime:
+    """Now in the user's time zone, with its DST rules. Read on every tick: a laptop that
+    changes zone is followed without a restart."""
+    return datetime.now(local_zone())
+
+
+def run(
+    data_dir: Path,
+    *,
+    guard: AbstractContextManager[object],
+    poll_due: PollDue,
+    send_digest_if_due: DigestIfDue,
+    once: bool = False,
+    interval: float = TICK_SECONDS,
+    grace: float = STOP_GRACE_SECONDS,
+    clock_now: Callable[[], datetime] = local_now,
+    echo: bool = False,
+) -> int:
+    """Run until SIGINT or SIGTERM (or one tick with `once`). Returns the exit code: 0,
+    or 1 when the single tick of `once` had an error. Raises EngageError when another
+    `engage run` holds the data folder. `echo` copies the log lines to stderr."""
+    data_dir = Path(data_dir)
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise EngageError(f"{data_dir}: cannot create the data folder ({exc})") from None
+    with contextlib.ExitStack() as held:
+        held.enter_context(guard)
+        handlers = _open_log(data_dir, echo)
+        held.callback(_close_log, handlers)
+        daemon = _Daemon(poll_due, send_digest_if_due, clock_now, grace)
+        return asyncio.run(daemon.main(once=once, interval=interval))
+
+
+def _open_log(data_dir: Path, echo: bool) -> list[logging.Handler]:
+    file = RotatingFileHandler(
+        data_dir / LOG_FILE, maxBytes=LOG_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8"
+    )
+    handlers: list[logging.Handler] = [file]
+    if echo:
+        handlers.append(logging.StreamHandler(sys.stderr))
+    formatter = logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%dT%H:%M:%S%z")
+    for handler in handlers:
+        handler.setFormatter(formatter)
+        log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    # APScheduler warns on every tick skipped while a long poll runs; that is by design
+    # here (max_instances=1), and a real error still gets through.
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
+    return handlers
+
+
+def _close_log(handlers: list[logging.Handler]) -> None:
+    for handler in handlers:
+        log.removeHandler(handler)
+        handler.close()
+
+
+class _Daemon:
+    def __init__(
+        self,
+        poll_due: PollDue,
+        send_digest_if_due: DigestIfDue,
+        clock_now: Callable[[], datetime],
+        grace: float,
+    ) -> None:
+        self.poll_due = poll_due
+        self.send_digest_if_due = send_digest_if_due
+        self.clock_now = clock_now
+        self.grace = grace
+        self.running: asyncio.Task[bool] | None = None
+        self.stopping = asyncio.Event()
+        self.hurry = asyncio.Event()
+
+    async def main(self, *, once: bool, interval: float) -> int:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, self.on_signal, signum)
+        if once:
+            tick = asyncio.ensure_future(self.tick())
+            stop = asyncio.ensure_future(self.stopping.wait())
+            await asyncio.wait({tick, stop}, return_when=asyncio.FIRST_COMPLETED)
+            stop.cancel()
+            if tick.done():
+                return 0 if tick.result() else 1
+            await self.stop()
+            return 0
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        scheduler.add_job(
+            self.tick,
+            IntervalTrigger(seconds=interval, timezone=UTC),
+            id="tick",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+            next_run_time=datetime.now(UTC),  # the first tick at once, not a minute later
+        )
+        scheduler.start()
+        log.info("started: a tick every %g s, process %d", interval, os.getpid())
+        await self.stopping.wait()
+        # Pause, not shut down: shutting down cancels the running job's task, and a cycle
+        # cancelled mid-await would leave its worker thread running unseen.
+        scheduler.pause()
+        await self.stop()
+        scheduler.shutdown(wait=False)
+        await asyncio.sleep(0)  # the shutdown itself runs as a loop callback
+        return 0
+
+    def on_signal(self, signum: int) -> None:
+        name = signal.Signals(signum).name
+        if self.stopping.is_set():
+            log.info("%s again: leaving at once", name)
+            self.hurry.set()
+        else:
+            log.info("%s: stopping", name)
+        self.stopping.set()
+
+    async def stop(self) -> None:
+        running = self.running
+        if running is not None and not running.done():
+            hurry = asyncio.ensure_future(self.hurry.wait())
+            await asyncio.wait(
+                {running, hurry}, timeout=self.grace, return_when=asyncio.FIRST_COMPLETED
+            )
+            hurry.cancel()
+            if not running.done():
+                log.warning(
+                    "stopped mid-cycle: abandoned the running cycle after %g s (store writes "
+                    "are atomic: it stored all of its work or none; the rest is redone next "
+                    "time)",
+                    self.grace,
+                )
+                _leave_now()
+        log.info("stopped")
+
+    async def tick(self) -> bool:
+        """One cycle: poll, then the digest (so it sees what was just polled). One log
+        line for the cycle and one per error. Returns False when a step failed."""
+        self.running = cast("asyncio.Task[bool]", asyncio.current_task())
+        started = clock.monotonic()
+        notes: list[str] = []
+        ok = True
+        steps: list[tuple[str, Callable[[], Awaitable[Summary]]]] = [
+            ("poll", lambda: _call(self.poll_due)),
+            ("digest", lambda: _call(self.send_digest_if_due, self.clock_now())),
+        ]
+        for name, step in steps:
+            if self.stopping.is_set():
+                notes.append(f"{name} skipped: stopping")
+                continue
+            try:
+                summary = await step()
+            except EngageError as exc:
+                log.error("%s failed: %s", name, " ".join(str(exc).split()))
+                notes.append(f"{name} failed")
+                ok = False
+            except Exception:
+                log.exception("%s failed with an unexpected error", name)
+                notes.append(f"{name} failed")
+                ok = False
+            else:
+                if summary:
+                    notes.append(summary)
+        elapsed = clock.monotonic() - started
+        log.info("cycle: %s (%.1f s)", "; ".join(notes) or "nothing to do", elapsed)
+        return ok
+
+
+async def _call(function: Callable[..., object], *args: object) -> Summary:
+    if inspect.iscoroutinefunction(function):
+        return cast(Summary, await function(*args))
+    return cast(Summary, await asyncio.to_thread(function, *args))
+
+
+def _leave_now() -> None:
+    """Exit without waiting for the worker thread (interpreter shutdown would join it).
+    The system releases the locks with the process; the log is flushed first."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+@click.command("run")
+@click.option(
+    "--once", is_flag=True, help="One tick (poll what is due, the digest if due), then exit."
+)
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.1),
+    default=TICK_SECONDS,
+    show_default=True,
+    metavar="SECONDS",
+    help="How often to tick (feeds are still polled only when due).",
+)
+@click.option("--verbose", "-v", is_flag=True, help="Also print the log lines on stderr.")
+@config_option
+@data_option
+def command(
+    once: bool,
+    interval: float,
+    verbose: bool,
+    config_path: Path | None,
+    data_dir: Path | None,
+) -> None:
+    """Keep polling and deliver the daily digest on time: a tick every minute polls the
+    feeds that are due, and once a day, at settings.digest.time (also after the laptop
+    wakes, or a restart), the digest is built and, when settings.digest.to is set,
+    e-mailed. Logs a line per cycle to engage-run.log in the data folder. Stop it with
+    Ctrl-C or SIGTERM.
+
+    \b
+    Example:
+      engage run
+      engage run --once          # for cron: */15 * * * * engage run --once
+    """
+    from engage.digest.daily import DailyDigest
+
+    app = open_app(config_path, data_dir)
+    app.watchlist  # a broken watchlist is one clear line now, not a log entry later  # noqa: B018
+
+    def poll_due() -> str:
+        app.refresh()
+        return app.poll().line()
+
+    digest = DailyDigest(
+        lambda: app.watchlist.settings.digest.time,
+        send=lambda _now: app.deliver_digest(),
+        last_sent=app.last_digest_sent,
+        mark_sent=app.mark_digest_sent,
+    )
+    raise SystemExit(
+        run(
+            app.data_dir,
+            guard=app.single_instance("run"),
+            poll_due=poll_due,
+            send_digest_if_due=digest,
+            once=once,
+            interval=interval,
+            echo=verbose,
+        )
+    )

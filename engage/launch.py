@@ -1,0 +1,43 @@
+"""What every command-line entry point shares, the CLI's commands and the daemon's `run`
+alike: the --config and --data options, and opening the application with its notices on
+stderr. A leaf for the surfaces, so none of them imports another for it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from engage.app import Engage
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def config_option(func: F) -> F:
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="The watchlist (default: $ENGAGE_CONFIG, ./feeds.yaml, then the user config folder).",
+    )(func)
+
+
+def data_option(func: F) -> F:
+    return click.option(
+        "--data",
+        "data_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="The data folder (default: $ENGAGE_DATA, settings.data_dir, the user data folder).",
+    )(func)
+
+
+def open_app(config_path: Path | None, data_dir: Path | None = None) -> Engage:
+    """The application for these options; its notices go to stderr."""
+    from engage.app import Engage
+
+    return Engage(config_path, data_dir, notify=lambda line: click.echo(line, err=True))
