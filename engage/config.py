@@ -68,6 +68,7 @@ from engage.social.handles import parse_bluesky, parse_mastodon
 from engage.urls import normalize_url
 
 __all__ = [
+    "add_alias",
     "add_feed",
     "add_people",
     "add_person",
@@ -75,6 +76,8 @@ __all__ = [
     "find_feed_owner",
     "load",
     "load_text",
+    "merge_people",
+    "rename_person",
 ]
 
 Loc = tuple[str | int, ...]
@@ -1355,3 +1358,227 @@ def apply_moves(path: Path, moves: Mapping[str, str]) -> int:
         if changed:
             doc.save()
         return changed
+
+
+def _listed(doc: _Document, name: str) -> CommentedMap | None:
+    """The entry whose name (not an alias) is `name`: a rename or a merge names who it
+    changes by their name, so an alias never picks the wrong entry."""
+    folded = fold_name(name)
+    for _loc, entry in _entries(doc.tree):
+        entry_name = entry.get("name")
+        if isinstance(entry_name, str) and fold_name(entry_name) == folded:
+            return typing.cast(CommentedMap, entry)
+    return None
+
+
+def _listed_or_error(doc: _Document, name: str) -> CommentedMap:
+    entry = _listed(doc, name)
+    if entry is not None:
+        return entry
+    owner = doc.entry(name)
+    if owner is not None:
+        raise EngageError(
+            f"{name!r} is an alias of {owner['name']} in {doc.label}; name them by their name"
+        )
+    names = [p.name for p in doc.watchlist.everyone()]
+    guess = _did_you_mean(name, names)
+    hint = f" (did you mean '{guess}'?)" if guess else ""
+    raise EngageError(f"nobody called {name!r} in {doc.label}{hint}")
+
+
+def _same_style(old: Any, new: str) -> Any:
+    """`new` quoted as `old` was: ruamel gives quoted scalars their own str subclass."""
+    return type(old)(new) if isinstance(old, str) and type(old) is not str else new
+
+
+def _delete_item(seq: CommentedSeq, index: int) -> None:
+    """Delete a list item; the comment lines after it (what introduces the next item)
+    stay, under the item before it."""
+    token = _detach_following_lines(seq, index)
+    del seq[index]
+    if token is None:
+        return
+    if index > 0:
+        _attach_following_lines(token, seq, index - 1)
+    elif len(seq):
+        # Before the new first item, where ruamel keeps the lines that open a list.
+        # ruamel indents the first line itself, and writes the others as they are.
+        token.value = str(token.value).lstrip("\n").lstrip(" ")
+        before = seq.ca.comment[1] if seq.ca.comment and len(seq.ca.comment) > 1 else None
+        seq.ca.comment = [None, [*(before or []), token]]
+
+
+def _names_list(doc: _Document, entry: CommentedMap, key: str) -> CommentedSeq:
+    """The entry's list under `key` (aliases, sites, tags, knows, feeds), made when
+    missing, after the keys it usually follows."""
+    current = entry.get(key)
+    if isinstance(current, CommentedSeq):
+        return current
+    seq = CommentedSeq() if key in ("feeds", "knows") else doc.short_list(())
+    if key in entry:
+        entry[key] = seq
+    else:
+        order = ["name", "aliases", "sites", "feeds", "handles", "knows", "company", "tags"]
+        before = order[: order.index(key)] if key in order else order
+        keys = list(entry)
+        after = [k for k in keys if k in before]
+        position = keys.index(after[-1]) + 1 if after else len(keys)
+        _insert_key(entry, position, key, seq)
+    return typing.cast(CommentedSeq, entry[key])
+
+
+def _add_alias(doc: _Document, entry: CommentedMap, alias: str) -> bool:
+    """Add an alias unless the entry is already known by that spelling."""
+    folded = fold_name(alias)
+    aliases = entry.get("aliases")
+    known = [entry.get("name"), *(aliases if isinstance(aliases, list) else [])]
+    if any(isinstance(name, str) and fold_name(name) == folded for name in known):
+        return False
+    _append(_names_list(doc, entry, "aliases"), alias)
+    return True
+
+
+def _drop_alias(entry: CommentedMap, name: str) -> None:
+    aliases = entry.get("aliases")
+    if not isinstance(aliases, CommentedSeq):
+        return
+    for index in reversed(range(len(aliases))):
+        if isinstance(aliases[index], str) and fold_name(aliases[index]) == fold_name(name):
+            _delete_item(aliases, index)
+
+
+def _rewrite_knows(doc: _Document, names: Iterable[str], to: str) -> None:
+    """Every `knows:` entry naming one of `names` names `to` instead (once per list), and
+    nobody knows themselves."""
+    folded = {fold_name(name) for name in names}
+    for _loc, entry in _entries(doc.tree):
+        knows = entry.get("knows")
+        if not isinstance(knows, CommentedSeq):
+            continue
+        own = fold_name(str(entry.get("name", "")))
+        seen: set[str] = set()
+        doomed: list[int] = []
+        for index, item in enumerate(knows):
+            if not isinstance(item, str):
+                continue
+            if fold_name(item) in folded:
+                knows[index] = item = _same_style(item, to)
+            if fold_name(item) == own or fold_name(item) in seen:
+                doomed.append(index)
+            seen.add(fold_name(item))
+        for index in reversed(doomed):
+            _delete_item(knows, index)
+        if not len(knows):
+            _delete_key(typing.cast(CommentedMap, entry), "knows")
+
+
+def _delete_key(mapping: CommentedMap, key: str) -> None:
+    """Delete a key; the comment lines after its value stay, under the key before it."""
+    keys = list(mapping)
+    token = _detach_following_lines(mapping, key)
+    del mapping[key]
+    position = keys.index(key)
+    if token is not None and position > 0:
+        _attach_following_lines(token, mapping, keys[position - 1])
+
+
+def rename_person(path: Path, old: str, new: str, *, keep_alias: bool = True) -> str:
+    """Rename the entry called `old` (me, a person or a contact) to `new` in place: the old
+    name becomes an alias unless `keep_alias` is False (an alias that is the new name goes),
+    and every `knows:` naming them follows. Returns the old name as it was written."""
+    new = new.strip()
+    if not new:
+        raise EngageError("a person needs a name")
+    with _edit_lock(path):
+        doc = _Document(path)
+        entry = _listed_or_error(doc, old)
+        was = str(entry["name"])
+        other = doc.entry(new)
+        if other is not None and other is not entry:
+            raise EngageError(
+                f"{new!r} is already {other['name']} in {doc.label}; to make two entries one "
+                f"person, use `engage merge`"
+            )
+        entry["name"] = _same_style(entry["name"], new)
+        _drop_alias(entry, new)
+        if keep_alias and fold_name(was) != fold_name(new):
+            _add_alias(doc, entry, was)
+        _rewrite_knows(doc, [was], new)
+        doc.save()
+        return was
+
+
+def merge_people(path: Path, keep: str, gone: str) -> tuple[str, str, list[str]]:
+    """Make two entries one: `gone`'s name and aliases become aliases of `keep`, its sites,
+    feeds, handles, tags, knows and notes join `keep`'s, every `knows:` naming it names
+    `keep`, and its entry goes. Returns both names as they were written, and `gone`'s
+    handles that `keep` already had another value for (`keep`'s stay)."""
+    with _edit_lock(path):
+        doc = _Document(path)
+        kept, merged = _listed_or_error(doc, keep), _listed_or_error(doc, gone)
+        if kept is merged:
+            raise EngageError(f"{keep!r} and {gone!r} are the same entry in {doc.label}")
+        if doc.tree.get("me") is kept or doc.tree.get("me") is merged:
+            raise EngageError("`me` cannot be merged with anyone (rename it with engage rename)")
+        kept_name, merged_name = str(kept["name"]), str(merged["name"])
+        merged_aliases = [a for a in merged.get("aliases") or [] if isinstance(a, str)]
+        for alias in (merged_name, *merged_aliases):
+            _add_alias(doc, kept, alias)
+        same: dict[str, Any] = {
+            "sites": lambda item: feed_key(str(item)),
+            "feeds": lambda item: feed_key(str(item["url"] if isinstance(item, dict) else item)),
+            "tags": lambda item: fold_name(str(item)),
+            "knows": lambda item: fold_name(str(item)),
+        }
+        for key, identify in same.items():
+            items = merged.get(key)
+            if not isinstance(items, list) or not items:
+                continue
+            target = _names_list(doc, kept, key)
+            have = {identify(item) for item in target}
+            for item in items:
+                if identify(item) not in have:
+                    have.add(identify(item))
+                    _append(target, item)
+        handles = merged.get("handles")
+        dropped: list[str] = []
+        if isinstance(handles, dict) and handles:
+            if not isinstance(kept.get("handles"), CommentedMap):
+                kept["handles"] = CommentedMap()
+            for key, value in handles.items():
+                if key not in kept["handles"]:
+                    kept["handles"][key] = value
+                elif kept["handles"][key] != value:
+                    dropped.append(f"{key}: {value}")
+        notes = [str(n).strip() for n in (kept.get("notes"), merged.get("notes")) if n]
+        if len(notes) == 2:
+            from ruamel.yaml.scalarstring import LiteralScalarString
+
+            kept["notes"] = LiteralScalarString("\n".join(notes) + "\n")
+        elif notes and not kept.get("notes"):
+            kept["notes"] = merged["notes"]
+        for key in ("company", "strength"):
+            if merged.get(key) is not None and kept.get(key) is None:
+                if key == "strength" and not any(e is kept for e in doc.tree.get("contacts") or []):
+                    continue  # a person I want to meet has no stated strength
+                kept[key] = merged[key]
+        for loc, entry in _entries(doc.tree):
+            if entry is merged:
+                section = doc.tree[loc[0]]
+                assert isinstance(loc[1], int)
+                _delete_item(section, loc[1])
+                break
+        _rewrite_knows(doc, [merged_name, *merged_aliases], kept_name)
+        doc.save()
+        return kept_name, merged_name, dropped
+
+
+def add_alias(path: Path, name: str, alias: str) -> bool:
+    """Give the entry called `name` another spelling; False when it already had it."""
+    with _edit_lock(path):
+        doc = _Document(path)
+        entry = _listed_or_error(doc, name)
+        added = _add_alias(doc, entry, alias.strip())
+        if added:
+            doc.save()
+        return added

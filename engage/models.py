@@ -167,6 +167,12 @@ class Person:
     company: str | None = None
     strength: float | None = None  # stated tie strength 0..1 (contacts)
 
+    @property
+    def key(self) -> str:
+        """What their stored history is filed under: the name, unless the store first knew
+        them by another (engage.identity.KeyedPerson; docs/design.md, "Identity")."""
+        return self.name
+
 
 @dataclass(frozen=True)
 class MeterRules:

@@ -34,6 +34,7 @@ LAYERS: dict[str, int] = {
     "engage.meter": PURE,
     "engage.meter.": PURE,
     "engage.detect": PURE,
+    "engage.identity": PURE,
     "engage.intro": PURE,
     "engage.linkedin": PURE,
     "engage.agenda": PURE,

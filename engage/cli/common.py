@@ -5,6 +5,7 @@ and opening the application are in engage.launch, shared with the daemon's comma
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 import click
@@ -35,3 +36,28 @@ def quote(name: str) -> str:
     import shlex
 
     return shlex.quote(name)
+
+
+# How records of the store are counted in a sentence: (one, many).
+RECORD_WORDS: dict[str, tuple[str, str]] = {
+    "events": ("event", "events"),
+    "feeds": ("feed", "feeds"),
+    "posts": ("post", "posts"),
+    "comments": ("comment", "comments"),
+    "intro_evidence": ("piece of intro evidence", "pieces of intro evidence"),
+    "linkedin_contacts": ("LinkedIn contact", "LinkedIn contacts"),
+    "tombstones": ("undo marker", "undo markers"),
+}
+
+
+def records(counts: Mapping[str, int], *, zeros: bool = False) -> str:
+    """'5 events, 2 feeds and 40 posts' from counts by store table (with `zeros`, the
+    tables with none too)."""
+    parts = [
+        f"{counts.get(name, 0)} {one if counts.get(name, 0) == 1 else many}"
+        for name, (one, many) in RECORD_WORDS.items()
+        if zeros or counts.get(name, 0)
+    ]
+    if not parts:
+        return "no stored records"
+    return ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]

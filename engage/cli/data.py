@@ -1,5 +1,5 @@
-"""`engage export` and `engage forget`: the user's own data, all of it out, or one
-person's gone."""
+"""`engage export`, `engage import` and `engage forget`: the user's own data, all of it
+out and back in (a new machine, a restore), or one person's gone."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from pathlib import Path
 import click
 
 from engage import launch
+from engage.cli import common
+from engage.errors import EngageError
 
 
 @click.command()
@@ -45,6 +47,34 @@ def export(config_path: Path | None, data_dir: Path | None, output: Path | None)
         f"{len(document['posts'])} posts and {len(document['comments'])} comments to {output}",
         err=True,
     )
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@launch.config_option
+@launch.data_option
+def import_(file: Path, config_path: Path | None, data_dir: Path | None) -> None:
+    """Restore FILE, written by `engage export`, into the data folder: into an empty one
+    (a new machine, a restore after a disk failure), or into one that already holds some
+    of it, which gains only what it lacks (the ids decide; nothing is counted twice, an
+    interaction undone on either side stays undone). Everything is written at once, or
+    nothing. A file from a newer engage is refused; an older one is brought up to date.
+
+    \b
+    Example:
+      engage export > engage-backup.json          # on the old machine
+      engage import engage-backup.json            # on the new one
+      engage import backup.json --data ~/engage-data
+    """
+    app = launch.open_app(config_path, data_dir)
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise EngageError(f"{file}: cannot read it ({exc.strerror or exc})") from None
+    done = app.import_export(data, label=str(file))
+    here = sum(done.offered.get(n, 0) - done.added.get(n, 0) for n in common.RECORD_WORDS)
+    already = f"; {here} already here" if here else ""
+    click.echo(f"Imported {common.records(done.added, zeros=True)} into {app.data_dir}{already}.")
 
 
 @click.command()

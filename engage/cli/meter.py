@@ -32,11 +32,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from engage.app import stage_words
+from engage.app import orphan_line, stage_words
 from engage.cli.common import quote
 from engage.errors import EngageError
 from engage.launch import config_option, data_option, open_app
-from engage.models import Stage
+from engage.models import Reading, Stage
 
 if TYPE_CHECKING:
     from engage.intro import IntroPath
@@ -95,10 +95,23 @@ def status(
     """
     from engage.views import reading_json
 
-    readings = open_app(config_path, data_dir).status(at, stages)
+    app = open_app(config_path, data_dir)
+    readings = app.status(at, stages)
+    where = Path(app.watchlist.path or "feeds.yaml").name
+    # A history nobody in the watchlist resolves to is never silent; with --json the line
+    # goes to stderr, so the document stays what scripts expect.
+    orphans = [orphan_line(orphan, where) for orphan in app.orphans()]
     if as_json:
         click.echo(json.dumps([reading_json(r) for r in readings], ensure_ascii=False, indent=2))
+        for line in orphans:
+            click.echo(line, err=True)
         return
+    _status_table(readings, stages)
+    for line in orphans:
+        click.echo(line)
+
+
+def _status_table(readings: Sequence[Reading], stages: Sequence[str]) -> None:
     if not readings:
         click.echo("Nobody to show." if stages else "No people in the watchlist yet.")
         return

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import click
 
-from engage.launch import config_option, open_app
+from engage.app import orphan_line
+from engage.launch import config_option, data_option, open_app
 from engage.models import FeedKind, MeterRules, Watchlist
 
 _KINDS = [kind.value for kind in FeedKind]
@@ -19,17 +20,20 @@ _KINDS = [kind.value for kind in FeedKind]
 
 @click.command()
 @config_option
-def check(config_path: Path | None) -> None:
+@data_option
+def check(config_path: Path | None, data_dir: Path | None) -> None:
     """Validate the watchlist and print a short summary.
 
     Every problem is listed at once as FILE:LINE:COL: message, and the exit code is 2.
+    A history stored for someone who is no longer in the watchlist (renamed by hand?)
+    is named, with the command that links it again.
 
     \b
     Example:
       engage check
       engage check --config ~/notes/feeds.yaml
     """
-    app = open_app(config_path)
+    app = open_app(config_path, data_dir)
     watchlist = app.watchlist
     me = watchlist.me
     everyone = watchlist.everyone()
@@ -58,6 +62,8 @@ def check(config_path: Path | None) -> None:
     silent = [p.name for p in watchlist.people if not p.feeds]
     if silent:
         click.echo(f"  no feeds yet: {', '.join(silent)} (engage add-feed NAME URL)")
+    for orphan in app.orphans():
+        click.echo(orphan_line(orphan, Path(watchlist.path or "feeds.yaml").name))
 
 
 def _count(n: int, one: str, many: str | None = None) -> str:
