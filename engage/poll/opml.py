@@ -113,10 +113,12 @@ def write_opml(watchlist: Watchlist) -> str:
     for person in watchlist.everyone():
         if not person.feeds:
             continue
-        folder = ET.SubElement(body, "outline", text=person.name, title=person.name)
+        name = clean_name(person.name)
+        folder = ET.SubElement(body, "outline", text=name, title=name)
         site = person.sites[0] if person.sites else None
         for feed in person.feeds:
-            label = feed.title or person.name
+            # XML has no room for control characters, even escaped ones (feeds.yaml may).
+            label = clean_title(feed.title or "") or name
             attrs = {"type": "rss", "text": label, "title": label, "xmlUrl": feed.url}
             if site:
                 attrs["htmlUrl"] = site
