@@ -3,7 +3,6 @@ and seeing what was found."""
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -11,9 +10,22 @@ from typing import TYPE_CHECKING
 
 import click
 
+from engage.cli.output import (
+    cell,
+    console,
+    echo,
+    echo_json,
+    feed_label,
+    fit_columns,
+    print_table,
+    table,
+    url_cell,
+)
 from engage.launch import config_option, data_option, open_app
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from engage.models import FeedOutcome, FeedState, ProgressHook
 
 
@@ -69,11 +81,11 @@ def poll(
         summary = app.poll(everything=everything, person=person)
     if verbose:
         for outcome in summary.outcomes:
-            click.echo(_outcome_line(outcome))
-    click.echo(summary.line())
+            echo(_outcome_line(outcome))
+    echo(summary.line())
     moved = [o for o in summary.outcomes if o.moved_to]
     for outcome in moved:
-        click.echo(
+        echo(
             f"moved: {outcome.url} -> {outcome.moved_to} (permanent redirect; "
             "`engage feeds --apply-moves` updates feeds.yaml)"
         )
@@ -111,46 +123,81 @@ def feeds(
     if apply_moves:
         done = app.apply_moves()
         if not done.moves:
-            click.echo("No proposed moves.")
+            echo("No proposed moves.")
             return
         for old, new in done.moves.items():
-            click.echo(f"{old} -> {new}")
-        click.echo(f"{done.changed} feed URL(s) updated in the watchlist.")
+            echo(f"{old} -> {new}")
+        echo(f"{done.changed} feed URL(s) updated in the watchlist.")
         return
     listed = app.feeds()
     if as_json:
         from engage.views import feed_json
 
-        click.echo(json.dumps([feed_json(s) for s in listed], indent=2, ensure_ascii=False))
+        echo_json([feed_json(s) for s in listed])
         return
     _print_feeds(listed)
 
 
-def _print_feeds(listed: list[FeedState]) -> None:
-    from rich.console import Console
-    from rich.table import Table
+# Under this many columns the feeds table drops "last success" and "fails" (a failure
+# count shows in the status as "error ×3"), puts an error under the feed's URL, and
+# shortens its dates, so that the feed itself (host and path) keeps room: at 80 columns
+# every URL used to read "http://127.…".
+WIDE_FEEDS = 120
+FEED_FLOOR = 24  # "host:port/…/feed/" still says which feed it is
+PERSON_FLOOR = 16  # a longer name wraps at its spaces (its longest word stays whole)
 
-    table = Table(box=None, pad_edge=False)
-    for column in ("person", "kind", "status", "last success", "fails", "next check", "feed"):
-        table.add_column(column)
+
+def _print_feeds(listed: list[FeedState]) -> None:
+    screen = console()
+    if screen.width >= WIDE_FEEDS:
+        _print_feeds_wide(listed, screen)
+        return
+    made = table(())
+    rows = []
+    for s in listed:
+        status = s.status.value + (f" ×{s.failures}" if s.failures > 1 else "")
+        notes = (
+            s.last_error if s.last_error and s.failures else "",
+            f"moved to {s.moved_to}" if s.moved_to else "",
+        )
+        when = _short(s.next_check, "%m-%d %H:%M") if not s.gone else "never (gone)"
+        rows.append((s.person, s.kind.value, status, when, s.url, notes))
+    names = ("person", "kind", "status", "next check", "feed")
+    wants = [max([len(name), *(len(str(row[i])) for row in rows)]) for i, name in enumerate(names)]
+    wants[4] = max([4, *(len(feed_label(row[4])[0]) for row in rows)])
+    longest_word = max([0, *(len(word) for row in rows for word in row[0].split())])
+    person_floor = max(PERSON_FLOOR, min(longest_word, 2 * PERSON_FLOOR))
+    floors = [person_floor, wants[1], wants[2], wants[3], FEED_FLOOR]
+    widths = fit_columns(screen.width - 2 * (len(names) - 1), wants, floors, [4, 0])
+    for name, width in zip(names, widths, strict=True):
+        # The feed's URL cuts itself to fit (url_cell); an error under it wraps.
+        made.add_column(name, width=width, no_wrap=name not in ("person", "feed"))
+    for person, kind, status, when, url, notes in rows:
+        made.add_row(cell(person), cell(kind), cell(status), cell(when), url_cell(url, *notes))
+    print_table(made, on=screen)
+
+
+def _print_feeds_wide(listed: list[FeedState], screen: Console) -> None:
+    made = table(("person", "kind", "status", "last success", "fails", "next check"))
+    made.add_column("feed", no_wrap=True)
     for s in listed:
         status = s.status.value + (f" ({s.last_error})" if s.last_error and s.failures else "")
         if s.moved_to:
             status += f" → moved to {s.moved_to}"
-        table.add_row(
-            s.person,
-            s.kind.value,
-            status,
-            _short(s.last_success),
-            str(s.failures),
-            _short(s.next_check) if not s.gone else "never (gone)",
-            s.url,
+        made.add_row(
+            cell(s.person),
+            cell(s.kind.value),
+            cell(status),
+            cell(_short(s.last_success)),
+            cell(str(s.failures)),
+            cell(_short(s.next_check) if not s.gone else "never (gone)"),
+            url_cell(s.url),
         )
-    Console(width=200 if not sys.stdout.isatty() else None).print(table)
+    print_table(made, on=screen)
 
 
-def _short(value: datetime | None) -> str:
-    return value.astimezone().strftime("%Y-%m-%d %H:%M") if value else "—"
+def _short(value: datetime | None, stamp: str = "%Y-%m-%d %H:%M") -> str:
+    return value.astimezone().strftime(stamp) if value else "—"
 
 
 # ---------------------------------------------------------------------------
@@ -184,15 +231,15 @@ def posts(
     if as_json:
         from engage.views import post_json
 
-        click.echo(json.dumps([post_json(p) for p in found], indent=2, ensure_ascii=False))
+        echo_json([post_json(p) for p in found])
         return
     for p in found:
-        click.echo(f"{_short(p.published)}  {p.person}: {p.title}\n    {p.link or p.id}")
+        echo(f"{_short(p.published)}  {p.person}: {p.title}\n    {p.link or p.id}")
     if not found:
         if person is None and since is None:
-            click.echo("No posts yet (run `engage poll`).")
+            echo("No posts yet (run `engage poll`).")
         else:
-            click.echo("No posts match; `engage posts` without filters lists them all.")
+            echo("No posts match; `engage posts` without filters lists them all.")
 
 
 # ---------------------------------------------------------------------------
@@ -216,8 +263,8 @@ def detect(rebuild: bool, config_path: Path | None, data_dir: Path | None) -> No
     """
     done = open_app(config_path, data_dir).detect(rebuild=rebuild)
     for warning in done.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        echo(f"warning: {warning}", err=True)
     if rebuild:
-        click.echo(f"Rebuilt automatic events: {done.added} (was {done.removed}).")
+        echo(f"Rebuilt automatic events: {done.added} (was {done.removed}).")
     else:
-        click.echo(f"{done.added} new interactions, {done.new_evidence} new introduction clues.")
+        echo(f"{done.added} new interactions, {done.new_evidence} new introduction clues.")
