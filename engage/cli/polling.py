@@ -24,8 +24,6 @@ from engage.cli.output import (
 from engage.launch import config_option, data_option, open_app
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from engage.models import FeedOutcome, FeedState, ProgressHook
 
 
@@ -150,7 +148,7 @@ PERSON_FLOOR = 16  # a longer name wraps at its spaces (its longest word stays w
 def _print_feeds(listed: list[FeedState]) -> None:
     screen = console()
     if screen.width >= WIDE_FEEDS:
-        _print_feeds_wide(listed, screen)
+        _print_feeds_wide(listed)
         return
     made = table(())
     rows = []
@@ -177,7 +175,7 @@ def _print_feeds(listed: list[FeedState]) -> None:
     print_table(made, on=screen)
 
 
-def _print_feeds_wide(listed: list[FeedState], screen: Console) -> None:
+def _print_feeds_wide(listed: list[FeedState]) -> None:
     made = table(("person", "kind", "status", "last success", "fails", "next check"))
     made.add_column("feed", no_wrap=True)
     for s in listed:
@@ -193,7 +191,7 @@ def _print_feeds_wide(listed: list[FeedState], screen: Console) -> None:
             cell(_short(s.next_check) if not s.gone else "never (gone)"),
             url_cell(s.url),
         )
-    print_table(made, on=screen)
+    print_table(made)
 
 
 def _short(value: datetime | None, stamp: str = "%Y-%m-%d %H:%M") -> str:
