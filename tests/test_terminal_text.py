@@ -345,15 +345,20 @@ def test_detection_still_sees_the_names_under_the_sequences(world: World) -> Non
     assert [path["via"] for path in intro["paths"]] == [[CONTACT]]
 
 
+def shown(world: World, command: str, *, terminal: bool) -> Output:
+    """One of COMMANDS, piped or on a terminal: it succeeds and writes nothing harmful."""
+    output = (in_pty if terminal else piped)(world, *COMMANDS[command], data=True)
+    assert output.code == 0, output.text
+    assert_harmless(output, terminal=terminal)
+    return output
+
+
 @pytest.mark.parametrize("command", COMMANDS)
 @pytest.mark.parametrize("terminal", [False, True], ids=["piped", "pty"])
 def test_no_command_lets_a_feed_drive_the_terminal(
     world: World, command: str, terminal: bool
 ) -> None:
-    run = in_pty if terminal else piped
-    output = run(world, *COMMANDS[command], data=True)
-    assert output.code == 0, output.text
-    assert_harmless(output, terminal=terminal)
+    output = shown(world, command, terminal=terminal)
     if command in ("posts", "events", "status", "feeds", "explain", "intro", "poll -v"):
         assert "[red]Markup[/red]" in output.text  # printed as written, never as markup
 
@@ -454,10 +459,7 @@ def old_store(tmp_path_factory: pytest.TempPathFactory) -> World:
 def test_text_stored_by_an_older_version_is_cleaned_on_output(
     old_store: World, command: str, terminal: bool
 ) -> None:
-    run = in_pty if terminal else piped
-    output = run(old_store, *COMMANDS[command], data=True)
-    assert output.code == 0, output.text
-    assert_harmless(output, terminal=terminal)
+    shown(old_store, command, terminal=terminal)
 
 
 def test_the_export_keeps_old_text_exactly_but_escaped(old_store: World) -> None:

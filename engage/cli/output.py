@@ -105,10 +105,14 @@ def console() -> Console:
     """Where tables go: the terminal's width, or PIPED_WIDTH when piped (COLUMNS wins)."""
     from rich.console import Console
 
-    width = None
-    if not sys.stdout.isatty() and not os.environ.get("COLUMNS", "").isdigit():
+    columns, lines = os.environ.get("COLUMNS", ""), os.environ.get("LINES", "")
+    width = int(columns) if columns.isdigit() else None
+    if width is None and not sys.stdout.isatty():
         width = PIPED_WIDTH
-    return Console(width=width, highlight=False, markup=False, emoji=False)
+    # rich takes a width only with a height: else a TERM=dumb (CI, an editor's shell)
+    # makes every table 80 columns whatever COLUMNS says.
+    height = (int(lines) if lines.isdigit() else 25) if width is not None else None
+    return Console(width=width, height=height, highlight=False, markup=False, emoji=False)
 
 
 def print_table(made: Table, *, on: Console | None = None) -> None:

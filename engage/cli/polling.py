@@ -136,62 +136,69 @@ def feeds(
     _print_feeds(listed)
 
 
-# Under this many columns the feeds table drops "last success" and "fails" (a failure
-# count shows in the status as "error ×3"), puts an error under the feed's URL, and
-# shortens its dates, so that the feed itself (host and path) keeps room: at 80 columns
-# every URL used to read "http://127.…".
-WIDE_FEEDS = 120
-FEED_FLOOR = 24  # "host:port/…/feed/" still says which feed it is
+FEED_FLOOR = 24  # "host:port…/feed/" still says which feed it is
 PERSON_FLOOR = 16  # a longer name wraps at its spaces (its longest word stays whole)
+WIDE = ("person", "kind", "status", "last success", "fails", "next check", "feed")
+NARROW = ("person", "kind", "status", "next check", "feed")
 
 
 def _print_feeds(listed: list[FeedState]) -> None:
+    """Every column when they all fit whole; else "last success" and "fails" go (the count
+    shows as "error ×3") and the dates lose their year, so that the feed (host and path,
+    cut in the middle only when it must) keeps its room. An error or a move wraps under
+    the feed. rich alone cut the widest column at its end: at 80 columns every URL read
+    "http://127.…"."""
     screen = console()
-    if screen.width >= WIDE_FEEDS:
-        _print_feeds_wide(listed)
-        return
+    rows = [_feed_row(s) for s in listed]
+    wants = [
+        max([len(name), *(len(row[i]) for row in rows)]) for i, name in enumerate(WIDE[:-1])
+    ]
+    wants.append(max([4, *(len(feed_label(s.url)[0]) for s in listed)]))
+    wide = sum(wants) + 2 * (len(WIDE) - 1) <= screen.width
+    names = WIDE if wide else NARROW
+    if not wide:
+        rows = [_narrow(row, s) for row, s in zip(rows, listed, strict=True)]
+        wants = [wants[WIDE.index(name)] for name in names]
+        wants[names.index("status")] = max([len("status"), *(len(row[2]) for row in rows)])
+        wants[names.index("next check")] = max([10, *(len(row[3]) for row in rows)])
+    longest_word = max([0, *(len(word) for s in listed for word in s.person.split())])
+    floors = [
+        max(PERSON_FLOOR, min(longest_word, 2 * PERSON_FLOOR)) if name == "person"
+        else FEED_FLOOR if name == "feed"
+        else want
+        for name, want in zip(names, wants, strict=True)
+    ]  # fmt: skip
+    order = [names.index("feed"), names.index("person")]
+    widths = fit_columns(screen.width - 2 * (len(names) - 1), wants, floors, order)
     made = table(())
-    rows = []
-    for s in listed:
-        status = s.status.value + (f" ×{s.failures}" if s.failures > 1 else "")
+    for name, width in zip(names, widths, strict=True):
+        # The feed's URL cuts itself to fit (url_cell); a name and an error wrap.
+        made.add_column(name, width=width, no_wrap=name not in ("person", "feed"))
+    for row, s in zip(rows, listed, strict=True):
         notes = (
             s.last_error if s.last_error and s.failures else "",
             f"moved to {s.moved_to}" if s.moved_to else "",
         )
-        when = _short(s.next_check, "%m-%d %H:%M") if not s.gone else "never (gone)"
-        rows.append((s.person, s.kind.value, status, when, s.url, notes))
-    names = ("person", "kind", "status", "next check", "feed")
-    wants = [max([len(name), *(len(str(row[i])) for row in rows)]) for i, name in enumerate(names)]
-    wants[4] = max([4, *(len(feed_label(row[4])[0]) for row in rows)])
-    longest_word = max([0, *(len(word) for row in rows for word in row[0].split())])
-    person_floor = max(PERSON_FLOOR, min(longest_word, 2 * PERSON_FLOOR))
-    floors = [person_floor, wants[1], wants[2], wants[3], FEED_FLOOR]
-    widths = fit_columns(screen.width - 2 * (len(names) - 1), wants, floors, [4, 0])
-    for name, width in zip(names, widths, strict=True):
-        # The feed's URL cuts itself to fit (url_cell); an error under it wraps.
-        made.add_column(name, width=width, no_wrap=name not in ("person", "feed"))
-    for person, kind, status, when, url, notes in rows:
-        made.add_row(cell(person), cell(kind), cell(status), cell(when), url_cell(url, *notes))
+        made.add_row(*(cell(text) for text in row), url_cell(s.url, *notes))
     print_table(made, on=screen)
 
 
-def _print_feeds_wide(listed: list[FeedState]) -> None:
-    made = table(("person", "kind", "status", "last success", "fails", "next check"))
-    made.add_column("feed", no_wrap=True)
-    for s in listed:
-        status = s.status.value + (f" ({s.last_error})" if s.last_error and s.failures else "")
-        if s.moved_to:
-            status += f" → moved to {s.moved_to}"
-        made.add_row(
-            cell(s.person),
-            cell(s.kind.value),
-            cell(status),
-            cell(_short(s.last_success)),
-            cell(str(s.failures)),
-            cell(_short(s.next_check) if not s.gone else "never (gone)"),
-            url_cell(s.url),
-        )
-    print_table(made)
+def _feed_row(s: FeedState) -> list[str]:
+    """The wide row's text cells (the feed itself is url_cell)."""
+    return [
+        s.person,
+        s.kind.value,
+        s.status.value,
+        _short(s.last_success),
+        str(s.failures),
+        _short(s.next_check) if not s.gone else "never (gone)",
+    ]
+
+
+def _narrow(row: list[str], s: FeedState) -> list[str]:
+    status = s.status.value + (f" ×{s.failures}" if s.failures > 1 else "")
+    when = _short(s.next_check, "%m-%d %H:%M") if not s.gone else "never (gone)"
+    return [row[0], row[1], status, when]
 
 
 def _short(value: datetime | None, stamp: str = "%Y-%m-%d %H:%M") -> str:
