@@ -320,6 +320,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "intro": ("intro", MARKUP),
     "feeds": ("feeds",),
     "feeds --json": ("feeds", "--json"),
+    "digest --json": ("digest", "--json"),
     "export": ("export",),
 }
 
@@ -537,3 +538,15 @@ def test_a_wide_feeds_table_keeps_every_column(many_feeds: World) -> None:
     assert "127.0.0.1:45678/blogs/a-very-long-folder-name/another-level/feed/atom.xml" in (
         output.text
     )
+
+
+def test_the_daemon_log_is_cleaned_too() -> None:
+    """`engage run --echo` writes its log to the terminal, and a line may quote a feed."""
+    import logging
+
+    from engage.daemon import CleanFormatter
+
+    record = logging.LogRecord("engage.run", logging.ERROR, __file__, 1,
+                               "poll failed: %s", (f"{NASTY}\nnext line",), None)  # fmt: skip
+    line = CleanFormatter("%(levelname)s %(message)s").format(record)
+    assert line == "ERROR poll failed: click hereREDGREENevil\nnext line"
