@@ -1192,6 +1192,14 @@ class Engage:
         config.add_feed(path, person, url, kind=kind, title=title)
         self.refresh()
 
+    def watchlist_warnings(self) -> list[str]:
+        """`FILE:LINE:COL: warning: …` for control characters in the watchlist's values
+        and comments (in a name or alias they are an error, raised by `watchlist`)."""
+        from engage import config
+
+        self.watchlist  # errors first  # noqa: B018
+        return config.control_character_warnings(self.config_path)
+
     def _existing_watchlist(self) -> Path:
         if not self.config_path.exists():
             raise EngageError(

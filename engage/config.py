@@ -45,7 +45,9 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
+from ruamel.yaml.reader import ReaderError
 
+from engage.clean import clean_name, clean_title, clean_url, describe, unsafe_characters
 from engage.errors import ConfigError, EngageError
 from engage.files import LockTimeout, atomic_write, exclusive_lock
 from engage.models import (
@@ -73,6 +75,7 @@ __all__ = [
     "add_people",
     "add_person",
     "apply_moves",
+    "control_character_warnings",
     "find_feed_owner",
     "load",
     "load_text",
@@ -107,6 +110,19 @@ def _text(value: str) -> str:
     return value.strip()
 
 
+def _person_name(value: str) -> str:
+    """A name or alias is one line of plain text: detection matches comment authors
+    against it, and every command prints it, so a control character would let a name
+    pass for another or write a forged line (`add-person $'Evil\\nName: x'`)."""
+    value = _text(value)
+    for _index, character in unsafe_characters(value, in_line=True):
+        raise ValueError(
+            f"{value!r} holds {describe(character)}: a name is one line of plain text, "
+            "without control characters (remove it)"
+        )
+    return value
+
+
 def _email(value: str) -> str:
     if "@" not in value or any(c.isspace() for c in value.strip()):
         raise ValueError(f"{value!r} is not an e-mail address (like me@example.org)")
@@ -139,6 +155,7 @@ def _bluesky_handle(value: str) -> str:
 
 Url = Annotated[str, AfterValidator(_http_url)]
 Name = Annotated[str, AfterValidator(_text)]
+PersonName = Annotated[str, AfterValidator(_person_name)]
 Email = Annotated[str, AfterValidator(_email)]
 FeedKindName = Literal["blog", "podcast", "video", "social", "comments", "forum"]
 EventKindName = Literal[
@@ -208,8 +225,8 @@ class HandlesModel(_Model):
 
 
 class MeModel(_Model):
-    name: Name
-    aliases: list[Name] = Field(default_factory=list)
+    name: PersonName
+    aliases: list[PersonName] = Field(default_factory=list)
     sites: list[Url] = Field(default_factory=list)
     feeds: list[FeedModel] = Field(default_factory=list)
     handles: HandlesModel = Field(default_factory=HandlesModel)
@@ -219,12 +236,12 @@ class MeModel(_Model):
 
 
 class PersonModel(_Model):
-    name: Name
-    aliases: list[Name] = Field(default_factory=list)
+    name: PersonName
+    aliases: list[PersonName] = Field(default_factory=list)
     sites: list[Url] = Field(default_factory=list)
     feeds: list[FeedModel] = Field(default_factory=list)
     handles: HandlesModel = Field(default_factory=HandlesModel)
-    knows: list[Name] = Field(default_factory=list)
+    knows: list[PersonName] = Field(default_factory=list)
     notes: str = ""
     tags: list[Name] = Field(default_factory=list)
     company: str | None = None
@@ -368,6 +385,41 @@ def load_text(text: str, label: str = "feeds.yaml") -> Watchlist:
     return _to_watchlist(problems.model, label)
 
 
+def control_character_warnings(path: Path) -> list[str]:
+    """`FILE:LINE:COL: …` for each value (and each line of comments) holding a character
+    that could drive a terminal. A warning, not an error: engage cleans such text before
+    it shows it; only in a name or alias is it refused (when the file loads)."""
+    label = str(path)
+    text = path.read_text(encoding="utf-8")
+    tree, _root = _parse(text, label)
+    found: dict[int, tuple[int, str]] = {}
+    for loc, value in _strings(tree, ()):
+        characters = sorted({describe(c) for _i, c in unsafe_characters(value)})
+        if characters:
+            line, col = _position(tree, loc)
+            found.setdefault(line, (col, f"{_dotted(loc)} holds {', '.join(characters)}"))
+    # Literal characters outside any value (a comment), where YAML lets them through.
+    for number, line_text in enumerate(text.splitlines(), 1):
+        for index, character in unsafe_characters(line_text):
+            found.setdefault(number, (index + 1, f"{describe(character)} on this line"))
+    return [
+        f"{label}:{line}:{col}: warning: {message} (engage removes it when it shows the "
+        "text; delete it from the file)"
+        for line, (col, message) in sorted(found.items())
+    ]
+
+
+def _strings(node: Any, loc: Loc) -> Iterator[tuple[Loc, str]]:
+    if isinstance(node, str):
+        yield loc, node
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from _strings(value, (*loc, str(key)))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _strings(value, (*loc, index))
+
+
 class _Problems:
     def __init__(self, label: str) -> None:
         self.label = label
@@ -415,6 +467,15 @@ def _parse(text: str, label: str) -> tuple[Any, Node | None]:
         context = f"{exc.context.strip()}; " if exc.context and exc.problem else ""
         raise ConfigError(
             f"{label}:{line}:{col}: YAML syntax error: {problem} ({context}{hint})"
+        ) from None
+    except ReaderError as exc:
+        # A character YAML refuses outright (ESC, BEL, DEL, most C1 controls): say where.
+        at = exc.position if isinstance(exc.position, int) else 0
+        line = text.count("\n", 0, at) + 1
+        col = at - (text.rfind("\n", 0, at) + 1) + 1
+        raise ConfigError(
+            f"{label}:{line}:{col}: {describe(chr(exc.character))} is a control character, "
+            "which YAML does not allow (remove it)"
         ) from None
     except YAMLError as exc:
         raise ConfigError(f"{label}:1:1: YAML syntax error: {exc}") from None
@@ -1146,13 +1207,15 @@ def _insert_key(mapping: CommentedMap, position: int, key: str, value: Any) -> N
 
 
 def _feed_node(feed: FeedRef) -> Any:
-    if feed.kind == FeedKind.BLOG and not feed.title and not feed.max_bytes:
+    # Often the feed's own title: text from the network, cleaned before it is written.
+    title = clean_title(feed.title) if feed.title else ""
+    if feed.kind == FeedKind.BLOG and not title and not feed.max_bytes:
         return feed.url
     node = CommentedMap()
     node["url"] = feed.url
     node["kind"] = feed.kind.value
-    if feed.title:
-        node["title"] = feed.title
+    if title:
+        node["title"] = title
     if feed.max_bytes:
         node["max_body_mb"] = round(feed.max_bytes / (1024 * 1024), 3)
     return node
@@ -1160,9 +1223,16 @@ def _feed_node(feed: FeedRef) -> Any:
 
 def _check_url(url: str, what: str = "feed") -> str:
     try:
-        return _http_url(url)
+        return clean_url(_http_url(url))  # a site or feed URL may come from a page
     except ValueError as exc:
         raise EngageError(f"{what} URL {exc}") from None
+
+
+def _check_name(name: str, what: str = "a name") -> str:
+    try:
+        return _person_name(name)
+    except ValueError as exc:
+        raise EngageError(f"{what} {exc}") from None
 
 
 def _add_to_section(doc: _Document, name: str, entry: CommentedMap) -> None:
@@ -1228,6 +1298,8 @@ def add_person(
     name = name.strip()
     if not name:
         raise EngageError("a person needs a name")
+    name = _check_name(name)
+    aliases = [_check_name(alias, "an alias") for alias in aliases if alias.strip()]
     with _edit_lock(path):
         doc = _Document(path)
         if doc.entry(name) is not None or fold_name(name) == fold_name(doc.watchlist.me.name):
@@ -1244,7 +1316,7 @@ def add_person(
         entry = CommentedMap()
         entry["name"] = name
         if aliases:
-            entry["aliases"] = doc.short_list(a.strip() for a in aliases if a.strip())
+            entry["aliases"] = doc.short_list(aliases)
         if sites:
             entry["sites"] = doc.short_list(_check_url(s, "site") for s in sites)
         if refs:
@@ -1299,7 +1371,7 @@ def add_people(path: Path, people: Sequence[tuple[str, Sequence[FeedRef]]]) -> t
         doc = _Document(path)
         people_added = feeds_added = 0
         for raw_name, feeds in people:
-            name = raw_name.strip()
+            name = clean_name(raw_name)  # an OPML folder or title: text from the network
             if not name:
                 continue
             fresh: list[FeedRef] = []

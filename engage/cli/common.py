@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from engage.cli.output import echo
 from engage.errors import EngageError
 
 
@@ -19,10 +20,10 @@ def run_main(group: click.Group, argv: list[str]) -> Any:
         return group.main(args=argv, prog_name="engage", standalone_mode=False)
     except EngageError as exc:
         for line in exc.lines:
-            click.echo(line, err=True)
+            echo(line, err=True)
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
+        echo("Aborted.", err=True)
         sys.exit(1)
     except click.ClickException as exc:
         exc.show()
