@@ -16,8 +16,8 @@ one-line EngageError for a mistake.
 from __future__ import annotations
 
 import difflib
-import hashlib
 import os
+import shlex
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
@@ -28,6 +28,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engage import places
 from engage.errors import EngageError
+from engage.identity import (
+    Keys,
+    Orphan,
+    filed_as,
+    find_identity,
+    manual_id,
+    resolve,
+)
 from engage.meter import needs_ask_warning, read_meter, status_order
 from engage.models import (
     DIRECTION,
@@ -37,6 +45,7 @@ from engage.models import (
     FeedKind,
     FeedRef,
     FeedState,
+    IntroEvidence,
     MeterRules,
     Person,
     Post,
@@ -55,9 +64,9 @@ if TYPE_CHECKING:
     from engage.agenda import Agenda, ReadyToAsk
     from engage.digest.render import RenderedDigest
     from engage.intro import IntroPath
-    from engage.models import CycleSummary, ProgressHook
+    from engage.models import CycleSummary, FeedOutcome, ProgressHook
     from engage.poll.discover import Resolution
-    from engage.store import Snapshot, Store
+    from engage.store import Snapshot, Store, Transaction
 
 Notify = Callable[[str], None]
 
@@ -129,7 +138,8 @@ REVIEW_DECISIONS = ("confirm", "reject", "trust")
 
 TIMELINE_EVENTS = 12
 HISTORY_DAYS = 180
-EXPORT_FORMAT = 1
+# 2: adds `identities` and `tombstone_records`; a format 1 document still imports.
+EXPORT_FORMAT = 2
 FIRST_DIGEST_DAYS = 7  # the first digest shows the posts of the last week
 DIGESTS_META = "digests_built"  # {day: when its digest was built}
 LAST_SENT_META = "last_digest_sent"  # the day of the last digest delivered
@@ -246,19 +256,6 @@ def stay_in_touch_cadence(person: Person, settings: Settings) -> int | None:
     by_tag = {fold_name(tag): days for tag, days in settings.stay_in_touch_by_tag.items()}
     tagged = [by_tag[fold_name(t)] for t in person.tags if fold_name(t) in by_tag]
     return min(tagged) if tagged else None
-
-
-def manual_id(person: str, kind: EventKind, when: datetime, url: str | None, note: str = "") -> str:
-    """Stable for (person, kind, minute, url, note): logging the same thing twice gives one
-    event, but two calls "yesterday" with different notes are two events ('yesterday'
-    means 00:00, so the minute alone cannot tell them apart). For `met` the note holds the
-    event's name. Without a note the key is what it always was, so old ids still match."""
-    utc_minute = when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
-    parts = [person, kind.value, utc_minute, url or ""]
-    if note:
-        parts.append(note)
-    key = "|".join(parts)
-    return "manual:" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:20]
 
 
 # ---------------------------------------------------------------------------
@@ -393,6 +390,35 @@ class LinkedInImport:
     notes: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class Renamed:
+    """What `rename` did. `linked`: OLD was only a name in the stored history (renamed by
+    hand without an alias), and that history now belongs to NEW."""
+
+    old: str  # as it was written in feeds.yaml, or as the history knew them
+    new: str
+    alias_added: bool
+    linked: bool
+    events: int  # in the history that is theirs now
+    carried: dict[str, int] = field(default_factory=dict)  # records re-filed, `duplicates`
+
+
+@dataclass(frozen=True)
+class Merged:
+    kept: str
+    merged: str
+    carried: dict[str, int]  # records re-filed under the kept person, and `duplicates`
+    dropped_handles: tuple[str, ...]  # the merged entry's handles the kept one had otherwise
+
+
+@dataclass(frozen=True)
+class Imported:
+    added: dict[str, int]  # documents added, by table
+    offered: dict[str, int]  # documents in the file, by table
+    format: int
+    schema: int
+
+
 # ---------------------------------------------------------------------------
 # The read model
 
@@ -408,9 +434,13 @@ class World:
         self.watchlist = watchlist
         self.snapshot = snapshot
         self.rules = watchlist.settings.meter
+        # Records are filed under each person's key (engage.identity); what is shown and
+        # what the introductions graph compares is the name they have today.
+        self.keys = resolve(watchlist, snapshot.identities)
         self.by_person: dict[str, list[Event]] = {}
         for event in snapshot.events:
             self.by_person.setdefault(fold_name(event.person), []).append(event)
+        self.evidence = tuple(self._shown_evidence(item) for item in snapshot.intro_evidence)
         self._readings: dict[datetime, dict[str, Reading]] = {}
         self.latest = latest_posts_of(snapshot.meta.get(LATEST_POSTS) or {})
         self._rules_of = {
@@ -429,7 +459,7 @@ class World:
         return self._rules_of.get(fold_name(name), self.rules)
 
     def events_of(self, name: str, until: datetime | None = None) -> list[Event]:
-        events = self.by_person.get(fold_name(name), [])
+        events = self.by_person.get(fold_name(self.keys.key(name)), [])
         return events if until is None else [e for e in events if e.when <= until]
 
     def reading(self, name: str, now: datetime, *, history: bool = False) -> Reading:
@@ -437,11 +467,30 @@ class World:
             cached = self._readings.get(now, {}).get(name)
             if cached is not None:
                 return cached
-        events = self.by_person.get(fold_name(name), [])
+        key = self.keys.key(name)
+        events = self.by_person.get(fold_name(key), [])
         days = HISTORY_DAYS if history else 0
         rules = self.rules_for(name)
-        latest = self.latest.get(name)
-        return read_meter(name, events, now, rules, history_days=days, latest=latest)
+        latest = self.latest.get(key)
+        return read_meter(
+            name, events, now, rules, history_days=days, key=key, latest=latest
+        )
+
+    def shown(self, event: Event) -> Event:
+        """The event as the user knows it: under the person's name of today."""
+        name = self.keys.display(event.person)
+        return event if name == event.person else replace(event, person=name)
+
+    def _shown_evidence(self, item: IntroEvidence) -> IntroEvidence:
+        contact, person = self.keys.display(item.contact), self.keys.display(item.person)
+        if (contact, person) == (item.contact, item.person):
+            return item
+        return replace(item, contact=contact, person=person)
+
+    def orphans(self) -> list[Orphan]:
+        """Stored histories nobody in the watchlist resolves to (docs/design.md, "Identity")."""
+        counts = {key: len(events) for key, events in self.by_person.items()}
+        return self.keys.orphans(counts, self.watchlist)
 
     def readings(self, now: datetime) -> dict[str, Reading]:
         """Everyone's reading (people and contacts) at `now`, computed once."""
@@ -469,7 +518,7 @@ class World:
         return intro_paths(
             target,
             self.watchlist,
-            self.snapshot.intro_evidence,
+            self.evidence,
             self.readings(now),
             self.snapshot.linkedin_contacts,
             now,
@@ -638,6 +687,16 @@ class Engage:
         world: World = loaded.value
         return world
 
+    def keys(self) -> Keys:
+        """Each person's key (docs/design.md, "Identity"), from one light read of the store:
+        what showing a feed, a post or a poll's outcome by today's name needs, without
+        decoding every event as the read model does."""
+        view = self.store.view(with_cache=False)
+        try:
+            return resolve(self.watchlist, view.identities())
+        finally:
+            view.close()
+
     def refresh(self) -> None:
         """Forget the loaded watchlist (the next use reads it again if the file changed)."""
         self._watchlist = None
@@ -733,11 +792,14 @@ class Engage:
             if readings[p.name].stage not in (Stage.READY, Stage.ASKED, Stage.CONNECTED)
         }
         since = self._previous_digest(wanted) or now - timedelta(days=FIRST_DIGEST_DAYS)
+        # The agenda speaks in today's names; the store files under keys (see Identity).
+        everyone = (*self.watchlist.people, *self.watchlist.contacts)
+        events = {fold_name(p.name): world.events_of(p.name) for p in everyone}
         agenda = build_agenda(
             self.watchlist,
             readings,
-            world.by_person,
-            self.store.posts(),
+            events,
+            self.posts(),
             self.feeds(),
             paths,
             day=wanted,
@@ -745,7 +807,9 @@ class Engage:
             since=since,
         )
         ready = tuple(with_(r, draft=self._ask_draft(r, world, now)) for r in agenda.ready)
-        notes = agenda.notes
+        where = Path(self.watchlist.path or "feeds.yaml").name
+        orphans = tuple(orphan_line(orphan, where) for orphan in world.orphans())
+        notes = (*agenda.notes, *orphans)
         waiting = len(self.pending_review())
         if waiting:
             one = waiting == 1
@@ -891,19 +955,20 @@ class Engage:
         self, person: Person, kind: EventKind, when: datetime, *, url: str | None, note: str
     ) -> Event | None:
         """Store one manual event; None when the same event is already there."""
-        base_id = manual_id(person.name, kind, when, url, note)
-        event = Event(
-            id=base_id,
-            person=person.name,
-            kind=kind,
-            when=when,
-            direction=DIRECTION[kind],
-            source=EventSource.MANUAL,
-            url=url,
-            note=note,
-            created=self.now(),
-        )
         with self.store.transaction() as tx:
+            key = self._keys_in(tx).key(person.name)
+            base_id = manual_id(key, kind, when, url, note)
+            event = Event(
+                id=base_id,
+                person=key,
+                kind=kind,
+                when=when,
+                direction=DIRECTION[kind],
+                source=EventSource.MANUAL,
+                url=url,
+                note=note,
+                created=self.now(),
+            )
             # The store refuses an id that was undone (so detection cannot resurrect it); a
             # thing logged by hand again after an undo is meant, so it gets the next free id.
             undone = tx.tombstones()
@@ -912,7 +977,16 @@ class Engage:
                 copy += 1
                 event = replace(event, id=f"{base_id}-{copy}")
             added = tx.add_events([event])
-        return added[0] if added else None
+        return replace(added[0], person=person.name) if added else None
+
+    def _keys_in(self, tx: Transaction) -> Keys:
+        """Each person's key, read under the transaction's lock, and the watchlist's names
+        and aliases registered with them: every write remembers who is who, so a later
+        rename by hand still finds the history (docs/design.md, "Identity")."""
+        watchlist = self.watchlist
+        keys = resolve(watchlist, tx.identities())
+        tx.remember_people(keys.keyed(watchlist).everyone())
+        return keys
 
     def log(
         self,
@@ -975,7 +1049,7 @@ class Engage:
         """Who I asked for this introduction, when `log … intro-requested --via` said."""
         asked = [
             e
-            for e in self.store.events(person=target.name)
+            for e in self.world().events_of(target.name)
             if e.kind is EventKind.INTRO_REQUESTED and e.note.startswith("via ")
         ]
         if not asked:
@@ -1063,7 +1137,7 @@ class Engage:
         if kind is None:
             raise EngageError(f"unknown answer {answer!r} (one of: {', '.join(OUTCOMES)})")
         moment = read_when(when, self.now())
-        asks = [e for e in self.store.events(person=who.name) if e.kind == EventKind.MY_ASK]
+        asks = [e for e in self.world().events_of(who.name) if e.kind == EventKind.MY_ASK]
         if not asks:
             raise EngageError(
                 f"no ask recorded for {who.name}; record it first with `engage ask {who.name!r}`"
@@ -1102,20 +1176,19 @@ class Engage:
             removed = tx.remove_event(found.id)
         if removed is None:
             raise EngageError(f"event {found.id} was removed meanwhile")
-        return removed
+        return self.world().shown(removed) if self.watchlist_if_any() else removed
 
     # -- detections that wait for review
 
     def pending_review(self, person: str | None = None) -> list[Event]:
         """Detections that rest on a name alone, oldest first: what `engage review` lists,
         and the count `status`, the digest and the report show."""
-        who = fold_name(self.person(person).name) if person else None
+        world = self.world()
+        events = world.events_of(self.person(person).name) if person else world.snapshot.events
         return [
-            event
-            for event in self.world().snapshot.events
-            if event.source is EventSource.AUTO
-            and not event.confirmed
-            and (who is None or fold_name(event.person) == who)
+            world.shown(event)
+            for event in events
+            if event.source is EventSource.AUTO and not event.confirmed
         ]
 
     def review(self, event_id: str, decision: str) -> Reviewed:
@@ -1136,19 +1209,28 @@ class Engage:
                 )
             if decision == "reject":
                 tx.remove_event(event.id)
-                return Reviewed(decision, event, rejected=event)
-            if event.confirmed:
-                return Reviewed(decision, event)
-            if decision == "confirm":
-                done = tx.confirm_event(event.id)
-                return Reviewed(decision, event, confirmed=(done,) if done else ())
-            pairs = event.name_matches
-            if not pairs:
+                done = Reviewed(decision, event, rejected=event)
+            elif event.confirmed:
+                done = Reviewed(decision, event)
+            elif decision == "confirm":
+                confirmed = tx.confirm_event(event.id)
+                done = Reviewed(decision, event, confirmed=(confirmed,) if confirmed else ())
+            elif not event.name_matches:
                 raise EngageError(
                     f"{event.id} does not rest on a name to trust; confirm or reject it"
                 )
-            confirmed = tx.trust_names(pairs, event.person)
-            return Reviewed(decision, event, confirmed=tuple(confirmed), trusted=pairs)
+            else:
+                pairs = event.name_matches
+                trusted = tuple(tx.trust_names(pairs, event.person))
+                done = Reviewed(decision, event, confirmed=trusted, trusted=pairs)
+        # What was decided, under the names of today (the store files events by key).
+        world = self.world()
+        return replace(
+            done,
+            event=world.shown(done.event),
+            confirmed=tuple(world.shown(e) for e in done.confirmed),
+            rejected=world.shown(done.rejected) if done.rejected else None,
+        )
 
     # -- what is stored
 
@@ -1159,9 +1241,15 @@ class Engage:
         who = self.person(person).name if person else None
         event_kind = resolve_kind(kind) if kind else None
         moment = read_when(since, self.now(), past=False) if since else None
+        world = self.world() if self.watchlist_if_any() is not None else None
+        if world is None:  # only a data folder: the records as they are stored
+            stored = self.store.events()
+        else:
+            theirs = world.events_of(who) if who else world.snapshot.events
+            stored = [world.shown(event) for event in theirs]
         chosen = [
             event
-            for event in self.store.events(person=who)
+            for event in stored
             if (event_kind is None or event.kind == event_kind)
             and (moment is None or event.when >= moment)
         ]
@@ -1179,24 +1267,36 @@ class Engage:
                 moment = parse_when(since, datetime.now(UTC), local_zone())
             except ValueError as exc:
                 raise EngageError(f"--since: {exc}") from None
+        keys = self.keys() if self.watchlist_if_any() is not None else None
+        if keys is not None and who is not None:
+            who = keys.key(who)
         found = self.store.posts(person=who, since=moment)
-        return found[:limit] if limit else found
+        shown = []
+        for post in found[:limit] if limit else found:
+            name = keys.display(post.person) if keys is not None else post.person
+            shown.append(post if name == post.person else replace(post, person=name))
+        return shown
 
     def feeds(self) -> list[FeedState]:
         """Watched feeds (never polled ones too), then the ones engage discovered."""
         from engage.poll.cycle import watched_feeds
 
         watchlist = self.watchlist
+        keys = self.keys()
         by_url = {s.url: s for s in self.store.feeds()}
         out: list[FeedState] = []
         for owner, ref in watched_feeds(watchlist):
             stored_state = by_url.pop(ref.url) if ref.url in by_url else None
             out.append(
-                stored_state
-                or FeedState(url=ref.url, person=owner.name, kind=ref.kind, title=ref.title)
+                replace(stored_state, person=owner.name)
+                if stored_state
+                else FeedState(url=ref.url, person=owner.name, kind=ref.kind, title=ref.title)
             )
-        names = {p.name for p in watchlist.everyone()}
-        out += [s for s in by_url.values() if s.discovered and s.person in names]
+        out += [
+            replace(s, person=found.name)
+            for s in by_url.values()
+            if s.discovered and (found := keys.person(s.person)) is not None
+        ]
         return out
 
     def apply_moves(self) -> Moves:
@@ -1230,14 +1330,26 @@ class Engage:
 
         watchlist = self.watchlist
         name = self.anyone(person).name if person is not None else None
-        return run_cycle(
-            watchlist,
+        # The cycle stores and hashes under each person's key, and shows today's names.
+        keys = self.keys()
+
+        def shown(outcome: FeedOutcome) -> FeedOutcome:
+            return replace(outcome, person=keys.display(outcome.person))
+
+        def hooks(total: int) -> ProgressHook:
+            assert progress is not None
+            hook = progress(total)
+            return lambda outcome: hook(shown(outcome))
+
+        summary = run_cycle(
+            keys.keyed(watchlist),
             self.store,
             now=datetime.now(UTC),
             everything=everything,
-            person=name,
-            progress=progress,
+            person=keys.key(name) if name is not None else None,
+            progress=hooks if progress is not None else None,
         )
+        return replace(summary, outcomes=tuple(shown(o) for o in summary.outcomes))
 
     def detect(self, *, rebuild: bool = False) -> Detected:
         """Find interactions in what was polled; with `rebuild`, recompute every automatic
@@ -1246,11 +1358,12 @@ class Engage:
 
         watchlist = self.watchlist
         with self.store.transaction() as tx:
+            keyed = self._keys_in(tx).keyed(watchlist)
             removed = tx.remove_auto_events() if rebuild else 0
             tx.note_latest_posts(tx.posts())
             trusted = {(t.site, t.name) for t in tx.trusted_names()}
             rules = watchlist.settings.meter
-            found = find(watchlist, tx.posts(), tx.comments(), rules=rules, trusted=trusted)
+            found = find(keyed, tx.posts(), tx.comments(), rules=rules, trusted=trusted)
             added = tx.add_events(found.events)
             evidence = tx.put_intro_evidence(found.intro_evidence)
         return Detected(len(added), removed, evidence, found.warnings, rebuild)
@@ -1270,26 +1383,41 @@ class Engage:
             "feeds": to_json(snapshot.feeds),
             "events": to_json(snapshot.events),
             "tombstones": sorted(snapshot.tombstones),
-            "confirmations": sorted(snapshot.confirmations),
+            "confirmations": to_json(snapshot.confirmations),
             "trusted_names": to_json(snapshot.trusted_names),
             "intro_evidence": to_json(snapshot.intro_evidence),
             "linkedin_contacts": to_json(snapshot.linkedin_contacts),
             "posts": to_json(snapshot.posts),
             "comments": to_json(snapshot.comments),
+            # Since export format 2: who is who (docs/design.md, "Identity"), and the undo
+            # markers in full (`tombstones` lists their ids, as format 1 did).
+            "identities": to_json(sorted(snapshot.identities, key=lambda i: fold_name(i.key))),
+            "tombstone_records": to_json(snapshot.undone),
         }
 
     def forget(self, person: str) -> Forgotten:
         """Remove every record about a person from the data folder."""
         watchlist = self.watchlist_if_any()
         store = self.existing_store()
-        with store.transaction() as tx:
-            counts = tx.forget(person)
         listed = watchlist.find(person) if watchlist is not None else None
+        with store.transaction() as tx:
+            known = tx.identities()
+            # Their records are filed under their key; the comments they wrote and their
+            # LinkedIn entry carry any name they ever went by.
+            if watchlist is not None and listed is not None and listed.role != Role.ME:
+                key = resolve(watchlist, known).key(listed.name)
+            else:
+                found = find_identity(known, person)
+                key = found.key if found is not None else person
+            identity = find_identity(known, key)
+            names = identity.folded_names if identity is not None else (fold_name(person),)
+            counts = tx.forget(key, names=names)
+        counts.pop("identities", None)  # who they were, gone with them: not a record to count
         near = None
         if not sum(counts.values()):
             snapshot = store.load_precious_only()
-            names = {e.person for e in snapshot.events} | {f.person for f in snapshot.feeds}
-            close = difflib.get_close_matches(person, sorted(names), n=1, cutoff=0.75)
+            stored = {e.person for e in snapshot.events} | {f.person for f in snapshot.feeds}
+            close = difflib.get_close_matches(person, sorted(stored), n=1, cutoff=0.75)
             near = close[0] if close else None
         return Forgotten(person, counts, listed, watchlist is not None, near)
 
@@ -1348,6 +1476,14 @@ class Engage:
         path = self._existing_watchlist()
         config.add_feed(path, person, url, kind=kind, title=title)
         self.refresh()
+
+    def watchlist_warnings(self) -> list[str]:
+        """`FILE:LINE:COL: warning: …` for control characters in the watchlist's values
+        and comments (in a name or alias they are an error, raised by `watchlist`)."""
+        from engage import config
+
+        self.watchlist  # errors first  # noqa: B018
+        return config.control_character_warnings(self.config_path)
 
     def _existing_watchlist(self) -> Path:
         if not self.config_path.exists():
@@ -1480,6 +1616,244 @@ class Engage:
             added, updated = tx.put_linkedin_contacts(people)
         notes = tuple(m.note for m in matches if m.note)
         return LinkedInImport(len(people), added, updated, found.skipped, notes)
+
+    # -- who is who over time (docs/design.md, "Identity")
+
+    def orphans(self) -> list[Orphan]:
+        """Stored histories nobody in the watchlist resolves to (someone renamed by hand
+        without keeping the old name as an alias), the most events first. Never makes a
+        data folder: without one there is nothing to lose."""
+        from engage.store import PRECIOUS
+
+        if not (self.data_dir / PRECIOUS).exists():
+            return []
+        return self.world().orphans()
+
+    def rename(self, old: str, new: str, *, keep_alias: bool = True) -> Renamed:
+        """Rename someone in feeds.yaml and keep their whole history: their key stays, and
+        learns the new name. When OLD is only a name in the stored history (a rename made
+        by hand, without an alias), that history is linked to the person called NEW."""
+        from engage import config
+
+        path = self._existing_watchlist()
+        watchlist = self.watchlist
+        new = new.strip()
+        listed = next(
+            (p for p in watchlist.everyone() if fold_name(p.name) == fold_name(old)), None
+        )
+        with self.store.transaction() as tx:
+            keys = self._keys_in(tx)
+            if listed is not None:
+                key = keys.key(listed.name)
+                # The key learns the new name before the file changes: whichever write a
+                # crash stops, the history still finds them.
+                tx.remember_people([filed_as(replace(listed, name=new), key)])
+                was = config.rename_person(path, listed.name, new, keep_alias=keep_alias)
+                self.refresh()
+                alias = keep_alias and fold_name(was) != fold_name(new)
+                events = sum(fold_name(e.person) == fold_name(key) for e in tx.events())
+                return Renamed(was, new, alias, False, events)
+            return self._link(tx, keys, old, new, keep_alias=keep_alias)
+
+    def _link(
+        self, tx: Transaction, keys: Keys, old: str, new: str, *, keep_alias: bool
+    ) -> Renamed:
+        """OLD names a stored history nobody resolves to: it becomes NEW's (with NEW's own
+        history, when they have one, filed under the same key)."""
+        from engage import config
+
+        watchlist = self.watchlist
+        identity = keys.identity_of(old)
+        if identity is None:
+            names = [p.name for p in watchlist.everyone()]
+            close = difflib.get_close_matches(old, names, n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise EngageError(
+                f"nobody called {old!r} in {watchlist.path or 'the watchlist'}, and no history "
+                f"stored under that name{hint}"
+            )
+        owner = keys.person(identity.key)
+        if owner is not None and fold_name(new) != fold_name(owner.name):
+            if watchlist.find(old) is owner:
+                raise EngageError(
+                    f"{old!r} is an alias of {owner.name} in {watchlist.path or 'feeds.yaml'}; "
+                    f"to rename them: `engage rename {shlex.quote(owner.name)} "
+                    f"{shlex.quote(new)}`"
+                )
+            target = self.person(new)
+            raise EngageError(
+                f"{old!r} is a former name of {owner.name}, whose history it is; if "
+                f"{owner.name} and {target.name} are one person, run `engage merge "
+                f"{shlex.quote(owner.name)} {shlex.quote(target.name)}`"
+            )
+        target = self.person(new) if owner is None else owner
+        carried: dict[str, int] = {}
+        if owner is None:
+            before = keys.keyed(watchlist)
+            after = replace(
+                before,
+                people=tuple(
+                    filed_as(p, identity.key) if p.name == target.name else p
+                    for p in before.people
+                ),
+                contacts=tuple(
+                    filed_as(p, identity.key) if p.name == target.name else p
+                    for p in before.contacts
+                ),
+            )
+            carried = self._carry(
+                tx, keys.key(target.name), identity.key, target.name, before, after
+            )
+        alias = False
+        if keep_alias and watchlist.find(old) is None:
+            alias = config.add_alias(self.config_path, target.name, old)
+            self.refresh()
+        folded = fold_name(identity.key)
+        events = sum(fold_name(e.person) == folded for e in tx.events())
+        return Renamed(old.strip(), target.name, alias, True, events, carried)
+
+    def merge(self, keep: str, gone: str) -> Merged:
+        """Two entries that turn out to be one person: GONE's feeds, names, sites, handles,
+        notes and knows join KEEP's in feeds.yaml, and GONE's history is filed under KEEP,
+        the same interaction seen twice kept once."""
+        from engage import config
+
+        path = self._existing_watchlist()
+        watchlist = self.watchlist
+        with self.store.transaction() as tx:
+            keys = self._keys_in(tx)
+            before = keys.keyed(watchlist)
+            kept, merged, dropped = config.merge_people(path, keep, gone)
+            self.refresh()
+            after = keys.keyed(self.watchlist)
+            carried = self._carry(tx, keys.key(merged), keys.key(kept), kept, before, after)
+            tx.remember_people(after.everyone())
+        return Merged(kept, merged, carried, tuple(dropped))
+
+    def _carry(
+        self,
+        tx: Transaction,
+        old_key: str,
+        new_key: str,
+        name: str,
+        before: Watchlist,
+        after: Watchlist,
+    ) -> dict[str, int]:
+        """File `old_key`'s history under `new_key`. Detected records get the ids the next
+        detection gives them (found by detecting once as before and once as after the
+        change), and records logged by hand the ids their key gives them now, so a
+        re-poll adds nothing twice."""
+        from engage.detect import detect
+        from engage.identity import carried_ids, event_signature, evidence_signature, manual_ids
+
+        rules = before.settings.meter
+        posts, comments = tx.posts(), tx.comments()
+        old = fold_name(old_key)
+        moved_posts = [
+            replace(p, person=new_key) if fold_name(p.person) == old else p for p in posts
+        ]
+        moved_comments = [
+            replace(c, person=new_key) if fold_name(c.person) == old else c for c in comments
+        ]
+        was = detect(before, posts, comments, rules=rules)
+        now = detect(after, moved_posts, moved_comments, rules=rules)
+
+        def ident(item: Event | IntroEvidence) -> str:
+            return item.id
+
+        ids = {
+            **carried_ids(
+                was.events, now.events, event_signature(old_key), event_signature(new_key), ident
+            ),
+            **carried_ids(
+                was.intro_evidence,
+                now.intro_evidence,
+                evidence_signature(old_key),
+                evidence_signature(new_key),
+                ident,
+            ),
+            **manual_ids(tx.events(), old_key, new_key),
+        }
+        return tx.rekey(old_key, new_key, name, ids)
+
+    def import_export(self, data: bytes, *, label: str) -> Imported:
+        """Restore an `engage export` document into this data folder, or merge it into the
+        data already here: what is here stays, what is missing is added (the ids decide),
+        in one transaction. A document from a newer engage is refused; an older one is
+        migrated as an old data file would be."""
+        import json
+
+        from engage.errors import StoreError
+        from engage.store import SCHEMA
+
+        try:
+            document = json.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise EngageError(f"{label}: not an engage export ({exc})") from None
+        if not isinstance(document, dict) or "engage_export" not in document:
+            raise EngageError(f"{label}: not an engage export (no engage_export field)")
+        versions = {"export format": document["engage_export"], "schema": document.get("schema")}
+        for what, value in versions.items():
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise EngageError(f"{label}: the {what} {value!r} is not a version number")
+        fmt, schema = document["engage_export"], document["schema"]
+        for what, version, newest in (
+            ("export format", fmt, EXPORT_FORMAT),
+            ("schema", schema, SCHEMA),
+        ):
+            if version > newest:
+                raise EngageError(
+                    f"{label} was written by a newer engage ({what} {version}; this one reads "
+                    f"up to {newest}): upgrade engage"
+                )
+        tables = _export_tables(document, label)
+        with self.store.transaction() as tx:
+            try:
+                added = tx.restore(tables, schema)
+            except StoreError as exc:
+                raise EngageError(f"{label}: {exc}") from None
+        offered = {name: len(docs) for name, docs in tables.items()}
+        return Imported(added, offered, fmt, schema)
+
+
+def _export_tables(document: dict[str, Any], label: str) -> dict[str, list[Any]]:
+    """The store's tables in an export document, as the store keeps them."""
+    tables: dict[str, list[Any]] = {}
+    for name in ("identities", "feeds", "events", "confirmations", "trusted_names",
+                 "intro_evidence", "linkedin_contacts", "posts", "comments"):  # fmt: skip
+        docs = document.get(name, [])
+        if not isinstance(docs, list):
+            raise EngageError(f"{label}: {name} is not a list")
+        tables[name] = docs
+    meta = document.get("meta", {})
+    if not isinstance(meta, dict):
+        raise EngageError(f"{label}: meta is not an object")
+    tables["meta"] = [{"key": key, "value": value} for key, value in meta.items()]
+    records = document.get("tombstone_records")
+    if records is None:  # export format 1 listed the ids only
+        ids = document.get("tombstones", [])
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            raise EngageError(f"{label}: tombstones is not a list of event ids")
+        records = [{"id": i} for i in ids]
+    if not isinstance(records, list):
+        raise EngageError(f"{label}: tombstone_records is not a list")
+    tables["tombstones"] = records
+    return tables
+
+
+def orphan_line(orphan: Orphan, where: str = "feeds.yaml") -> str:
+    """The one line `check`, `status` and the digest say about a stored history nobody in
+    the watchlist resolves to, with the command that fixes it."""
+    name = orphan.identity.name
+    count = f"{orphan.events} event{'s' if orphan.events != 1 else ''}"
+    to = shlex.quote(orphan.successor) if orphan.successor else "'NEW NAME'"
+    line = (
+        f"{count} stored for {name!r}, who is not in {where} — renamed? "
+        f"`engage rename {shlex.quote(name)} {to}`"
+    )
+    if orphan.successor is None:
+        line += f"; gone for good? `engage forget {shlex.quote(name)}`"
+    return line
 
 
 def stage_words(stage: Stage) -> str:

@@ -46,7 +46,9 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
+from ruamel.yaml.reader import ReaderError
 
+from engage.clean import clean_name, clean_title, clean_url, describe, unsafe_characters
 from engage.errors import ConfigError, EngageError
 from engage.files import LockTimeout, atomic_write, exclusive_lock
 from engage.models import (
@@ -69,13 +71,17 @@ from engage.social.handles import parse_bluesky, parse_mastodon
 from engage.urls import normalize_url
 
 __all__ = [
+    "add_alias",
     "add_feed",
     "add_people",
     "add_person",
     "apply_moves",
+    "control_character_warnings",
     "find_feed_owner",
     "load",
     "load_text",
+    "merge_people",
+    "rename_person",
     "starter",
     "warnings",
     "write_starter",
@@ -106,6 +112,19 @@ def _text(value: str) -> str:
     if not value.strip():
         raise ValueError("is empty (write a name, or remove the key)")
     return value.strip()
+
+
+def _person_name(value: str) -> str:
+    """A name or alias is one line of plain text: detection matches comment authors
+    against it, and every command prints it, so a control character would let a name
+    pass for another or write a forged line (`add-person $'Evil\\nName: x'`)."""
+    value = _text(value)
+    for _index, character in unsafe_characters(value, in_line=True):
+        raise ValueError(
+            f"{value!r} holds {describe(character)}: a name is one line of plain text, "
+            "without control characters (remove it)"
+        )
+    return value
 
 
 def _email(value: str) -> str:
@@ -159,6 +178,7 @@ def _bluesky_handle(value: str) -> str:
 Url = Annotated[str, AfterValidator(_http_url)]
 Cadence = Annotated[int | str, AfterValidator(_cadence)]
 Name = Annotated[str, AfterValidator(_text)]
+PersonName = Annotated[str, AfterValidator(_person_name)]
 Email = Annotated[str, AfterValidator(_email)]
 FeedKindName = Literal["blog", "podcast", "video", "social", "comments", "forum"]
 EventKindName = Literal[
@@ -229,8 +249,8 @@ class HandlesModel(_Model):
 
 
 class MeModel(_Model):
-    name: Name
-    aliases: list[Name] = Field(default_factory=list)
+    name: PersonName
+    aliases: list[PersonName] = Field(default_factory=list)
     sites: list[Url] = Field(default_factory=list)
     feeds: list[FeedModel] = Field(default_factory=list)
     handles: HandlesModel = Field(default_factory=HandlesModel)
@@ -240,12 +260,12 @@ class MeModel(_Model):
 
 
 class PersonModel(_Model):
-    name: Name
-    aliases: list[Name] = Field(default_factory=list)
+    name: PersonName
+    aliases: list[PersonName] = Field(default_factory=list)
     sites: list[Url] = Field(default_factory=list)
     feeds: list[FeedModel] = Field(default_factory=list)
     handles: HandlesModel = Field(default_factory=HandlesModel)
-    knows: list[Name] = Field(default_factory=list)
+    knows: list[PersonName] = Field(default_factory=list)
     notes: str = ""
     tags: list[Name] = Field(default_factory=list)
     company: str | None = None
@@ -392,6 +412,41 @@ def load_text(text: str, label: str = "feeds.yaml") -> Watchlist:
     return _to_watchlist(problems.model, label)
 
 
+def control_character_warnings(path: Path) -> list[str]:
+    """`FILE:LINE:COL: …` for each value (and each line of comments) holding a character
+    that could drive a terminal. A warning, not an error: engage cleans such text before
+    it shows it; only in a name or alias is it refused (when the file loads)."""
+    label = str(path)
+    text = path.read_text(encoding="utf-8")
+    tree, _root = _parse(text, label)
+    found: dict[int, tuple[int, str]] = {}
+    for loc, value in _strings(tree, ()):
+        characters = sorted({describe(c) for _i, c in unsafe_characters(value)})
+        if characters:
+            line, col = _position(tree, loc)
+            found.setdefault(line, (col, f"{_dotted(loc)} holds {', '.join(characters)}"))
+    # Literal characters outside any value (a comment), where YAML lets them through.
+    for number, line_text in enumerate(text.splitlines(), 1):
+        for index, character in unsafe_characters(line_text):
+            found.setdefault(number, (index + 1, f"{describe(character)} on this line"))
+    return [
+        f"{label}:{line}:{col}: warning: {message} (engage removes it when it shows the "
+        "text; delete it from the file)"
+        for line, (col, message) in sorted(found.items())
+    ]
+
+
+def _strings(node: Any, loc: Loc) -> Iterator[tuple[Loc, str]]:
+    if isinstance(node, str):
+        yield loc, node
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from _strings(value, (*loc, str(key)))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _strings(value, (*loc, index))
+
+
 class _Problems:
     def __init__(self, label: str) -> None:
         self.label = label
@@ -439,6 +494,15 @@ def _parse(text: str, label: str) -> tuple[Any, Node | None]:
         context = f"{exc.context.strip()}; " if exc.context and exc.problem else ""
         raise ConfigError(
             f"{label}:{line}:{col}: YAML syntax error: {problem} ({context}{hint})"
+        ) from None
+    except ReaderError as exc:
+        # A character YAML refuses outright (ESC, BEL, DEL, most C1 controls): say where.
+        at = exc.position if isinstance(exc.position, int) else 0
+        line = text.count("\n", 0, at) + 1
+        col = at - (text.rfind("\n", 0, at) + 1) + 1
+        raise ConfigError(
+            f"{label}:{line}:{col}: {describe(chr(exc.character))} is a control character, "
+            "which YAML does not allow (remove it)"
         ) from None
     except YAMLError as exc:
         raise ConfigError(f"{label}:1:1: YAML syntax error: {exc}") from None
@@ -1218,13 +1282,15 @@ def _insert_key(mapping: CommentedMap, position: int, key: str, value: Any) -> N
 
 
 def _feed_node(feed: FeedRef) -> Any:
-    if feed.kind == FeedKind.BLOG and not feed.title and not feed.max_bytes:
+    # Often the feed's own title: text from the network, cleaned before it is written.
+    title = clean_title(feed.title) if feed.title else ""
+    if feed.kind == FeedKind.BLOG and not title and not feed.max_bytes:
         return feed.url
     node = CommentedMap()
     node["url"] = feed.url
     node["kind"] = feed.kind.value
-    if feed.title:
-        node["title"] = feed.title
+    if title:
+        node["title"] = title
     if feed.max_bytes:
         node["max_body_mb"] = round(feed.max_bytes / (1024 * 1024), 3)
     return node
@@ -1232,9 +1298,16 @@ def _feed_node(feed: FeedRef) -> Any:
 
 def _check_url(url: str, what: str = "feed") -> str:
     try:
-        return _http_url(url)
+        return clean_url(_http_url(url))  # a site or feed URL may come from a page
     except ValueError as exc:
         raise EngageError(f"{what} URL {exc}") from None
+
+
+def _check_name(name: str, what: str = "a name") -> str:
+    try:
+        return _person_name(name)
+    except ValueError as exc:
+        raise EngageError(f"{what} {exc}") from None
 
 
 def _add_to_section(doc: _Document, name: str, entry: CommentedMap) -> None:
@@ -1300,6 +1373,8 @@ def add_person(
     name = name.strip()
     if not name:
         raise EngageError("a person needs a name")
+    name = _check_name(name)
+    aliases = [_check_name(alias, "an alias") for alias in aliases if alias.strip()]
     with _edit_lock(path):
         doc = _Document(path)
         if doc.entry(name) is not None or fold_name(name) == fold_name(doc.watchlist.me.name):
@@ -1316,7 +1391,7 @@ def add_person(
         entry = CommentedMap()
         entry["name"] = name
         if aliases:
-            entry["aliases"] = doc.short_list(a.strip() for a in aliases if a.strip())
+            entry["aliases"] = doc.short_list(aliases)
         if sites:
             entry["sites"] = doc.short_list(_check_url(s, "site") for s in sites)
         if refs:
@@ -1441,7 +1516,7 @@ def add_people(path: Path, people: Sequence[tuple[str, Sequence[FeedRef]]]) -> t
         doc = _Document(path)
         people_added = feeds_added = 0
         for raw_name, feeds in people:
-            name = raw_name.strip()
+            name = clean_name(raw_name)  # an OPML folder or title: text from the network
             if not name:
                 continue
             fresh: list[FeedRef] = []
@@ -1500,3 +1575,227 @@ def apply_moves(path: Path, moves: Mapping[str, str]) -> int:
         if changed:
             doc.save()
         return changed
+
+
+def _listed(doc: _Document, name: str) -> CommentedMap | None:
+    """The entry whose name (not an alias) is `name`: a rename or a merge names who it
+    changes by their name, so an alias never picks the wrong entry."""
+    folded = fold_name(name)
+    for _loc, entry in _entries(doc.tree):
+        entry_name = entry.get("name")
+        if isinstance(entry_name, str) and fold_name(entry_name) == folded:
+            return typing.cast(CommentedMap, entry)
+    return None
+
+
+def _listed_or_error(doc: _Document, name: str) -> CommentedMap:
+    entry = _listed(doc, name)
+    if entry is not None:
+        return entry
+    owner = doc.entry(name)
+    if owner is not None:
+        raise EngageError(
+            f"{name!r} is an alias of {owner['name']} in {doc.label}; name them by their name"
+        )
+    names = [p.name for p in doc.watchlist.everyone()]
+    guess = _did_you_mean(name, names)
+    hint = f" (did you mean '{guess}'?)" if guess else ""
+    raise EngageError(f"nobody called {name!r} in {doc.label}{hint}")
+
+
+def _same_style(old: Any, new: str) -> Any:
+    """`new` quoted as `old` was: ruamel gives quoted scalars their own str subclass."""
+    return type(old)(new) if isinstance(old, str) and type(old) is not str else new
+
+
+def _delete_item(seq: CommentedSeq, index: int) -> None:
+    """Delete a list item; the comment lines after it (what introduces the next item)
+    stay, under the item before it."""
+    token = _detach_following_lines(seq, index)
+    del seq[index]
+    if token is None:
+        return
+    if index > 0:
+        _attach_following_lines(token, seq, index - 1)
+    elif len(seq):
+        # Before the new first item, where ruamel keeps the lines that open a list.
+        # ruamel indents the first line itself, and writes the others as they are.
+        token.value = str(token.value).lstrip("\n").lstrip(" ")
+        before = seq.ca.comment[1] if seq.ca.comment and len(seq.ca.comment) > 1 else None
+        seq.ca.comment = [None, [*(before or []), token]]
+
+
+def _names_list(doc: _Document, entry: CommentedMap, key: str) -> CommentedSeq:
+    """The entry's list under `key` (aliases, sites, tags, knows, feeds), made when
+    missing, after the keys it usually follows."""
+    current = entry.get(key)
+    if isinstance(current, CommentedSeq):
+        return current
+    seq = CommentedSeq() if key in ("feeds", "knows") else doc.short_list(())
+    if key in entry:
+        entry[key] = seq
+    else:
+        order = ["name", "aliases", "sites", "feeds", "handles", "knows", "company", "tags"]
+        before = order[: order.index(key)] if key in order else order
+        keys = list(entry)
+        after = [k for k in keys if k in before]
+        position = keys.index(after[-1]) + 1 if after else len(keys)
+        _insert_key(entry, position, key, seq)
+    return typing.cast(CommentedSeq, entry[key])
+
+
+def _add_alias(doc: _Document, entry: CommentedMap, alias: str) -> bool:
+    """Add an alias unless the entry is already known by that spelling."""
+    folded = fold_name(alias)
+    aliases = entry.get("aliases")
+    known = [entry.get("name"), *(aliases if isinstance(aliases, list) else [])]
+    if any(isinstance(name, str) and fold_name(name) == folded for name in known):
+        return False
+    _append(_names_list(doc, entry, "aliases"), alias)
+    return True
+
+
+def _drop_alias(entry: CommentedMap, name: str) -> None:
+    aliases = entry.get("aliases")
+    if not isinstance(aliases, CommentedSeq):
+        return
+    for index in reversed(range(len(aliases))):
+        if isinstance(aliases[index], str) and fold_name(aliases[index]) == fold_name(name):
+            _delete_item(aliases, index)
+
+
+def _rewrite_knows(doc: _Document, names: Iterable[str], to: str) -> None:
+    """Every `knows:` entry naming one of `names` names `to` instead (once per list), and
+    nobody knows themselves."""
+    folded = {fold_name(name) for name in names}
+    for _loc, entry in _entries(doc.tree):
+        knows = entry.get("knows")
+        if not isinstance(knows, CommentedSeq):
+            continue
+        own = fold_name(str(entry.get("name", "")))
+        seen: set[str] = set()
+        doomed: list[int] = []
+        for index, item in enumerate(knows):
+            if not isinstance(item, str):
+                continue
+            if fold_name(item) in folded:
+                knows[index] = item = _same_style(item, to)
+            if fold_name(item) == own or fold_name(item) in seen:
+                doomed.append(index)
+            seen.add(fold_name(item))
+        for index in reversed(doomed):
+            _delete_item(knows, index)
+        if not len(knows):
+            _delete_key(typing.cast(CommentedMap, entry), "knows")
+
+
+def _delete_key(mapping: CommentedMap, key: str) -> None:
+    """Delete a key; the comment lines after its value stay, under the key before it."""
+    keys = list(mapping)
+    token = _detach_following_lines(mapping, key)
+    del mapping[key]
+    position = keys.index(key)
+    if token is not None and position > 0:
+        _attach_following_lines(token, mapping, keys[position - 1])
+
+
+def rename_person(path: Path, old: str, new: str, *, keep_alias: bool = True) -> str:
+    """Rename the entry called `old` (me, a person or a contact) to `new` in place: the old
+    name becomes an alias unless `keep_alias` is False (an alias that is the new name goes),
+    and every `knows:` naming them follows. Returns the old name as it was written."""
+    new = new.strip()
+    if not new:
+        raise EngageError("a person needs a name")
+    with _edit_lock(path):
+        doc = _Document(path)
+        entry = _listed_or_error(doc, old)
+        was = str(entry["name"])
+        other = doc.entry(new)
+        if other is not None and other is not entry:
+            raise EngageError(
+                f"{new!r} is already {other['name']} in {doc.label}; to make two entries one "
+                f"person, use `engage merge`"
+            )
+        entry["name"] = _same_style(entry["name"], new)
+        _drop_alias(entry, new)
+        if keep_alias and fold_name(was) != fold_name(new):
+            _add_alias(doc, entry, was)
+        _rewrite_knows(doc, [was], new)
+        doc.save()
+        return was
+
+
+def merge_people(path: Path, keep: str, gone: str) -> tuple[str, str, list[str]]:
+    """Make two entries one: `gone`'s name and aliases become aliases of `keep`, its sites,
+    feeds, handles, tags, knows and notes join `keep`'s, every `knows:` naming it names
+    `keep`, and its entry goes. Returns both names as they were written, and `gone`'s
+    handles that `keep` already had another value for (`keep`'s stay)."""
+    with _edit_lock(path):
+        doc = _Document(path)
+        kept, merged = _listed_or_error(doc, keep), _listed_or_error(doc, gone)
+        if kept is merged:
+            raise EngageError(f"{keep!r} and {gone!r} are the same entry in {doc.label}")
+        if doc.tree.get("me") is kept or doc.tree.get("me") is merged:
+            raise EngageError("`me` cannot be merged with anyone (rename it with engage rename)")
+        kept_name, merged_name = str(kept["name"]), str(merged["name"])
+        merged_aliases = [a for a in merged.get("aliases") or [] if isinstance(a, str)]
+        for alias in (merged_name, *merged_aliases):
+            _add_alias(doc, kept, alias)
+        same: dict[str, Any] = {
+            "sites": lambda item: feed_key(str(item)),
+            "feeds": lambda item: feed_key(str(item["url"] if isinstance(item, dict) else item)),
+            "tags": lambda item: fold_name(str(item)),
+            "knows": lambda item: fold_name(str(item)),
+        }
+        for key, identify in same.items():
+            items = merged.get(key)
+            if not isinstance(items, list) or not items:
+                continue
+            target = _names_list(doc, kept, key)
+            have = {identify(item) for item in target}
+            for item in items:
+                if identify(item) not in have:
+                    have.add(identify(item))
+                    _append(target, item)
+        handles = merged.get("handles")
+        dropped: list[str] = []
+        if isinstance(handles, dict) and handles:
+            if not isinstance(kept.get("handles"), CommentedMap):
+                kept["handles"] = CommentedMap()
+            for key, value in handles.items():
+                if key not in kept["handles"]:
+                    kept["handles"][key] = value
+                elif kept["handles"][key] != value:
+                    dropped.append(f"{key}: {value}")
+        notes = [str(n).strip() for n in (kept.get("notes"), merged.get("notes")) if n]
+        if len(notes) == 2:
+            from ruamel.yaml.scalarstring import LiteralScalarString
+
+            kept["notes"] = LiteralScalarString("\n".join(notes) + "\n")
+        elif notes and not kept.get("notes"):
+            kept["notes"] = merged["notes"]
+        for key in ("company", "strength"):
+            if merged.get(key) is not None and kept.get(key) is None:
+                if key == "strength" and not any(e is kept for e in doc.tree.get("contacts") or []):
+                    continue  # a person I want to meet has no stated strength
+                kept[key] = merged[key]
+        for loc, entry in _entries(doc.tree):
+            if entry is merged:
+                section = doc.tree[loc[0]]
+                assert isinstance(loc[1], int)
+                _delete_item(section, loc[1])
+                break
+        _rewrite_knows(doc, [merged_name, *merged_aliases], kept_name)
+        doc.save()
+        return kept_name, merged_name, dropped
+
+
+def add_alias(path: Path, name: str, alias: str) -> bool:
+    """Give the entry called `name` another spelling; False when it already had it."""
+    with _edit_lock(path):
+        doc = _Document(path)
+        entry = _listed_or_error(doc, name)
+        added = _add_alias(doc, entry, alias.strip())
+        if added:
+            doc.save()
+        return added

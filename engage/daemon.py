@@ -45,6 +45,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from engage.app import local_zone
+from engage.clean import clean_text
 from engage.errors import EngageError
 from engage.launch import config_option, data_option, open_app
 
@@ -96,6 +97,14 @@ def run(
         return asyncio.run(daemon.main(once=once, interval=interval))
 
 
+class CleanFormatter(logging.Formatter):
+    """A log line may quote a feed (an error, a URL), and the log is read in a terminal
+    (`--echo`, `tail -f`): cleaned like every line the CLI prints (engage.clean)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return clean_text(super().format(record))
+
+
 def _open_log(data_dir: Path, echo: bool) -> list[logging.Handler]:
     file = RotatingFileHandler(
         data_dir / LOG_FILE, maxBytes=LOG_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8"
@@ -103,7 +112,7 @@ def _open_log(data_dir: Path, echo: bool) -> list[logging.Handler]:
     handlers: list[logging.Handler] = [file]
     if echo:
         handlers.append(logging.StreamHandler(sys.stderr))
-    formatter = logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%dT%H:%M:%S%z")
+    formatter = CleanFormatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%dT%H:%M:%S%z")
     for handler in handlers:
         handler.setFormatter(formatter)
         log.addHandler(handler)

@@ -171,8 +171,10 @@ def build_identities(watchlist: Watchlist) -> Identities:
         role = Role.ME if person is watchlist.me else person.role
         names = {fold_name(person.name)} | {fold_name(alias) for alias in person.aliases}
         names.discard("")
+        # Filed under the person's key, not their display name of the day, so a rename
+        # keeps their auto ids and their stored posts and comments (engage.identity).
         identity = Identity(
-            name=person.name, role=role, names=frozenset(names), sites=_sites_of(person)
+            name=person.key, role=role, names=frozenset(names), sites=_sites_of(person)
         )
         all_ids.append(identity)
         entries: list[tuple[str, How]] = [(fold_name(person.name), "name")]

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from engage.clean import clean_text
+
 if TYPE_CHECKING:
     from engage.app import Engage
 
@@ -37,7 +39,10 @@ def data_option(func: F) -> F:
 
 
 def open_app(config_path: Path | None, data_dir: Path | None = None) -> Engage:
-    """The application for these options; its notices go to stderr."""
+    """The application for these options; its notices go to stderr, cleaned like every
+    line the CLI prints (engage.cli.output): a notice may quote a feed."""
     from engage.app import Engage
 
-    return Engage(config_path, data_dir, notify=lambda line: click.echo(line, err=True))
+    return Engage(
+        config_path, data_dir, notify=lambda line: click.echo(clean_text(line), err=True)
+    )

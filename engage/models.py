@@ -177,6 +177,12 @@ class Person:
     strength: float | None = None  # stated tie strength 0..1 (contacts)
     stay_in_touch_days: int | None = None  # this person's cadence once connected
 
+    @property
+    def key(self) -> str:
+        """What their stored history is filed under: the name, unless the store first knew
+        them by another (engage.identity.KeyedPerson; docs/design.md, "Identity")."""
+        return self.name
+
 
 @dataclass(frozen=True)
 class MeterRules:

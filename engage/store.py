@@ -5,7 +5,8 @@ polled posts:
 
 - `engage.json`, precious: meta (schema version), feeds (their HTTP and schedule state),
   events, tombstones (events removed by undo), confirmations and trusted names (what
-  `engage review` decided), intro evidence, LinkedIn contacts;
+  `engage review` decided), intro evidence, LinkedIn contacts, and the identities every
+  person's records are filed under (engage.identity);
 - `cache.json`, rebuildable by re-polling: posts and comments.
 
 Measured facts shaped it (docs/design.md, "Store"):
@@ -40,7 +41,7 @@ import gc
 import json
 import re
 import threading
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -54,6 +55,7 @@ from tinydb.storages import Storage
 from engage.codec import decoder_for, to_json
 from engage.errors import StoreError
 from engage.files import LockTimeout, atomic_write, exclusive_lock, is_temp_of
+from engage.identity import KnownIdentity, combined, remember
 from engage.models import (
     DIRECTION,
     Comment,
@@ -68,8 +70,11 @@ from engage.models import (
     TrustedName,
     fold_name,
 )
+from engage.urls import normalize_url
 
-SCHEMA = 1
+# 2: an `identities` table, and every `person` field holds the person's key
+# (docs/design.md, "Identity").
+SCHEMA = 2
 PRECIOUS = "engage.json"
 LATEST_POSTS = "latest_posts"  # meta key: each person's newest post (Transaction.note_latest_posts)
 CACHE = "cache.json"
@@ -92,6 +97,7 @@ _KEYS: dict[str, Callable[[Mapping[str, Any]], Hashable]] = {
     "trusted_names": lambda doc: (doc["site"], doc["name"]),
     "intro_evidence": lambda doc: doc["id"],
     "linkedin_contacts": lambda doc: _linkedin_doc_key(doc),
+    "identities": lambda doc: fold_name(doc["key"]),
     "posts": lambda doc: (doc["feed"], doc["id"]),
     "comments": lambda doc: (doc["feed"], doc["id"]),
 }
@@ -105,6 +111,25 @@ def _linkedin_doc_key(doc: Mapping[str, Any]) -> str:
     return linkedin_key(str(doc["name"]), doc.get("company"), url)
 
 
+@dataclass(frozen=True)
+class Tombstone:
+    """An event removed by undo: detection must not add it back."""
+
+    id: str
+    person: str | None = None
+    removed: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """A detection the user confirmed in `engage review`: it stays confirmed when it is
+    detected again, `detect --rebuild` included."""
+
+    id: str
+    person: str | None = None
+    confirmed: datetime | None = None
+
+
 _TYPES: dict[str, type] = {
     "feeds": FeedState,
     "events": Event,
@@ -113,7 +138,24 @@ _TYPES: dict[str, type] = {
     "linkedin_contacts": Person,
     "posts": Post,
     "comments": Comment,
+    "identities": KnownIdentity,
+    "tombstones": Tombstone,
+    "confirmations": Confirmation,
 }
+# Where a person's key is written: what an identity is found in, re-keyed by a merge.
+# Events first: their ids hashed the name as they spell it, so that spelling is the key.
+_PERSON_FIELDS: dict[str, tuple[str, ...]] = {
+    "events": ("person",),
+    "tombstones": ("person",),
+    "intro_evidence": ("contact", "person"),
+    "feeds": ("person",),
+    "posts": ("person",),
+    "comments": ("person",),
+    "confirmations": ("person",),
+    "trusted_names": ("person",),
+}
+# Tables whose records are identified by an id that hashes a person's key.
+_KEYED_BY_ID = frozenset({"events", "tombstones", "confirmations", "intro_evidence"})
 _MIN_TIME = datetime.min.replace(tzinfo=UTC)
 Polled = TypeVar("Polled", Post, Comment)
 
@@ -134,10 +176,12 @@ class Snapshot:
     comments: tuple[Comment, ...] = ()  # newest first; likewise
     events: tuple[Event, ...] = ()  # oldest first
     tombstones: frozenset[str] = frozenset()
-    confirmations: frozenset[str] = frozenset()  # ids of detections the user confirmed
+    confirmations: tuple[Confirmation, ...] = ()  # detections the user confirmed
     trusted_names: tuple[TrustedName, ...] = ()
     intro_evidence: tuple[IntroEvidence, ...] = ()
     linkedin_contacts: tuple[Person, ...] = ()
+    identities: tuple[KnownIdentity, ...] = ()  # stored, and implied by stored records
+    undone: tuple[Tombstone, ...] = ()  # the tombstones in full, by id
     meta: Mapping[str, Any] = field(default_factory=dict)  # without the schema version
     schema: int = SCHEMA
     with_cache: bool = True  # False: posts and comments were not read
@@ -527,7 +571,37 @@ def _v0_to_v1(precious: TinyDB, cache: TinyDB) -> None:
         precious.drop_table("_default")
 
 
-MIGRATIONS: dict[int, Callable[[TinyDB, TinyDB], None]] = {0: _v0_to_v1}
+def _v1_to_v2(precious: TinyDB, cache: TinyDB) -> None:
+    """Schema 2 files a person's history under a key that never changes (docs/design.md,
+    "Identity"). Every name found in the precious records becomes the key of an identity
+    of its own, so every stored record and every id that hashed that name stays valid."""
+    table = precious.table("identities")
+    have = {fold_name(str(doc.get("key", ""))) for doc in table.all()}
+    new = []
+    for name in _names_in(
+        {t: precious.table(t).all() for t in _PERSON_FIELDS if t in precious.tables()}
+    ):
+        folded = fold_name(name)
+        if folded not in have:
+            have.add(folded)
+            new.append(to_json(KnownIdentity(name, name, (folded,))))
+    table.insert_multiple(new)
+
+
+def _names_in(tables: Mapping[str, Iterable[Mapping[str, Any]]]) -> list[str]:
+    """Every person key written in these tables, first seen first."""
+    names: dict[str, None] = {}
+    for name, docs in tables.items():
+        fields = _PERSON_FIELDS.get(name, ())
+        for doc in docs:
+            for f in fields:
+                value = doc.get(f)
+                if isinstance(value, str) and value.strip():
+                    names.setdefault(value)
+    return list(names)
+
+
+MIGRATIONS: dict[int, Callable[[TinyDB, TinyDB], None]] = {0: _v0_to_v1, 1: _v1_to_v2}
 
 
 # ---------------------------------------------------------------------------
@@ -668,8 +742,8 @@ class Transaction:
     def tombstones(self) -> set[str]:
         return {str(key) for key in self._table("tombstones").docs}
 
-    def confirmations(self) -> set[str]:
-        return {str(key) for key in self._table("confirmations").docs}
+    def confirmations(self) -> list[Confirmation]:
+        return list(self._objects("confirmations"))
 
     def trusted_names(self) -> list[TrustedName]:
         return list(self._objects("trusted_names"))
@@ -685,6 +759,35 @@ class Transaction:
     def linkedin_contacts(self) -> list[Person]:
         return list(self._objects("linkedin_contacts"))
 
+    def identities(self) -> list[KnownIdentity]:
+        """Every identity the store knows: those registered, and one for each key written in
+        a record but not registered (a store from before identities, a hand edit), so no
+        stored history is ever without one."""
+        known: list[KnownIdentity] = list(self._objects("identities"))
+        have = {fold_name(identity.key) for identity in known}
+        # When the events are decoded already (the read model), their people come from the
+        # objects, several times faster than from 50,000 documents; otherwise from the
+        # documents, which is still far cheaper than decoding them.
+        decoded = "events" in self._decoded
+        stored = {
+            name: self._table(name).values()
+            for name in _PERSON_FIELDS
+            if name not in _CACHE_TABLES and (name != "events" or not decoded)
+        }
+        events: list[Event] = self._objects("events") if decoded else []
+        people = dict.fromkeys(e.person for e in events)
+        for name in (*people, *_names_in(stored)):
+            folded = fold_name(name)
+            if folded not in have:
+                have.add(folded)
+                known.append(KnownIdentity(name, name, (folded,)))
+        return known
+
+    def undone(self) -> list[Tombstone]:
+        """The tombstones in full, by id."""
+        items: list[Tombstone] = self._objects("tombstones")
+        return sorted(items, key=lambda t: t.id)
+
     def get_meta(self, key: str, default: Any = None) -> Any:
         doc = self._table("meta").docs.get(key)
         return default if doc is None else doc.get("value", default)
@@ -696,10 +799,12 @@ class Transaction:
             comments=tuple(self.comments()) if with_cache else (),
             events=tuple(self.events()),
             tombstones=frozenset(self.tombstones()),
-            confirmations=frozenset(self.confirmations()),
+            confirmations=tuple(self.confirmations()),
             trusted_names=tuple(self.trusted_names()),
             intro_evidence=tuple(self.intro_evidence()),
             linkedin_contacts=tuple(self.linkedin_contacts()),
+            identities=tuple(self.identities()),
+            undone=tuple(self.undone()),
             meta={
                 str(key): doc.get("value")
                 for key, doc in self._table("meta").docs.items()
@@ -862,24 +967,31 @@ class Transaction:
                     added += 1
         return added, updated
 
-    def forget(self, person: str) -> dict[str, int]:
-        """Remove every record about a person; how many went from each table."""
+    def forget(self, person: str, *, names: Iterable[str] = ()) -> dict[str, int]:
+        """Remove every record about a person; how many went from each table. `person` is
+        the key their records are filed under; `names` are every name they went by (for
+        the comments they wrote and their LinkedIn entry)."""
         folded = fold_name(person)
+        called = {folded, *(fold_name(name) for name in names)}
 
-        def named(*fields: str) -> Callable[[Doc], bool]:
+        def filed(*fields: str) -> Callable[[Doc], bool]:
             return lambda doc: any(fold_name(str(doc.get(f) or "")) == folded for f in fields)
 
+        def wrote(doc: Doc) -> bool:
+            return filed("person")(doc) or fold_name(str(doc.get("author") or "")) in called
+
         rules: dict[str, Callable[[Doc], bool]] = {
-            "feeds": named("person"),
-            "posts": named("person"),
+            "feeds": filed("person"),
+            "posts": filed("person"),
             # Comments on their blog, and comments they wrote on anyone else's.
-            "comments": named("person", "author"),
-            "events": named("person"),
-            "tombstones": named("person"),
-            "confirmations": named("person"),
-            "trusted_names": named("person"),
-            "intro_evidence": named("person", "contact"),
-            "linkedin_contacts": named("name"),
+            "comments": wrote,
+            "events": filed("person"),
+            "tombstones": filed("person"),
+            "confirmations": filed("person"),
+            "trusted_names": filed("person"),
+            "intro_evidence": filed("person", "contact"),
+            "linkedin_contacts": lambda doc: fold_name(str(doc.get("name") or "")) in called,
+            "identities": filed("key"),
         }
         counts: dict[str, int] = {}
         for name, about in rules.items():
@@ -930,6 +1042,131 @@ class Transaction:
         if changed:
             self.set_meta(LATEST_POSTS, latest)
 
+    def remember_people(self, people: Iterable[Person]) -> None:
+        """Register each person's key with their current name and aliases (a write only
+        when something is new): what lets a later rename find their history."""
+        table = self._table("identities")
+        decode = decoder_for(KnownIdentity)
+        for person in people:
+            folded = fold_name(person.key)
+            doc = table.docs.get(folded)
+            known = decode(doc) if doc is not None else None
+            table.put(folded, to_json(remember(known, person)))
+
+    def rekey(self, old: str, new: str, name: str, ids: Mapping[str, str]) -> dict[str, int]:
+        """File everything under key `old` under key `new` instead (two identities found to
+        be one person, whose current name is `name`), giving records the ids in `ids`.
+        An event already there (the same id, or the same kind and link as one of `new`'s)
+        or undone there is dropped. Returns how many records moved, and `duplicates`."""
+        fold_old, fold_new = fold_name(old), fold_name(new)
+        counts: dict[str, int] = {}
+
+        def move(name: str) -> None:
+            table, fields, key_of = self._table(name), _PERSON_FIELDS[name], _KEYS[name]
+            moved = 0
+            for key, doc in list(table.docs.items()):
+                changed = {f: new for f in fields if fold_name(str(doc.get(f) or "")) == fold_old}
+                if not changed:
+                    continue
+                if name in _KEYED_BY_ID:
+                    changed["id"] = ids.get(doc["id"], doc["id"])
+                moved_doc = {**doc, **changed}
+                new_key = key_of(moved_doc)
+                if new_key == key:
+                    table.put(key, moved_doc)
+                else:
+                    table.remove(key)
+                    if new_key not in table.docs:
+                        table.put(new_key, moved_doc)
+                moved += 1
+            counts[name] = moved
+
+        # Undo markers first: an interaction undone on either side stays undone.
+        tombstones = self._table("tombstones")
+        for key, doc in list(tombstones.docs.items()):
+            new_id = ids.get(str(key), str(key))
+            if new_id != key and fold_name(str(doc.get("person") or "")) != fold_old:
+                tombstones.remove(key)
+                tombstones.put(new_id, {**doc, "id": new_id})
+        move("tombstones")
+
+        events = self._table("events")
+        seen = {
+            (doc.get("kind"), normalize_url(doc["url"]))
+            for doc in events.docs.values()
+            if doc.get("url") and fold_name(str(doc.get("person") or "")) == fold_new
+        }
+        moved = duplicates = 0
+        for key, doc in list(events.docs.items()):
+            if fold_name(str(doc.get("person") or "")) != fold_old:
+                continue
+            new_id = ids.get(str(key), str(key))
+            url = doc.get("url")
+            same_link = isinstance(url, str) and (doc.get("kind"), normalize_url(url)) in seen
+            if (new_id != key and new_id in events.docs) or new_id in tombstones.docs or same_link:
+                events.remove(key)
+                duplicates += 1
+                if same_link and doc.get("source") == EventSource.AUTO.value:
+                    # Detection would find this copy again under its new id: it stays removed,
+                    # as an undone event does.
+                    marker = {"id": new_id, "person": new, "removed": to_json(self.now)}
+                    tombstones.put(new_id, marker)
+                continue
+            if new_id != key:
+                events.remove(key)
+            events.put(new_id, {**doc, "id": new_id, "person": new})
+            moved += 1
+        counts["events"] = moved
+        counts["duplicates"] = duplicates
+        for name in ("intro_evidence", "feeds", "posts", "comments", "confirmations",
+                     "trusted_names"):  # fmt: skip
+            move(name)
+
+        identities = self._table("identities")
+        decode = decoder_for(KnownIdentity)
+        gone_doc = identities.remove(fold_old)
+        kept_doc = identities.docs.get(fold_new)
+        gone = decode(gone_doc) if gone_doc else KnownIdentity(old, old, (fold_old,))
+        kept = decode(kept_doc) if kept_doc else KnownIdentity(new, new, (fold_new,))
+        identities.put(fold_new, to_json(combined(kept, gone, name)))
+        return counts
+
+    def restore(self, tables: Mapping[str, Sequence[Doc]], schema: int) -> dict[str, int]:
+        """Add what a copy of a store holds (`tables`: documents by table, as `schema`
+        wrote them) and this one lacks; the ids decide what is already here. An event
+        undone on either side stays undone; an identity known to both keeps every name.
+        Returns how many documents were added to each table."""
+        if schema > SCHEMA:
+            raise StoreError(
+                f"written by a newer engage (schema {schema}; this one reads up to "
+                f"{SCHEMA}): upgrade engage"
+            )
+        if schema < SCHEMA:
+            tables = _migrated(tables, schema)
+        added: dict[str, int] = {}
+        for name in ("meta", "identities", "tombstones", "confirmations", "trusted_names",
+                     "feeds", "events", "intro_evidence", "linkedin_contacts", "posts",
+                     "comments"):  # fmt: skip
+            docs = [_checked(name, doc) for doc in tables.get(name, ())]
+            table = self._table(name)
+            count = 0
+            for doc in docs:
+                key = table.key(doc)
+                if name == "meta" and key == "schema":
+                    continue
+                if name == "events" and key in self._table("tombstones").docs:
+                    continue
+                if name == "identities" and key in table.docs:
+                    decode = decoder_for(KnownIdentity)
+                    here = decode(table.docs[key])
+                    table.put(key, to_json(combined(here, decode(doc), here.name)))
+                    continue
+                if key not in table.docs:
+                    table.put(key, doc)
+                    count += 1
+            added[name] = count
+        return added
+
     def set_meta(self, key: str, value: Any) -> None:
         """Keep a small JSON-ready value (the last digest sent, …) with the precious data."""
         if key == "schema":
@@ -948,6 +1185,41 @@ def latest_posts_of(meta: Mapping[str, Any]) -> dict[str, LatestPost]:
         except ValueError:
             continue
     return out
+
+
+def _checked(name: str, doc: Any) -> Doc:
+    """A document from outside (an import) as this store writes it: decoded and encoded
+    again, so a wrong shape is refused before anything is written."""
+    if not isinstance(doc, Mapping):
+        raise StoreError(f"table {name!r}: {doc!r} is not a document")
+    if name == "meta":
+        if not isinstance(doc.get("key"), str):
+            raise StoreError(f"table 'meta': {dict(doc)!r} has no key")
+        return {"key": doc["key"], "value": to_json(doc.get("value"))}
+    try:
+        value: Any = decoder_for(_TYPES[name])(doc)
+    except ValueError as exc:
+        raise StoreError(f"table {name!r}: {exc}") from exc
+    encoded: Doc = to_json(value)
+    return encoded
+
+
+def _migrated(tables: Mapping[str, Sequence[Doc]], schema: int) -> dict[str, list[Doc]]:
+    """Tables written by an older schema, brought up to this one by the same migrations a
+    file on disk goes through."""
+    from tinydb.storages import MemoryStorage
+
+    precious, cache = TinyDB(storage=MemoryStorage), TinyDB(storage=MemoryStorage)
+    for name, docs in tables.items():
+        target = cache if name in _CACHE_TABLES else precious
+        target.table(name).insert_multiple(dict(doc) for doc in docs)
+    for version in range(schema, SCHEMA):
+        MIGRATIONS[version](precious, cache)
+    return {
+        name: [dict(doc) for doc in db.table(name).all()]
+        for db in (precious, cache)
+        for name in db.tables()
+    }
 
 
 def _parse_time(value: Any) -> datetime | None:

@@ -98,9 +98,12 @@ def test_feed_health_is_reported(demo: tuple[str, Path, float]) -> None:
         and "/bram/feed/atom/" in line
         for line in poll_lines
     )
-    # and again in `engage feeds`
-    assert "error (HTTP 500 Internal Server Error)" in output
-    assert "never (gone)" in output
+    # and again in `engage feeds`, the error under the feed
+    shown = output.split("$ engage feeds", 1)[1]
+    assert any(line.startswith("Hollis ") and " error " in line and "/hollis/feed/" in line
+               for line in shown.splitlines())  # fmt: skip
+    assert "HTTP 500 Internal Server Error" in shown
+    assert "never (gone)" in shown
 
 
 def test_the_meter_gives_each_demo_person_their_stage(demo: tuple[str, Path, float]) -> None:

@@ -245,3 +245,29 @@ def test_my_answer_on_my_own_blog_ends_the_reply_owed(engage: Engage) -> None:
     (after,) = [r for r in engage.json("status", "--at", at(11)) if r["person"] == "Ada Quill"]
     assert after["action"] != "reply"
     assert "Reply to" not in after["next_step"]
+
+
+def test_review_decisions_travel_with_export_and_import(
+    engage: Engage, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    by_kind = engage.by_kind()
+    assert engage("review", by_kind["their_mention"]["id"], "confirm")[0] == 0
+    assert engage("review", by_kind["my_comment"]["id"], "trust")[0] == 0
+    code, exported, err = engage("export")
+    assert code == 0, err
+    document = json.loads(exported)
+    assert {c["id"] for c in document["confirmations"]} == {e["id"] for e in by_kind.values()}
+    assert [(t["site"], t["name"]) for t in document["trusted_names"]] == [
+        ("ben.example", "lucia")
+    ]
+    (tmp_path / "elsewhere").mkdir()
+    elsewhere = EngageCLI(tmp_path / "elsewhere", capsys, WATCHLIST)
+    (tmp_path / "backup.json").write_text(exported, encoding="utf-8")
+    code, _, err = elsewhere("import", str(tmp_path / "backup.json"))
+    assert code == 0, err
+    # Detection again from scratch: the decisions hold (nothing to review, all confirmed).
+    with elsewhere.store.transaction() as tx:
+        tx.put_comments([comment(1, "Lucia", 0), comment(2, "Ben O.", 1, snippet="Thanks Lucia!")])
+    assert elsewhere("detect", "--rebuild")[0] == 0
+    assert elsewhere.json("review") == []
+    assert all(e["confirmed"] for e in elsewhere.events())

@@ -557,6 +557,7 @@ def fill_for_forget(store: Store) -> None:
             [evidence(1), evidence(2, contact="Dana", person="Eve"), evidence(3, person="Eve")]
         )
         tx.put_linkedin_contacts([Person("Dana", Role.CONTACT), Person("Ann", Role.CONTACT)])
+        tx.remember_people([Person("Dana", aliases=("dana r.",)), Person("Eve")])
 
 
 def test_forget_removes_every_record_about_a_person_and_nothing_else(store: Store) -> None:
@@ -573,6 +574,7 @@ def test_forget_removes_every_record_about_a_person_and_nothing_else(store: Stor
         "trusted_names": 1,
         "intro_evidence": 2,
         "linkedin_contacts": 1,
+        "identities": 1,
     }
     everything = json.dumps(json.loads((store.folder / PRECIOUS).read_text())) + json.dumps(
         json.loads((store.folder / CACHE).read_text())
@@ -759,7 +761,9 @@ def test_an_old_file_without_a_version_is_migrated(tmp_path: Path) -> None:
 
     precious = json.loads((tmp_path / PRECIOUS).read_text())
     cache = json.loads((tmp_path / CACHE).read_text())
-    assert set(precious) == {"meta", "events", "feeds"}
+    assert set(precious) == {"meta", "events", "feeds", "identities"}
+    # Every name in the old records became the key of an identity of its own.
+    assert [i["key"] for i in precious["identities"].values()] == ["Dana"]
     assert list(precious["meta"].values()) == [{"key": "schema", "value": SCHEMA}]
     assert list(cache["meta"].values()) == [{"key": "schema", "value": SCHEMA}]
     assert len(cache["posts"]) == 2 and len(cache["comments"]) == 1
@@ -909,7 +913,7 @@ def test_the_written_file_is_what_the_stdlib_would_have_written(store: Store) ->
     data = json.loads(raw)
     stdlib = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     assert raw == stdlib + b"\n"  # the newline: orjson wrote it (store._loads)
-    assert raw.startswith(b'{"meta":{"1":{"key":"schema","value":1}')
+    assert raw.startswith(b'{"meta":{"1":{"key":"schema","value":%d}' % SCHEMA)
     assert store.events()[0].note == "ünïcödé “quotes” and \\ and \n"
     assert store.get_meta("numbers") == [1, 2.5, -3, 2**63 - 1]
 

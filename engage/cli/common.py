@@ -5,10 +5,12 @@ and opening the application are in engage.launch, shared with the daemon's comma
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 import click
 
+from engage.cli.output import echo
 from engage.errors import EngageError
 
 
@@ -18,10 +20,10 @@ def run_main(group: click.Group, argv: list[str]) -> Any:
         return group.main(args=argv, prog_name="engage", standalone_mode=False)
     except EngageError as exc:
         for line in exc.lines:
-            click.echo(line, err=True)
+            echo(line, err=True)
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
+        echo("Aborted.", err=True)
         sys.exit(1)
     except click.ClickException as exc:
         exc.show()
@@ -35,3 +37,30 @@ def quote(name: str) -> str:
     import shlex
 
     return shlex.quote(name)
+
+
+# How records of the store are counted in a sentence: (one, many).
+RECORD_WORDS: dict[str, tuple[str, str]] = {
+    "events": ("event", "events"),
+    "feeds": ("feed", "feeds"),
+    "posts": ("post", "posts"),
+    "comments": ("comment", "comments"),
+    "intro_evidence": ("piece of intro evidence", "pieces of intro evidence"),
+    "linkedin_contacts": ("LinkedIn contact", "LinkedIn contacts"),
+    "tombstones": ("undo marker", "undo markers"),
+    "confirmations": ("confirmed detection", "confirmed detections"),
+    "trusted_names": ("trusted name", "trusted names"),
+}
+
+
+def records(counts: Mapping[str, int], *, zeros: bool = False) -> str:
+    """'5 events, 2 feeds and 40 posts' from counts by store table (with `zeros`, the
+    tables with none too)."""
+    parts = [
+        f"{counts.get(name, 0)} {one if counts.get(name, 0) == 1 else many}"
+        for name, (one, many) in RECORD_WORDS.items()
+        if zeros or counts.get(name, 0)
+    ]
+    if not parts:
+        return "no stored records"
+    return ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]

@@ -27,7 +27,6 @@ JSON interface (`--json`), stable for scripts:
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,11 +34,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from engage.app import stage_words
+from engage.app import orphan_line, stage_words
 from engage.cli.common import quote
+from engage.cli.output import cell, echo, echo_json, lines, print_table, table
 from engage.errors import EngageError
 from engage.launch import config_option, data_option, open_app
-from engage.models import Stage
+from engage.models import Reading, Stage
 
 if TYPE_CHECKING:
     from engage.intro import IntroPath
@@ -106,11 +106,14 @@ def status(
 
     app = open_app(config_path, data_dir)
     readings = app.status(at, stages)
+    where = Path(app.watchlist.path or "feeds.yaml").name
+    # A history nobody in the watchlist resolves to is never silent; with --json the line
+    # goes to stderr, so the document stays what scripts expect.
+    orphans = [orphan_line(orphan, where) for orphan in app.orphans()]
     if as_json:
-        click.echo(json.dumps([reading_json(r) for r in readings], ensure_ascii=False, indent=2))
-        return
-    if not readings:
-        click.echo("Nobody to show." if stages else "No people in the watchlist yet.")
+        echo_json([reading_json(r) for r in readings])
+        for line in orphans:
+            echo(line, err=True)
         return
     cold: list[str] = []
     if not (show_all or stages):
@@ -118,45 +121,48 @@ def status(
         # share one line, and every other line says something of its own.
         cold = [r.person for r in readings if r.stage is Stage.COLD]
         readings = [r for r in readings if r.stage is not Stage.COLD]
-    if readings and sys.stdout.isatty():
-        from rich.console import Console
-        from rich.markup import escape
-        from rich.table import Table
-
-        table = Table(box=None, pad_edge=False)
-        for column in ("person", "stage", "score", "", "why / next"):
-            table.add_column(column)
-        for r in readings:
-            table.add_row(
-                escape(r.person),
-                stage_words(r.stage),
-                f"{r.score:.1f}",
-                _bar(r.score, fancy=True),
-                # Notes and URLs are the user's text: never rich markup.
-                f"{escape(r.reason)}\n[dim]→ {escape(r.next_step)}[/dim]",
-            )
-        Console().print(table)
-    elif readings:
-        width = max(len(r.person) for r in readings)
-        for r in readings:
-            click.echo(
-                f"{r.person:<{width}}  {stage_words(r.stage):<11}  {r.score:5.1f} "
-                f"{_bar(r.score, fancy=False)}  {r.reason}"
-            )
-            click.echo(f"{'':<{width}}  → {r.next_step}")
+    if readings or not cold:
+        _status_table(readings, stages)
     if cold:
         shown = ", ".join(cold[:3]) + (f" and {len(cold) - 3} more" if len(cold) > 3 else "")
-        click.echo(
+        echo(
             f"cold: {len(cold)} {'person' if len(cold) == 1 else 'people'} with no contact "
             f"yet ({shown}); `engage status --all` gives each a first step"
         )
     waiting = len(app.pending_review())
     if waiting:
-        click.echo(
+        echo(
             f"{waiting} detection{'s' if waiting != 1 else ''} on a name alone "
             f"wait{'s' if waiting == 1 else ''} for your review (they do not count towards "
             "ready yet): engage review"
         )
+    for line in orphans:
+        echo(line)
+
+
+def _status_table(readings: Sequence[Reading], stages: Sequence[str]) -> None:
+    if not readings:
+        echo("Nobody to show." if stages else "No people in the watchlist yet.")
+        return
+    if sys.stdout.isatty():
+        made = table(("person", "stage", "score", "", "why / next"))
+        for r in readings:
+            made.add_row(
+                cell(r.person),
+                cell(stage_words(r.stage)),
+                cell(f"{r.score:.1f}"),
+                cell(_bar(r.score, fancy=True)),
+                lines((r.reason, None), (f"\n→ {r.next_step}", "dim")),
+            )
+        print_table(made)
+        return
+    width = max(len(r.person) for r in readings)
+    for r in readings:
+        echo(
+            f"{r.person:<{width}}  {stage_words(r.stage):<11}  {r.score:5.1f} "
+            f"{_bar(r.score, fancy=False)}  {r.reason}"
+        )
+        echo(f"{'':<{width}}  → {r.next_step}")
 
 
 @click.command("explain")
@@ -184,29 +190,29 @@ def explain(
 
     found = open_app(config_path, data_dir).explain(person, at)
     if as_json:
-        click.echo(json.dumps(explanation_json(found), ensure_ascii=False, indent=2))
+        echo_json(explanation_json(found))
         return
     reading, events, linked = found.reading, found.timeline, found.linkedin
     r = reading
-    click.echo(
+    echo(
         f"{r.person} — {stage_words(r.stage)}, score {r.score:.1f} "
         f"(from them {r.score_in:.1f}, from you {r.score_out:.1f}, together {r.score_both:.1f})"
     )
-    click.echo(f"Why:  {r.reason}")
+    echo(f"Why:  {r.reason}")
     for more in r.reasons:
-        click.echo(f"      {more}")
-    click.echo(f"Next: {r.next_step}")
+        echo(f"      {more}")
+    echo(f"Next: {r.next_step}")
     if linked:
-        click.echo("      (you are already connected on LinkedIn; the meter counts exchanges)")
-    click.echo("Gates:")
+        echo("      (you are already connected on LinkedIn; the meter counts exchanges)")
+    echo("Gates:")
     for gate in r.gates:
-        click.echo(f"  {'pass' if gate.passed else 'FAIL'}  {gate.name:<15} {gate.detail}")
+        echo(f"  {'pass' if gate.passed else 'FAIL'}  {gate.name:<15} {gate.detail}")
     if r.points_by_kind:
-        click.echo("Points by kind:")
+        echo("Points by kind:")
         for kind, points in r.points_by_kind.items():
-            click.echo(f"  {kind:<22} {points:5.2f}")
+            echo(f"  {kind:<22} {points:5.2f}")
     if events:
-        click.echo("Recent events:")
+        echo("Recent events:")
         from engage.app import local_zone
 
         zone = local_zone()
@@ -215,31 +221,29 @@ def explain(
             note = f"  ({e.note})" if e.note else ""
             waits = "" if e.confirmed else "  [a name alone: engage review]"
             stamp = e.when.astimezone(zone).strftime("%Y-%m-%d")
-            click.echo(
-                f"  {stamp}  {e.kind.value:<22} {e.direction.value:<4}{where}{note}{waits}"
-            )
+            echo(f"  {stamp}  {e.kind.value:<22} {e.direction.value:<4}{where}{note}{waits}")
     _print_paths(found.paths, found.person.name, limit=3, longer=found.longer_paths)
 
 
 def _print_paths(paths: Sequence[IntroPath], target: str, *, limit: int, longer: int = 0) -> None:
     """`longer`: how many two-hop paths exist when one hop found none."""
     if not paths and longer:
-        click.echo(
+        echo(
             f"Nobody you know knows {target} directly; `engage intro {quote(target)} --hops 2` "
             f"finds {longer} longer path{'s' if longer != 1 else ''}."
         )
         return
     if not paths:
-        click.echo(
+        echo(
             f"Nobody you know is known to know {target} yet (add `knows:` in feeds.yaml, "
             "or engage import-linkedin Connections.csv)."
         )
         return
-    click.echo(f"Who could introduce you to {target}:")
+    echo(f"Who could introduce you to {target}:")
     for path in paths[:limit]:
-        click.echo(f"  {' → '.join(path.via)}  (strength {path.strength:.2f})")
+        echo(f"  {' → '.join(path.via)}  (strength {path.strength:.2f})")
         for ev in path.evidence:
-            click.echo(f"      - {ev.text}" + (f" <{ev.url}>" if ev.url else ""))
+            echo(f"      - {ev.text}" + (f" <{ev.url}>" if ev.url else ""))
 
 
 @click.command("intro")
@@ -273,25 +277,25 @@ def intro(
 
     found = open_app(config_path, data_dir).intro(person, hops, at)
     if as_json:
-        click.echo(json.dumps(introduction_json(found), ensure_ascii=False, indent=2))
+        echo_json(introduction_json(found))
         return
     who = found.person
     if found.contact:
         # I already know a contact: an introduction to them is the wrong tool.
-        click.echo(
+        echo(
             f"{who.name} is one of your contacts: you already know them, so no introduction "
             f"is needed — write to them directly (see engage explain {quote(who.name)})."
         )
         return
     _print_paths(found.paths, who.name, limit=10, longer=found.longer_paths)
     if found.withheld is not None:
-        click.echo("")
-        click.echo(found.withheld)
+        echo("")
+        echo(found.withheld)
     if found.note is not None:
-        click.echo("")
-        click.echo(f"Draft for {found.paths[0].connector} (copy, edit, send it yourself):")
-        click.echo("")
-        click.echo(found.note.rstrip("\n"))
+        echo("")
+        echo(f"Draft for {found.paths[0].connector} (copy, edit, send it yourself):")
+        echo("")
+        echo(found.note.rstrip("\n"))
 
 
 @click.command("ask")
@@ -322,28 +326,28 @@ def ask(
     who, reading, warning = done.person, done.reading, done.warning
     if done.refused:
         assert warning is not None
-        click.echo(warning, err=True)
+        echo(warning, err=True)
         for more in reading.reasons:
-            click.echo(f"  {more}", err=True)
-        click.echo(f"Next step instead: {reading.next_step}", err=True)
+            echo(f"  {more}", err=True)
+        echo(f"Next step instead: {reading.next_step}", err=True)
         if done.paths:
             names = ", ".join(f"{p.connector} ({p.strength:.2f})" for p in done.paths[:3])
-            click.echo(
+            echo(
                 f"Who could introduce you instead: {names} — see engage intro {who.name!r}",
                 err=True,
             )
-        click.echo(f"Nothing recorded. To record it anyway: engage ask {who.name!r} --anyway",
+        echo(f"Nothing recorded. To record it anyway: engage ask {who.name!r} --anyway",
                    err=True)  # fmt: skip
         sys.exit(1)  # refused, not a user mistake in the command line: 1, not 2
     if warning is not None:
-        click.echo(f"Recording anyway. {warning}")
+        echo(f"Recording anyway. {warning}")
     assert done.logged is not None
     event, when = done.logged.event, done.logged.when
     if event is None:
-        click.echo(f"already recorded: your ask to {who.name} at {when:%Y-%m-%d %H:%M}")
+        echo(f"already recorded: your ask to {who.name} at {when:%Y-%m-%d %H:%M}")
         return
     days = done.follow_up_days
-    click.echo(
+    echo(
         f"Recorded your ask to {who.name} (id {event.id}). One follow-up is fine after "
         f"{days} days; log the answer with: engage outcome {who.name!r} "
         "accepted|declined|no-answer"
@@ -379,13 +383,13 @@ def import_linkedin(
         raise EngageError(f"{csv_path}: not UTF-8 text ({exc.reason})") from exc
     done = app.import_linkedin(text, label=str(csv_path), strength=strength)
     unchanged = done.connections - done.added - done.updated
-    click.echo(
+    echo(
         f"Imported {done.connections} LinkedIn connections from {csv_path.name}: "
         f"{done.added} new, {done.updated} updated, {unchanged} unchanged"
         + (f"; {done.skipped_rows} rows without a name skipped." if done.skipped_rows else ".")
     )
     for note in done.notes:
-        click.echo(f"  {note}")
+        echo(f"  {note}")
 
 
 def _a_number(value: float) -> float:

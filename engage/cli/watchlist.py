@@ -11,7 +11,9 @@ from pathlib import Path
 
 import click
 
-from engage.launch import config_option, open_app
+from engage.app import orphan_line
+from engage.cli.output import echo
+from engage.launch import config_option, data_option, open_app
 from engage.models import FeedKind, MeterRules, Watchlist
 
 _KINDS = [kind.value for kind in FeedKind]
@@ -19,10 +21,13 @@ _KINDS = [kind.value for kind in FeedKind]
 
 @click.command()
 @config_option
-def check(config_path: Path | None) -> None:
+@data_option
+def check(config_path: Path | None, data_dir: Path | None) -> None:
     """Validate the watchlist and print a short summary.
 
     Every problem is listed at once as FILE:LINE:COL: message, and the exit code is 2.
+    A history stored for someone who is no longer in the watchlist (renamed by hand?)
+    is named, with the command that links it again.
     Warnings (FILE:LINE:COL: warning: …, on stderr) do not fail the check: an alias that
     strangers share (a single first name, or under four letters) makes detections that
     rest on it wait for `engage review`.
@@ -32,8 +37,10 @@ def check(config_path: Path | None) -> None:
       engage check
       engage check --config ~/notes/feeds.yaml
     """
-    app = open_app(config_path)
+    app = open_app(config_path, data_dir)
     watchlist = app.watchlist
+    for warning in app.watchlist_warnings():
+        echo(warning, err=True)
     me = watchlist.me
     everyone = watchlist.everyone()
     kinds = Counter(feed.kind.value for person in everyone for feed in person.feeds)
@@ -42,27 +49,29 @@ def check(config_path: Path | None) -> None:
     settings = watchlist.settings
     digest = settings.digest
     overrides = _meter_overrides(watchlist)
-    click.echo(f"{watchlist.path}: OK")
-    click.echo(
+    echo(f"{watchlist.path}: OK")
+    echo(
         f"  me:       {me.name} ({_count(len(me.feeds), 'feed')}, "
         f"{_count(len(me.aliases), 'alias', 'aliases')})"
     )
-    click.echo(f"  people:   {len(watchlist.people)}")
-    click.echo(f"  contacts: {len(watchlist.contacts)}")
-    click.echo(f"  feeds:    {total}" + (f" ({by_kind})" if by_kind else ""))
-    click.echo(
+    echo(f"  people:   {len(watchlist.people)}")
+    echo(f"  contacts: {len(watchlist.contacts)}")
+    echo(f"  feeds:    {total}" + (f" ({by_kind})" if by_kind else ""))
+    echo(
         f"  polling:  every {settings.poll_interval_minutes} min, "
         f"{settings.concurrency} at a time, {settings.per_host} per host"
     )
     mail = f", e-mailed to {digest.email_to} via {digest.smtp_host}" if digest.email_to else ""
-    click.echo(f"  digest:   daily at {digest.time.strftime('%H:%M')}{mail}")
-    click.echo("  meter:    " + (", ".join(overrides) if overrides else "defaults"))
-    click.echo(f"  data:     {app.data_dir}")
+    echo(f"  digest:   daily at {digest.time.strftime('%H:%M')}{mail}")
+    echo("  meter:    " + (", ".join(overrides) if overrides else "defaults"))
+    echo(f"  data:     {app.data_dir}")
     silent = [p.name for p in watchlist.people if not p.feeds]
     if silent:
-        click.echo(f"  no feeds yet: {', '.join(silent)} (engage add-feed NAME URL)")
+        echo(f"  no feeds yet: {', '.join(silent)} (engage add-feed NAME URL)")
+    for orphan in app.orphans():
+        echo(orphan_line(orphan, Path(watchlist.path or "feeds.yaml").name))
     for line in app.check_warnings():
-        click.echo(line, err=True)
+        echo(line, err=True)
 
 
 def _count(n: int, one: str, many: str | None = None) -> str:
@@ -111,10 +120,10 @@ def init(
     """
     app = open_app(config_path)
     path = app.init(name, aliases=aliases, sites=sites, feeds=feeds)
-    click.echo(f"Wrote {path}. Next:")
-    click.echo("  engage add https://your.site/ --person me    # your blog and its comments")
-    click.echo('  engage add https://their.site/ --person "Their Name" --create')
-    click.echo("  engage check")
+    echo(f"Wrote {path}. Next:")
+    echo("  engage add https://your.site/ --person me    # your blog and its comments")
+    echo('  engage add https://their.site/ --person "Their Name" --create')
+    echo("  engage check")
 
 
 @click.command("add-person")
@@ -150,7 +159,7 @@ def add_person(
     app = open_app(config_path)
     app.add_person(name, sites=sites, feeds=feeds, kind=kind, aliases=aliases)
     added = f" with {_count(len(feeds), 'feed')}" if feeds else ""
-    click.echo(f"Added {name.strip()}{added} to {app.config_path}.")
+    echo(f"Added {name.strip()}{added} to {app.config_path}.")
 
 
 @click.command("add-feed")
@@ -172,4 +181,4 @@ def add_feed(person: str, url: str, kind: str, title: str | None, config_path: P
     """
     app = open_app(config_path)
     app.add_feed(person, url, kind=kind, title=title)
-    click.echo(f"Added {kind} feed {url.strip()} to {person} in {app.config_path}.")
+    echo(f"Added {kind} feed {url.strip()} to {person} in {app.config_path}.")

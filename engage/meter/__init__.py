@@ -87,20 +87,24 @@ def read_meter(
     rules: MeterRules,
     *,
     history_days: int = HISTORY_DAYS,
+    key: str | None = None,
     latest: LatestPost | None = None,
 ) -> Reading:
     """The reading for one person at `now`. `events` may hold other people's events and
-    events after `now` (for --at): both are ignored. `latest` is their newest post, which
-    the next step names when it asks for a comment or a note."""
+    events after `now` (for --at): both are ignored. `key` is what their events are filed
+    under when it is not their name (engage.identity); `person` is how the words call them.
+    `latest` is their newest post, which the next step names when it asks for a comment or
+    a note."""
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
-    folded = fold_name(person)
+    filed_as = key if key is not None else person
+    folded = fold_name(filed_as)
     if {fold_name(name) for name in set(map(_PERSON, events))} <= {folded}:
         # Already one person's (status groups them), checked once per name: the filter
         # below, run event by event, was 0.02–0.03 s of 200 readings over 50,000 events.
         mine = list(events)
     else:
-        mine = [e for e in events if e.person == person or fold_name(e.person) == folded]
+        mine = [e for e in events if e.person == filed_as or fold_name(e.person) == folded]
     counted = weigh(mine, now, rules)
     decay = Decay(now, rules.half_life_days)
     state, ready = replay(counted, rules, decay)

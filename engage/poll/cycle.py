@@ -90,10 +90,11 @@ def plan(
     """The feeds to poll now: watched feeds, the site-wide comment feeds engage found, and
     the per-post comment feeds of live threads I took part in.
 
-    `thread_feeds` maps a thread (post link) to (comment feed URL, owner name)."""
+    `thread_feeds` maps a thread (post link) to (comment feed URL, owner key). A feed's
+    state is filed under its owner's key (Person.key), `person` too."""
     by_url = {state.url: state for state in stored}
     wanted_person = person.casefold() if person else None
-    known_names = {p.name for p in watchlist.everyone()}
+    known_names = {p.key for p in watchlist.everyone()}
     planned: list[PlannedFeed] = []
     taken: set[str] = set()
 
@@ -110,10 +111,10 @@ def plan(
 
     for owner, ref in watched_feeds(watchlist):
         state = by_url.get(ref.url) or FeedState(
-            url=ref.url, person=owner.name, kind=ref.kind, title=ref.title
+            url=ref.url, person=owner.key, kind=ref.kind, title=ref.title
         )
-        if state.person != owner.name or state.kind != ref.kind:
-            state = replace(state, person=owner.name, kind=ref.kind)
+        if state.person != owner.key or state.kind != ref.kind:
+            state = replace(state, person=owner.key, kind=ref.kind)
         consider(state, ref.max_bytes)
 
     live_threads = {thread_key(t) for t in threads}
@@ -336,6 +337,7 @@ def run_cycle(
                 tx.remove_feed(done.planned_url)
             outcomes.append(done.outcome(new_posts, new_comments))
         tx.put_feeds([done.state for done in folded])
+        tx.remember_people(watchlist.everyone())
         if found is not None:
             new_events = len(tx.add_events(found.events))
             tx.put_intro_evidence(found.intro_evidence)
@@ -471,7 +473,7 @@ def _follow_up_round(
     extra: list[PlannedFeed] = []
     watched = {ref.url for _, ref in watched_feeds(watchlist)}
     owners_with_comment_feed = {
-        p.name for p in watchlist.everyone() if any(is_comment_feed(f.kind) for f in p.feeds)
+        p.key for p in watchlist.everyone() if any(is_comment_feed(f.kind) for f in p.feeds)
     }
     comments: list[Comment] = list(snapshot.comments)
     new_posts_all: list[Post] = []
