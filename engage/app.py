@@ -513,14 +513,15 @@ class Engage:
     @property
     def store(self) -> Store:
         if self._store is None:
-            from engage.store import PRECIOUS, Store
+            from engage.store import Store
 
             folder = self.data_dir
-            if not (folder / PRECIOUS).exists():
+            store = Store(folder, notify=self._notify)
+            if store.created:
                 # A mistyped --data or $ENGAGE_DATA would otherwise show an empty world as
                 # if it were the truth ("everyone is cold"); say where the new store is.
                 self._notify(f"engage: starting a new, empty data folder at {folder}")
-            self._store = Store(folder)
+            self._store = store
         return self._store
 
     @contextmanager
@@ -556,11 +557,12 @@ class Engage:
 
     def existing_store(self) -> Store:
         """The store, refusing a folder without one: opening it would create an empty
-        store, and a mistyped --data would then export or forget nothing without a word."""
-        from engage.store import PRECIOUS
+        store, and a mistyped --data would then export or forget nothing without a word.
+        A folder that held data but lost engage.json gets the store's own restore line."""
+        from engage.store import PRECIOUS, held_data
 
         folder = self.data_dir
-        if not (folder / PRECIOUS).exists():
+        if not folder.is_file() and not (folder / PRECIOUS).exists() and not held_data(folder):
             raise EngageError(f"{folder}: no engage data here (no {PRECIOUS}); check --data")
         return self.store
 

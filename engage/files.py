@@ -28,12 +28,10 @@ class LockTimeout(Exception):
     """Another process held the lock for longer than the caller was willing to wait."""
 
 
-def atomic_write(
-    path: Path, data: bytes, *, backup: Path | None = None, mode: int | None = None
-) -> None:
+def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
     """Replace `path` with `data` so that a crash at any moment leaves the old file or the
-    new one. With `backup`, the old file is kept there first (by hard link, no copy).
-    `mode` defaults to the old file's permissions, else 0o600 (the data is personal)."""
+    new one. `mode` defaults to the old file's permissions, else 0o600 (the data is
+    personal). A caller that keeps the old file (the store's backups) links it first."""
     folder = path.parent
     if mode is None:
         try:
@@ -48,8 +46,6 @@ def atomic_write(
             out.flush()
             os.fsync(out.fileno())
         os.chmod(tmp, mode)  # os.open's mode is filtered by the umask
-        if backup is not None and path.exists():
-            keep_copy(path, backup)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

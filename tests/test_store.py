@@ -688,11 +688,18 @@ def test_a_damaged_file_without_backup_says_so(tmp_path: Path) -> None:
         Store(tmp_path)
 
 
-def test_a_damaged_cache_says_that_a_poll_rebuilds_it(store: Store) -> None:
-    (store.folder / CACHE).write_text('{"posts": ')
-    with pytest.raises(StoreError, match=r"cache\.json: cannot read it .*engage poll"):
-        store.posts()
-    assert store.events() == []  # the precious data is still there to read
+def test_a_damaged_cache_is_set_aside_with_one_notice_and_reads_go_on(tmp_path: Path) -> None:
+    notices: list[str] = []
+    store = Store(tmp_path, notify=notices.append)
+    with store.transaction() as tx:
+        tx.add_events([event("a")])
+    (tmp_path / CACHE).write_text('{"posts": ')
+    assert store.posts() == []
+    assert [e.id for e in store.events()] == ["a"]  # the precious data is still there to read
+    [notice] = notices
+    assert "cache.json was damaged (Expecting value" in notice
+    assert "the next `engage poll` fetches its posts and comments again" in notice
+    assert not (tmp_path / CACHE).exists()
 
 
 def write_newer(folder: Path, version: int = 3, *, compact: bool = True) -> None:
