@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import errno
 import gc
+import html
 import json
 import os
 import re
@@ -54,7 +55,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 from tinydb import Query, TinyDB
@@ -84,6 +85,9 @@ from engage.models import (
     fold_name,
 )
 from engage.urls import normalize_url
+
+if TYPE_CHECKING:
+    from engage.detect import Identity
 
 # 2: an `identities` table, and every `person` field holds the person's key
 # (docs/design.md, "Identity").
@@ -722,13 +726,18 @@ class _File:
             self.tables[name] = table
         return table
 
+    def table_if_held(self, name: str) -> _Table | None:
+        """The table when this file holds it (a backup from before schema 1 holds posts)."""
+        return self.table(name) if name in (self.storage.read() or {}) else None
+
     def stamp(self) -> None:
         self.table("meta").put("schema", {"key": "schema", "value": SCHEMA})
 
-    def commit(self) -> None:
+    def commit(self, *, stamp: bool = True) -> None:
         if not _changed(self):
             return
-        self.stamp()
+        if stamp:  # not on a backup copy being rewritten: it keeps the version it has
+            self.stamp()
         data = self.storage.read() or {}
         for table in self.tables.values():
             if table.changed:
@@ -841,6 +850,7 @@ class Transaction:
         self._locked = locked  # this process holds the lock (a transaction, not a view)
         self._cache_file: _File | None = None
         self._decoded: dict[str, tuple[int, list[Any]]] = {}
+        self._after_commit: list[Callable[[], None]] = []
         self._open = True
         self._precious = _File(folder / PRECIOUS, precious=True, lock_counts=lock_counts)
         self.migrated = self._precious.schema < SCHEMA  # migrated in memory, on load
@@ -1164,38 +1174,14 @@ class Transaction:
                     added += 1
         return added, updated
 
-    def forget(self, person: str, *, names: Iterable[str] = ()) -> dict[str, int]:
-        """Remove every record about a person; how many went from each table. `person` is
-        the key their records are filed under; `names` are every name they went by (for
-        the comments they wrote and their LinkedIn entry)."""
-        folded = fold_name(person)
-        called = {folded, *(fold_name(name) for name in names)}
+    def forget(self, who: Forgetting) -> dict[str, int]:
+        """Remove every record about a person (see _forget_in); how many, by kind. The
+        backups still hold them: Store.forget rewrites those once this has committed."""
+        return _forget_in(self._table, who)
 
-        def filed(*fields: str) -> Callable[[Doc], bool]:
-            return lambda doc: any(fold_name(str(doc.get(f) or "")) == folded for f in fields)
-
-        def wrote(doc: Doc) -> bool:
-            return filed("person")(doc) or fold_name(str(doc.get("author") or "")) in called
-
-        rules: dict[str, Callable[[Doc], bool]] = {
-            "feeds": filed("person"),
-            "posts": filed("person"),
-            # Comments on their blog, and comments they wrote on anyone else's.
-            "comments": wrote,
-            "events": filed("person"),
-            "tombstones": filed("person"),
-            "intro_evidence": filed("person", "contact"),
-            "linkedin_contacts": lambda doc: fold_name(str(doc.get("name") or "")) in called,
-            "identities": filed("key"),
-        }
-        counts: dict[str, int] = {}
-        for name, about in rules.items():
-            table = self._table(name)
-            doomed = [key for key, doc in table.docs.items() if about(doc)]
-            for key in doomed:
-                table.remove(key)
-            counts[name] = len(doomed)
-        return counts
+    def after_commit(self, step: Callable[[], None]) -> None:
+        """Run `step` once this transaction has written its files, still under the lock."""
+        self._after_commit.append(step)
 
     def prune_cache(self, now: datetime, keep_days: int, keep_urls: set[str]) -> int:
         """Drop posts and comments first seen more than `keep_days` ago, except what
@@ -1396,6 +1382,122 @@ def _parse_time(value: Any) -> datetime | None:
 
 
 # ---------------------------------------------------------------------------
+# Forgetting a person
+
+
+@dataclass(frozen=True)
+class Forgetting:
+    """Whom `forget` removes, as the store can recognise them."""
+
+    identity: Identity  # their name, folded names and aliases, and their own sites
+    feeds: frozenset[str] = frozenset()  # their feeds (those stored under their name too)
+    # How other people's writing names them: the full name and aliases of several words
+    # (a one-word alias like "will" cannot be told from an ordinary word).
+    said: tuple[str, ...] = ()
+
+
+# What forget removed, by kind, in the order a user reads them.
+FORGOTTEN_KINDS = (
+    "events",
+    "undo markers",
+    "feeds",
+    "posts",
+    "comments on their feeds",
+    "comments they wrote",
+    "intro evidence",
+    "LinkedIn entries",
+    "posts and comments naming them",
+    "texts with their name taken out",
+)
+REDACTED = "[forgotten]"
+
+
+def _forget_in(table: Callable[[str], _Table | None], who: Forgetting) -> dict[str, int]:
+    """Remove everything about a person from the tables `table` gives (None: not in this
+    file): their events and undo markers; their feeds with their state, posts and
+    comments; the comments they wrote (by name or alias, or an author URL on their sites);
+    intro evidence naming them on either side; their LinkedIn entry; others' posts and
+    comments that name them or link to their sites (the cache refetches what it needs);
+    and their name in the notes and snippets of what stays."""
+    from engage.detect import on_sites
+
+    key, names = fold_name(who.identity.name), who.identity.names
+    counts = dict.fromkeys(FORGOTTEN_KINDS, 0)
+
+    def named(doc: Doc, *fields: str) -> bool:
+        """Filed under their key (what every `person` field holds, docs/design.md,
+        "Identity")."""
+        return any(fold_name(str(doc.get(f) or "")) == key for f in fields)
+
+    def called(doc: Doc, field: str) -> bool:
+        """Written by any name they ever went by (a comment's author, a LinkedIn entry)."""
+        return fold_name(str(doc.get(field) or "")) in names
+
+    def drop(name: str, kind: str, about: Callable[[Doc], bool]) -> None:
+        found = table(name)
+        if found is None:
+            return
+        doomed = [key for key, doc in found.docs.items() if about(doc)]
+        for key in doomed:
+            found.remove(key)
+        counts[kind] += len(doomed)
+
+    feeds = set(who.feeds)
+    stored = table("feeds")
+    if stored is not None:
+        feeds.update(str(doc["url"]) for doc in stored.docs.values() if named(doc, "person"))
+    said = _said_pattern(who.said)
+
+    def says(doc: Doc, *fields: str) -> bool:
+        return said is not None and any(said.search(str(doc.get(f) or "")) for f in fields)
+
+    def links(doc: Doc, *fields: str) -> bool:
+        urls = [doc.get(f) for f in fields if f != "links"] + list(doc.get("links") or ())
+        return any(isinstance(url, str) and on_sites(who.identity, url) for url in urls)
+
+    drop("events", "events", lambda doc: named(doc, "person"))
+    drop("tombstones", "undo markers", lambda doc: named(doc, "person"))
+    drop("feeds", "feeds", lambda doc: named(doc, "person") or doc.get("url") in feeds)
+    drop("posts", "posts", lambda doc: named(doc, "person") or doc.get("feed") in feeds)
+    their_comments: Callable[[Doc], bool] = lambda doc: (  # noqa: E731
+        named(doc, "person") or doc.get("feed") in feeds
+    )
+    drop("comments", "comments on their feeds", their_comments)
+    drop(
+        "comments",
+        "comments they wrote",
+        lambda doc: called(doc, "author") or links(doc, "author_url"),
+    )
+    drop("intro_evidence", "intro evidence", lambda doc: named(doc, "person", "contact"))
+    drop("linkedin_contacts", "LinkedIn entries", lambda doc: called(doc, "name"))
+    mentions = "posts and comments naming them"
+    drop("posts", mentions, lambda doc: says(doc, "title", "summary") or links(doc, "links"))
+    drop("comments", mentions, lambda doc: says(doc, "snippet") or links(doc, "post_link"))
+    known = table("identities")  # who they were (every name): gone with them, not counted
+    if known is not None:
+        for doomed in [k for k, doc in known.docs.items() if named(doc, "key")]:
+            known.remove(doomed)
+    texts = {"events": ("evidence", "note"), "intro_evidence": ("evidence",), "feeds": ("title",)}
+    for name, fields in texts.items() if said is not None else ():
+        kept = table(name)
+        for found, doc in list(kept.docs.items()) if kept is not None else ():
+            if kept is not None and said is not None and says(doc, *fields):
+                redacted = {f: said.sub(REDACTED, doc[f]) for f in fields if doc.get(f)}
+                kept.put(found, {**doc, **redacted})
+                counts["texts with their name taken out"] += 1
+    return counts
+
+
+def _said_pattern(said: Sequence[str]) -> re.Pattern[str] | None:
+    """Any of the ways of naming someone, as words, case and spacing aside."""
+    forms = [r"\s+".join(re.escape(word) for word in form.split()) for form in said]
+    forms = [form for form in forms if form]
+    if not forms:
+        return None
+    return re.compile(r"(?<!\w)(?:" + "|".join(forms) + r")(?!\w)", re.IGNORECASE)
+
+
+# ---------------------------------------------------------------------------
 # The store
 
 
@@ -1524,12 +1626,73 @@ class Store:
                 yield tx
                 try:
                     tx._commit()
+                    for step in tx._after_commit:
+                        step()
                 except OSError as exc:
                     raise StoreError(_cannot_save(self.folder, exc)) from exc
             finally:
                 self._local.open = False
                 if tx is not None:
                     tx._close()
+
+    def forget(self, who: Forgetting) -> dict[str, int]:
+        """Remove everything about a person from the data folder, under one lock: the store
+        itself, then every backup copy (rewritten without them, or removed when it does
+        not load) and any set-aside damaged cache. How many went, by kind."""
+        with self.transaction() as tx:
+            counts = tx.forget(who)
+            tx.after_commit(lambda: counts.update(self._forget_in_copies(who)))
+        return counts
+
+    def _forget_in_copies(self, who: Forgetting) -> dict[str, int]:
+        counts = {"backup copies rewritten": 0, "backup copies removed": 0}
+        # A copy and its hard links (engage.json.bak is often the day's generation too)
+        # are rewritten once and linked again, so they stay one file.
+        linked: dict[tuple[int, int], list[Path]] = {}
+        for copy in backup_copies(self.folder):
+            stat = copy.stat()
+            linked.setdefault((stat.st_dev, stat.st_ino), []).append(copy)
+        for copies in linked.values():
+            first, stat = copies[0], copies[0].stat()
+            try:
+                file = _File(first, precious=False)
+            except StoreError:  # a copy that does not load may hold them, and restores nothing
+                for copy in copies:
+                    copy.unlink(missing_ok=True)
+                counts["backup copies removed"] += len(copies)
+                continue
+            try:
+                found = _forget_in(file.table_if_held, who)
+                if any(found.values()):
+                    file.commit(stamp=False)
+                    os.utime(first, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # its day stays
+                    for copy in copies[1:]:
+                        keep_copy(first, copy)
+                    counts["backup copies rewritten"] += len(copies)
+            finally:
+                file.close()
+        damaged = list(self.folder.glob(DAMAGED_CACHE + "*"))
+        for aside in damaged:
+            aside.unlink(missing_ok=True)  # set aside for a look; it may hold them
+        counts["damaged caches removed"] = len(damaged)
+        return counts
+
+    def files_mentioning(self, needles: Iterable[str]) -> list[Path]:
+        """Every file in the data folder whose text holds one of `needles` (case aside, HTML
+        entities read as text): what `forget` checks it left nothing of someone behind."""
+        wanted = [needle.casefold() for needle in needles if needle.strip()]
+        found = []
+        for root, _folders, names in os.walk(self.folder):
+            for name in names:
+                path = Path(root) / name
+                try:
+                    raw = path.read_bytes()
+                except OSError:
+                    continue
+                text = html.unescape(raw.decode("utf-8", errors="replace")).casefold()
+                if any(needle in text for needle in wanted):
+                    found.append(path)
+        return sorted(found)
 
     def view(self, *, with_cache: bool = True) -> Transaction:
         """One consistent read of the store, without the lock, for reading only (it is

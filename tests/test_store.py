@@ -21,6 +21,7 @@ import pytest
 
 from engage import models
 from engage.codec import from_json, to_json
+from engage.detect import identity_of
 from engage.errors import StoreError
 from engage.models import (
     DIRECTION,
@@ -35,7 +36,16 @@ from engage.models import (
     Post,
     Role,
 )
-from engage.store import BACKUP_SUFFIX, CACHE, LOCK, PRECIOUS, SCHEMA, Snapshot, Store
+from engage.store import (
+    BACKUP_SUFFIX,
+    CACHE,
+    LOCK,
+    PRECIOUS,
+    SCHEMA,
+    Forgetting,
+    Snapshot,
+    Store,
+)
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 CET = timezone(timedelta(hours=2))
@@ -561,16 +571,16 @@ def fill_for_forget(store: Store) -> None:
 def test_forget_removes_every_record_about_a_person_and_nothing_else(store: Store) -> None:
     fill_for_forget(store)
     with store.transaction() as tx:
-        counts = tx.forget("dana")
-    assert counts == {
+        counts = tx.forget(Forgetting(identity_of(Person("Dana"))))
+    assert {kind: n for kind, n in counts.items() if n} == {
+        "events": 1,
+        "undo markers": 1,
         "feeds": 1,
         "posts": 1,
-        "comments": 2,
-        "events": 1,
-        "tombstones": 1,
-        "intro_evidence": 2,
-        "linkedin_contacts": 1,
-        "identities": 1,
+        "comments on their feeds": 1,
+        "comments they wrote": 1,
+        "intro evidence": 2,
+        "LinkedIn entries": 1,
     }
     everything = json.dumps(json.loads((store.folder / PRECIOUS).read_text())) + json.dumps(
         json.loads((store.folder / CACHE).read_text())
@@ -855,7 +865,10 @@ def test_forget_with_yes_removes_the_person_and_reminds_about_the_watchlist(
     (tmp_path / "feeds.yaml").write_text("me:\n  name: Me\npeople:\n  - name: Dana\n")
     result = run_engage(tmp_path, "forget", "Dana", "--yes", "--data", str(data))
     assert result.returncode == 0, result.stderr
-    assert "Forgot Dana: removed 9 records" in result.stdout
+    assert result.stdout.startswith(
+        "Forgot Dana: 1 events, 1 undo markers, 1 feeds, 1 posts, 1 comments on their feeds, "
+        "1 comments they wrote, 2 intro evidence, 1 LinkedIn entries, 2 backup copies rewritten."
+    )
     assert "Dana is still listed in feeds.yaml" in result.stdout
     assert Store(data).events(person="Dana") == []
 
