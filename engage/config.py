@@ -17,6 +17,7 @@ minority style rewritten on the first edit; comments and order still survive.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import difflib
 import io
@@ -25,7 +26,7 @@ import re
 import types
 import typing
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import time
 from pathlib import Path
@@ -47,7 +48,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 
 from engage.errors import ConfigError, EngageError
-from engage.files import LockTimeout, atomic_write, exclusive_lock
+from engage.files import atomic_write, holding
 from engage.models import (
     POLL_FLOOR_MINUTES,
     SMTP_PORTS,
@@ -1205,17 +1206,16 @@ def _edit_lock(path: Path) -> Iterator[None]:
     stays as they keep it. Without a writable cache folder the edit goes on unlocked, and
     save() still refuses to overwrite a file that changed since it was read."""
     lock_file = cached_file_for(path, "watchlist-edit", ".lock")
-    with ExitStack() as stack:
-        try:
-            lock_file.parent.mkdir(parents=True, exist_ok=True)
-            stack.enter_context(exclusive_lock(lock_file, timeout=EDIT_LOCK_SECONDS))
-        except LockTimeout:
-            raise EngageError(
-                f"{path}: another engage command has been editing it for "
-                f"{EDIT_LOCK_SECONDS:g} s; try again when it is done"
-            ) from None
-        except OSError:
-            pass
+
+    def busy() -> EngageError:
+        return EngageError(
+            f"{path}: another engage command has been editing it for "
+            f"{EDIT_LOCK_SECONDS:g} s; try again when it is done"
+        )
+
+    with contextlib.suppress(OSError):
+        lock_file.parent.mkdir(parents=True, exist_ok=True)
+    with holding(lock_file, timeout=EDIT_LOCK_SECONDS, busy=busy, unavailable=lambda _exc: None):
         yield
 
 

@@ -68,6 +68,7 @@ from engage.files import (
     atomic_write,
     exclusive_lock,
     fsync_folder,
+    holding,
     is_temp_of,
     keep_copy,
 )
@@ -1583,16 +1584,17 @@ class Store:
         engage used), for telling a new store from a lost one."""
         lock = self.folder / LOCK
         existed = lock.exists()
-        with ExitStack() as stack:
-            try:
-                stack.enter_context(exclusive_lock(lock, timeout=LOCK_TIMEOUT_SECONDS))
-            except LockTimeout:
-                raise StoreError(
-                    f"{lock}: another engage process has held the data folder for "
-                    f"{LOCK_TIMEOUT_SECONDS:.0f} s; try again when it is done"
-                ) from None
-            except OSError as exc:
-                raise StoreError(_cannot_save(self.folder, exc)) from exc
+
+        def busy() -> StoreError:
+            return StoreError(
+                f"{lock}: another engage process has held the data folder for "
+                f"{LOCK_TIMEOUT_SECONDS:.0f} s; try again when it is done"
+            )
+
+        def unavailable(exc: OSError) -> None:
+            raise StoreError(_cannot_save(self.folder, exc)) from exc
+
+        with holding(lock, timeout=LOCK_TIMEOUT_SECONDS, busy=busy, unavailable=unavailable):
             yield existed
 
     def check_writable(self) -> None:
