@@ -252,11 +252,13 @@ class Detected:
 
 @dataclass(frozen=True)
 class Forgotten:
-    person: str
-    counts: dict[str, int]
+    person: str  # as resolved: the name in the watchlist, else as stored
+    counts: dict[str, int]  # what went, by kind (store.FORGOTTEN_KINDS, backups, digests)
     listed: Person | None  # still in the watchlist
     had_watchlist: bool
     near: str | None  # a stored name the user probably meant, when nothing matched
+    left: tuple[Path, ...] = ()  # files in the data folder that still name them
+    unlisted: bool = False  # taken out of the watchlist too (--from-watchlist)
 
 
 @dataclass(frozen=True)
@@ -513,14 +515,15 @@ class Engage:
     @property
     def store(self) -> Store:
         if self._store is None:
-            from engage.store import PRECIOUS, Store
+            from engage.store import Store
 
             folder = self.data_dir
-            if not (folder / PRECIOUS).exists():
+            store = Store(folder, notify=self._notify)
+            if store.created:
                 # A mistyped --data or $ENGAGE_DATA would otherwise show an empty world as
                 # if it were the truth ("everyone is cold"); say where the new store is.
                 self._notify(f"engage: starting a new, empty data folder at {folder}")
-            self._store = Store(folder)
+            self._store = store
         return self._store
 
     @contextmanager
@@ -556,11 +559,12 @@ class Engage:
 
     def existing_store(self) -> Store:
         """The store, refusing a folder without one: opening it would create an empty
-        store, and a mistyped --data would then export or forget nothing without a word."""
-        from engage.store import PRECIOUS
+        store, and a mistyped --data would then export or forget nothing without a word.
+        A folder that held data but lost engage.json gets the store's own restore line."""
+        from engage.store import PRECIOUS, held_data
 
         folder = self.data_dir
-        if not (folder / PRECIOUS).exists():
+        if not folder.is_file() and not (folder / PRECIOUS).exists() and not held_data(folder):
             raise EngageError(f"{folder}: no engage data here (no {PRECIOUS}); check --data")
         return self.store
 
@@ -1133,31 +1137,66 @@ class Engage:
             "tombstone_records": to_json(snapshot.undone),
         }
 
-    def forget(self, person: str) -> Forgotten:
-        """Remove every record about a person from the data folder."""
+    def forget(self, person: str, *, from_watchlist: bool = False) -> Forgotten:
+        """Remove everything about a person from the data folder: found by name or alias as
+        every command finds them, or by the name their data is stored under once they are
+        no longer in the watchlist. With `from_watchlist`, their entry in feeds.yaml goes too
+        (and their name from everyone's `knows:`), comments kept."""
+        from engage.detect import identity_of
+        from engage.store import Forgetting
+
         watchlist = self.watchlist_if_any()
         store = self.existing_store()
         listed = watchlist.find(person) if watchlist is not None else None
-        with store.transaction() as tx:
-            known = tx.identities()
-            # Their records are filed under their key; the comments they wrote and their
-            # LinkedIn entry carry any name they ever went by.
-            if watchlist is not None and listed is not None and listed.role != Role.ME:
-                key = resolve(watchlist, known).key(listed.name)
+        if watchlist is not None and listed is watchlist.me:
+            raise EngageError(
+                f"{person!r} is you (me: in {watchlist.path or 'the watchlist'}); forget "
+                "removes what engage keeps about someone else"
+            )
+        snapshot = store.load_precious_only()
+        known = snapshot.identities
+        # Their records are filed under their key (docs/design.md, "Identity"); the
+        # comments they wrote and their LinkedIn entry carry any name they ever went by.
+        if watchlist is not None and listed is not None:
+            who, key = listed, resolve(watchlist, known).key(listed.name)
+        else:
+            found = find_identity(known, person)
+            if found is None:
+                stored = {e.person for e in snapshot.events} | {f.person for f in snapshot.feeds}
+                close = difflib.get_close_matches(person, sorted(stored), n=1, cutoff=0.75)
+                near = close[0] if close else None
+                return Forgotten(person, {}, None, watchlist is not None, near)
+            who, key = Person(found.name), found.key
+        identity = find_identity(known, key)
+        names = identity.folded_names if identity is not None else (fold_name(key),)
+        feeds = frozenset(ref.url for ref in who.feeds) | {
+            f.url for f in snapshot.feeds if fold_name(f.person) == fold_name(key)
+        }
+        several = [n for n in (*who.aliases, *names) if len(n.split()) > 1]
+        said = tuple(dict.fromkeys((who.name, *several)))
+        # Their own sites only: a feed's host may be shared (a local server, a platform).
+        them = Person(who.name, who.role, aliases=(*who.aliases, *names), sites=who.sites)
+        counts = store.forget(Forgetting(identity_of(filed_as(them, key)), feeds, said))
+        digests = (self.data_dir / DIGESTS_FOLDER).resolve()
+        left = []
+        counts["digest pages removed"] = 0
+        for path in store.files_mentioning([*said, *feeds, *who.sites]):
+            if path.resolve().parent == digests:  # made from the data: made again tomorrow
+                path.unlink(missing_ok=True)
+                counts["digest pages removed"] += 1
             else:
-                found = find_identity(known, person)
-                key = found.key if found is not None else person
-            identity = find_identity(known, key)
-            names = identity.folded_names if identity is not None else (fold_name(person),)
-            counts = tx.forget(key, names=names)
-        counts.pop("identities", None)  # who they were, gone with them: not a record to count
-        near = None
-        if not sum(counts.values()):
-            snapshot = store.load_precious_only()
-            stored = {e.person for e in snapshot.events} | {f.person for f in snapshot.feeds}
-            close = difflib.get_close_matches(person, sorted(stored), n=1, cutoff=0.75)
-            near = close[0] if close else None
-        return Forgotten(person, counts, listed, watchlist is not None, near)
+                left.append(path)
+        unlisted = False
+        if from_watchlist and listed is not None:
+            from engage.config import remove_person
+
+            remove_person(self.config_path, listed.name)
+            self.refresh()
+            self.watchlist  # the watchlist cache is written again, without them  # noqa: B018
+            unlisted = True
+        still = None if unlisted else listed
+        had = watchlist is not None
+        return Forgotten(who.name, counts, still, had, None, tuple(left), unlisted)
 
     def write_file(self, path: Path, text: str, what: str) -> None:
         """Write an export the user asked for, atomically, or say in one line why not."""

@@ -32,7 +32,8 @@ def data_option(func: F) -> F:
     return click.option(
         "--data",
         "data_dir",
-        type=click.Path(file_okay=False, path_type=Path),
+        # Not file_okay=False: the store says in one line what is wrong with the folder.
+        type=click.Path(path_type=Path),
         default=None,
         help="The data folder (default: $ENGAGE_DATA, settings.data_dir, the user data folder).",
     )(func)
