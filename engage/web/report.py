@@ -193,11 +193,14 @@ class FeedRow:
 
 @dataclass
 class _Seen:
-    """One person's full reading at one moment: what their page shows."""
+    """One person's full reading at one moment, and what their page derives from their
+    events (a busy person has thousands: done once, not on every request)."""
 
     explanation: Explanation
     introduction: Introduction
     events: list[Event]  # newest first, up to the moment
+    chart: list[tuple[datetime, str, str]]  # the chart's marks
+    commented: frozenset[str]  # the threads of my comments (urls.thread_key)
 
 
 class Report:
@@ -209,6 +212,7 @@ class Report:
         self._lock = threading.Lock()
         self._world: World | None = None
         self._seen: OrderedDict[tuple[datetime, str], _Seen] = OrderedDict()
+        self._feeds: list[FeedState] | None = None
 
     # -- reading
 
@@ -218,11 +222,18 @@ class Report:
         if world is not self._world:
             self._world = world
             self._seen.clear()
+            self._feeds = None
         now = self.app.now()
         return now, reading_moment(now)
 
     def _slug(self, name: str) -> str | None:
         return self.app.slugs().get(name)
+
+    def _feed_health(self) -> list[FeedState]:
+        """Every feed's health, once per change of the data (after `_fresh`)."""
+        if self._feeds is None:
+            self._feeds = self.app.feed_health()
+        return self._feeds
 
     def people(self, *, stage: str = "", query: str = "") -> dict[str, Any]:
         with self._lock:
@@ -234,8 +245,9 @@ class Report:
                 counts[reading.stage] += 1
             folded = fold_name(query)
             watchlist = self.app.watchlist
+            slugs = self.app.slugs()
             chosen = [
-                PersonRow(r, self._slug(r.person) or "")
+                PersonRow(r, slugs.get(r.person, ""))
                 for r in readings
                 if (not stage or r.stage.value == stage)
                 and (not folded or _matches(watchlist.find(r.person), r.person, folded))
@@ -243,7 +255,7 @@ class Report:
             follow_ups = [
                 FollowUpRow(
                     item.person,
-                    self._slug(item.person),
+                    slugs.get(item.person),
                     item.action.value,
                     follow_up_words(item, now),
                     web_link(item.obligation.event.url),
@@ -274,17 +286,14 @@ class Report:
             rules = self.app.watchlist.settings.meter
             events = seen.events
             kinds = {ref.url: ref.kind for ref in who.feeds}
-            feeds = [s for s in self.app.feed_health() if s.person == who.name]
+            feeds = [s for s in self._feed_health() if s.person == who.name]
             kinds.update((s.url, s.kind) for s in feeds)
-            mine = {
-                thread_key(e.url) for e in events if e.kind is EventKind.MY_COMMENT and e.url
-            }
             posts = [
                 PostItem(
                     post,
                     POST_NOUNS.get(kinds.get(post.feed, FeedKind.BLOG), "post"),
                     web_link(post.link),
-                    bool(post.link) and thread_key(post.link or "") in mine,
+                    bool(post.link) and thread_key(post.link or "") in seen.commented,
                 )
                 for post in self.app.recent_posts(who.name, POSTS_SHOWN)
             ]
@@ -300,13 +309,13 @@ class Report:
                 "introduction": seen.introduction,
                 "ready": rules.ready_score,
                 "leave_ready": rules.ready_exit_score,
-                "chart_events": _chart_marks(events, moment),
+                "chart_events": seen.chart,
                 "today": moment.date(),
                 "timeline": [_timeline_item(e) for e in shown],
                 "events_total": len(events),
                 "everything": everything or len(events) <= TIMELINE_SHOWN,
                 "posts": posts,
-                "feeds": [self._feed_row(s) for s in feeds],
+                "feeds": [self._feed_row(s, self.app.slugs()) for s in feeds],
                 "slugs": self.app.slugs(),
                 "log_groups": LOG_GROUPS,
                 "kind_labels": KIND_LABELS,
@@ -324,7 +333,11 @@ class Report:
                 key=lambda e: (e.when, e.id),
                 reverse=True,
             )
-            seen = self._seen[key] = _Seen(explanation, introduction, events)
+            commented = frozenset(
+                thread_key(e.url) for e in events if e.kind is EventKind.MY_COMMENT and e.url
+            )
+            chart = _chart_marks(events, moment)
+            seen = self._seen[key] = _Seen(explanation, introduction, events, chart, commented)
             while len(self._seen) > PEOPLE_KEPT:
                 self._seen.popitem(last=False)
         else:
@@ -334,7 +347,8 @@ class Report:
     def feeds(self) -> dict[str, Any]:
         with self._lock:
             now, _moment = self._fresh()
-            rows = [self._feed_row(s) for s in self.app.feed_health()]
+            slugs = self.app.slugs()
+            rows = [self._feed_row(s, slugs) for s in self._feed_health()]
             rows.sort(key=lambda r: (not r.attention, r.state.person, r.state.url))
             return {
                 "now": now,
@@ -343,9 +357,10 @@ class Report:
                 "moved": sum(bool(r.state.moved_to) for r in rows),
             }
 
-    def _feed_row(self, state: FeedState) -> FeedRow:
+    @staticmethod
+    def _feed_row(state: FeedState, slugs: Mapping[str, str]) -> FeedRow:
         attention = state.status in ATTENTION or state.gone or bool(state.moved_to)
-        return FeedRow(state, self._slug(state.person), web_link(state.url), attention)
+        return FeedRow(state, slugs.get(state.person), web_link(state.url), attention)
 
     def digests(self) -> dict[str, Any]:
         with self._lock:
@@ -380,7 +395,8 @@ class Report:
         from engage.views import feed_json
 
         with self._lock:
-            return [feed_json(s) for s in self.app.feed_health()]
+            self._fresh()
+            return [feed_json(s) for s in self._feed_health()]
 
     def api_events(
         self, person: str | None, kind: str | None, since: str | None
