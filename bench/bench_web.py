@@ -164,15 +164,15 @@ def _measure(port: int) -> tuple[list[float], list[float], float, float]:
 
 
 def report(rows: list[dict[str, object]]) -> str:
-    head = f"{'':<50} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'p95/status':>11}  target"
+    head = f"{'':<54} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'p95/status':>11}  target"
     out = [head]
     for row in rows:
         if "p95" not in row:
-            out.append(f"{row['what']:<50} {row['ms']:>8.1f}")
+            out.append(f"{row['what']:<54} {row['ms']:>8.1f}")
             continue
         verdict = "ok" if row["ok"] else "MISSED"
         out.append(
-            f"{row['what']:<50} {row['ms']:>8.1f} {row['p95']:>8.1f} {row['max']:>8.1f} "
+            f"{row['what']:<54} {row['ms']:>8.1f} {row['p95']:>8.1f} {row['max']:>8.1f} "
             f"{row['ratio']:>11.3f}  p95 < {TARGET_MS:.0f} ms {verdict}"
         )
     return "\n".join(out)
