@@ -57,9 +57,6 @@ TIMELINE_SHOWN = 40  # events on a person's page before "show all"
 POSTS_SHOWN = 8
 PEOPLE_KEPT = 32  # full readings kept, per moment, for the people looked at recently
 FLASHES_KEPT = 256
-# On the chart, one mark per day, kind and direction: a busy person's 2,000 comments in
-# six months would otherwise be 2,000 shapes stacked three deep.
-CHART_MARKS_PER_DAY = 1
 
 # How a kind reads on a page, and the groups of the log form.
 KIND_LABELS: Mapping[EventKind, str] = {
@@ -530,29 +527,18 @@ def _timeline_item(event: Event) -> TimelineItem:
 
 
 def _chart_marks(events: Sequence[Event], moment: datetime) -> list[tuple[datetime, str, str]]:
-    """The events of the chart's window as (when, kind, direction), at most one per day,
-    kind and direction."""
+    """The events of the chart's window as (when, kind, direction), one per day, kind and
+    direction: a busy person's 2,000 comments in six months would otherwise be 2,000
+    shapes stacked three deep."""
     start = moment - timedelta(days=181)
-    seen: dict[tuple[date, EventKind, Direction], int] = {}
+    seen: set[tuple[date, EventKind, Direction]] = set()
     marks = []
     for event in events:
         if not start <= event.when <= moment:
             continue
         local = event.when.astimezone(moment.tzinfo)
         key = (local.date(), event.kind, event.direction)
-        if seen.get(key, 0) >= CHART_MARKS_PER_DAY:
-            continue
-        seen[key] = seen.get(key, 0) + 1
-        marks.append((local, event.kind.value, event.direction.value))
+        if key not in seen:
+            seen.add(key)
+            marks.append((local, event.kind.value, event.direction.value))
     return marks
-
-
-__all__ = [
-    "KIND_LABELS",
-    "LOG_GROUPS",
-    "Flash",
-    "Flashes",
-    "Report",
-    "kind_label",
-    "reading_moment",
-]
