@@ -16,7 +16,9 @@ one-line EngageError for a mistake.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import os
+import re
 import shlex
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -59,7 +61,7 @@ from engage.when import parse_when
 if TYPE_CHECKING:
     import jinja2
 
-    from engage.agenda import Agenda, ReadyToAsk
+    from engage.agenda import Agenda, FollowUp, ReadyToAsk
     from engage.digest.render import RenderedDigest
     from engage.intro import IntroPath
     from engage.models import CycleSummary, FeedOutcome, ProgressHook
@@ -113,6 +115,9 @@ FIRST_DIGEST_DAYS = 7  # the first digest shows the posts of the last week
 DIGESTS_META = "digests_built"  # {day: when its digest was built}
 LAST_SENT_META = "last_digest_sent"  # the day of the last digest delivered
 DIGESTS_FOLDER = "digests"
+# A long-running report reads the meter at a new moment every minute: the read model keeps
+# the readings of the last few moments only, not one set per minute for as long as it runs.
+MOMENTS_KEPT = 4
 
 
 def local_zone() -> tzinfo:
@@ -403,6 +408,8 @@ class World:
             # (bench_status), and unlike gc.freeze() pins nothing once it is done.
             with gc_paused():
                 found = {p.name: self.reading(p.name, now) for p in everyone}
+            while len(self._readings) >= MOMENTS_KEPT:
+                self._readings.pop(next(iter(self._readings)))  # the oldest moment
             self._readings[now] = found
         return found
 
@@ -467,6 +474,8 @@ class Engage:
         self._watchlist_key: tuple[int, int, int] | None = None
         self._store: Store | None = None
         self._world = _Loaded(None)
+        self._posts = _Loaded(None)  # recent_posts: posts by folded name, from cache.json
+        self._slugs: tuple[Watchlist, dict[str, str]] | None = None
 
     # -- plumbing
 
@@ -1026,11 +1035,13 @@ class Engage:
 
     def feeds(self) -> list[FeedState]:
         """Watched feeds (never polled ones too), then the ones engage discovered."""
+        return self._listed_feeds(self.store.feeds(), self.keys())
+
+    def _listed_feeds(self, states: Sequence[FeedState], keys: Keys) -> list[FeedState]:
         from engage.poll.cycle import watched_feeds
 
         watchlist = self.watchlist
-        keys = self.keys()
-        by_url = {s.url: s for s in self.store.feeds()}
+        by_url = {s.url: s for s in states}
         out: list[FeedState] = []
         for owner, ref in watched_feeds(watchlist):
             stored_state = by_url.pop(ref.url) if ref.url in by_url else None
@@ -1048,12 +1059,15 @@ class Engage:
 
     def apply_moves(self) -> Moves:
         """Rewrite the watchlist for feeds that moved permanently, and carry their state."""
-        from engage.config import apply_moves as rewrite
-
         self.watchlist  # a clear error when there is no watchlist  # noqa: B018
         moves = {s.url: s.moved_to for s in self.store.feeds() if s.moved_to}
         if not moves:
             return Moves({}, 0)
+        return self._apply_moves(moves)
+
+    def _apply_moves(self, moves: dict[str, str]) -> Moves:
+        from engage.config import apply_moves as rewrite
+
         changed = rewrite(self.config_path, moves)
         with self.store.transaction() as tx:
             for state in tx.feeds():
@@ -1568,6 +1582,84 @@ class Engage:
         offered = {name: len(docs) for name, docs in tables.items()}
         return Imported(added, offered, fmt, schema)
 
+    # -- the web report: what a long-running surface reads from memory
+
+    def template_folders(self) -> list[Path]:
+        """Where the report's templates and static files are looked up, the user's folder
+        first (as for the digest)."""
+        from engage.templating import template_folders
+
+        return template_folders(self.watchlist_if_any())
+
+    def slugs(self) -> dict[str, str]:
+        """Every person's and contact's page name (name -> slug), made again only when
+        the watchlist changed (see `person_slugs`)."""
+        watchlist = self.watchlist
+        if self._slugs is None or self._slugs[0] is not watchlist:
+            names = [p.name for p in (*watchlist.people, *watchlist.contacts)]
+            self._slugs = (watchlist, person_slugs(names))
+        return self._slugs[1]
+
+    def person_by_slug(self, slug: str) -> Person | None:
+        """The person or contact whose page is `slug`, or None."""
+        wanted = slug.strip().casefold()
+        for name, found in self.slugs().items():
+            if found == wanted:
+                return self.watchlist.find(name)
+        return None
+
+    def follow_ups(self, at: str | None = None) -> tuple[FollowUp, ...]:
+        """The digest's follow-ups due at `at` (default now), the most overdue first: the
+        list `agenda()` holds, without building the rest of the digest."""
+        from engage.agenda import follow_ups_due
+
+        now = self.moment(at)
+        readings = self.world().readings(now)
+        return follow_ups_due([readings[p.name] for p in self.watchlist.people], now)
+
+    def feed_health(self) -> list[FeedState]:
+        """What `feeds()` lists, from the read model already in memory (read again when
+        engage.json changes), so a page does not parse the store each time."""
+        world = self.world()
+        return self._listed_feeds(world.snapshot.feeds, world.keys)
+
+    def recent_posts(self, person: str, limit: int = 10) -> list[Post]:
+        """Someone's newest posts, episodes and videos, from memory: cache.json is read
+        again only when it changed since (a stat per call)."""
+        from engage.store import CACHE
+
+        who = self.anyone(person)
+        key_of = self.world().keys.key  # posts are filed under the person's key
+        try:
+            stat = (self.store.folder / CACHE).stat()
+            key: tuple[int, int, int] | None = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        except OSError:
+            key = None
+        loaded = self._posts
+        if loaded.value is None or key is None or loaded.key != key:
+            grouped: dict[str, list[Post]] = {}
+            for post in self.store.posts():  # newest first
+                grouped.setdefault(fold_name(post.person), []).append(post)
+            loaded = self._posts = _Loaded(key, grouped)
+        posts: list[Post] = loaded.value.get(fold_name(key_of(who.name)), [])
+        return [p if p.person == who.name else replace(p, person=who.name) for p in posts[:limit]]
+
+    def apply_move(self, url: str) -> Moves:
+        """Apply the one proposed move of the feed at `url` (the report's button for it)."""
+        self.watchlist  # a clear error when there is no watchlist  # noqa: B018
+        state = next((s for s in self.store.feeds() if s.url == url), None)
+        if state is None or not state.moved_to:
+            raise EngageError(f"{url}: no move is proposed for this feed (see `engage feeds`)")
+        return self._apply_moves({url: state.moved_to})
+
+    def digest_page(self, day: date) -> str | None:
+        """The stored page of the digest of `day`, or None when there is none."""
+        page = self.data_dir / DIGESTS_FOLDER / f"{day.isoformat()}.html"
+        try:
+            return page.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+
 
 def _export_tables(document: dict[str, Any], label: str) -> dict[str, list[Any]]:
     """The store's tables in an export document, as the store keeps them."""
@@ -1607,6 +1699,28 @@ def orphan_line(orphan: Orphan, where: str = "feeds.yaml") -> str:
     if orphan.successor is None:
         line += f"; gone for good? `engage forget {shlex.quote(name)}`"
     return line
+
+
+def person_slugs(names: Sequence[str]) -> dict[str, str]:
+    """A page name per person (name -> slug): the folded name with every run of other
+    characters as one dash ("José Núñez" -> "jose-nunez"), so it survives a change of case
+    or accents in feeds.yaml. Letters of any script are kept (a browser shows them; a URL
+    carries them percent-encoded); a name with none becomes "person". Two names that would
+    share a slug ("Mary-Ann Lee", "Mary Ann Lee") both get a short hash of their folded
+    name, so neither page depends on the order of the file."""
+    base = {}
+    for name in names:
+        folded = fold_name(name)
+        base[name] = re.sub(r"[\W_]+", "-", folded).strip("-") or "person"
+    taken: dict[str, int] = {}
+    for slug in base.values():
+        taken[slug] = taken.get(slug, 0) + 1
+    return {
+        name: slug
+        if taken[slug] == 1
+        else f"{slug}-{hashlib.sha1(fold_name(name).encode('utf-8')).hexdigest()[:6]}"
+        for name, slug in base.items()
+    }
 
 
 def stage_words(stage: Stage) -> str:

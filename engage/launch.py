@@ -1,6 +1,7 @@
 """What every command-line entry point shares, the CLI's commands and the daemon's `run`
-alike: the --config and --data options, and opening the application with its notices on
-stderr. A leaf for the surfaces, so none of them imports another for it."""
+alike: the --config and --data options (and the report's --port, for `engage serve` and
+`engage run --serve`), and opening the application with its notices on stderr. A leaf for
+the surfaces, so none of them imports another for it."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ if TYPE_CHECKING:
     from engage.app import Engage
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# The web report's port on 127.0.0.1, for `engage serve` and `engage run --serve` alike.
+REPORT_PORT = 8723
 
 
 def config_option(func: F) -> F:
@@ -36,6 +40,16 @@ def data_option(func: F) -> F:
         type=click.Path(path_type=Path),
         default=None,
         help="The data folder (default: $ENGAGE_DATA, settings.data_dir, the user data folder).",
+    )(func)
+
+
+def port_option(func: F) -> F:
+    return click.option(
+        "--port",
+        type=click.IntRange(0, 65535),
+        default=REPORT_PORT,
+        show_default=True,
+        help="The report's port on 127.0.0.1 (0: any free port). It never listens elsewhere.",
     )(func)
 
 
