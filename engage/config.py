@@ -17,6 +17,7 @@ minority style rewritten on the first edit; comments and order still survive.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import difflib
 import io
@@ -26,7 +27,7 @@ import re
 import types
 import typing
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import time
 from pathlib import Path
@@ -50,7 +51,7 @@ from ruamel.yaml.reader import ReaderError
 
 from engage.clean import clean_name, clean_title, clean_url, describe, unsafe_characters
 from engage.errors import ConfigError, EngageError
-from engage.files import LockTimeout, atomic_write, exclusive_lock
+from engage.files import atomic_write, holding
 from engage.models import (
     POLL_FLOOR_MINUTES,
     SMTP_PORTS,
@@ -1254,7 +1255,11 @@ def _attach_following_lines(token: Any | None, container: Any, key: Any) -> None
         return
     holder, holder_key, position = _last_scalar_slot(container[key], container, key)
     entry = holder.ca.items.setdefault(holder_key, [None, None, None, None])
-    entry[position] = token
+    held = entry[position]
+    if held is None:
+        entry[position] = token
+    else:  # the end of its own line and lines already there stay, the moved ones follow
+        held.value = str(held.value).rstrip("\n") + "\n" + str(token.value)[1:]
 
 
 def _last_scalar_slot(node: Any, parent: Any, key: Any) -> tuple[Any, Any, int]:
@@ -1346,17 +1351,16 @@ def _edit_lock(path: Path) -> Iterator[None]:
     stays as they keep it. Without a writable cache folder the edit goes on unlocked, and
     save() still refuses to overwrite a file that changed since it was read."""
     lock_file = cached_file_for(path, "watchlist-edit", ".lock")
-    with ExitStack() as stack:
-        try:
-            lock_file.parent.mkdir(parents=True, exist_ok=True)
-            stack.enter_context(exclusive_lock(lock_file, timeout=EDIT_LOCK_SECONDS))
-        except LockTimeout:
-            raise EngageError(
-                f"{path}: another engage command has been editing it for "
-                f"{EDIT_LOCK_SECONDS:g} s; try again when it is done"
-            ) from None
-        except OSError:
-            pass
+
+    def busy() -> EngageError:
+        return EngageError(
+            f"{path}: another engage command has been editing it for "
+            f"{EDIT_LOCK_SECONDS:g} s; try again when it is done"
+        )
+
+    with contextlib.suppress(OSError):
+        lock_file.parent.mkdir(parents=True, exist_ok=True)
+    with holding(lock_file, timeout=EDIT_LOCK_SECONDS, busy=busy, unavailable=lambda _exc: None):
         yield
 
 
@@ -1608,21 +1612,70 @@ def _same_style(old: Any, new: str) -> Any:
     return type(old)(new) if isinstance(old, str) and type(old) is not str else new
 
 
-def _delete_item(seq: CommentedSeq, index: int) -> None:
-    """Delete a list item; the comment lines after it (what introduces the next item)
-    stay, under the item before it."""
-    token = _detach_following_lines(seq, index)
-    del seq[index]
-    if token is None:
+def _delete_item(parent: CommentedMap, key: str, index: int) -> None:
+    """Delete parent[key][index] without losing the comments around it; a list left empty
+    loses its key (_delete_key).
+
+    ruamel keeps the comment lines between two block items on the last scalar of the first
+    (after a flow-style value, as the second one's own comment, which `del` moves along),
+    and those above a first item on the list's key. The lines after the deleted item (what
+    introduces the next) stay, where the lines above it were; its description right above
+    it (comment lines with no blank line between them and the item) goes with it."""
+    seq = parent[key]
+    if len(seq) == 1:
+        _delete_key(parent, key)
         return
-    if index > 0:
-        _attach_following_lines(token, seq, index - 1)
-    elif len(seq):
-        # Before the new first item, where ruamel keeps the lines that open a list.
+    following = _detach_following_lines(seq, index)
+    moved = str(following.value)[1:] if following is not None else ""
+    if index:
+        above = _trailing_comment_slot(seq[index - 1]) or _own_slot(seq, index - 1)
+        del seq[index]
+        if above is not None:
+            holder, holder_key, position = above
+            token = holder.ca.items[holder_key][position]
+            token.value = _lines_replaced(str(token.value), moved)
+        elif moved.strip():
+            _attach_following_lines(following, seq, index - 1)
+        return
+    slots = parent.ca.items.get(key) or []
+    key_token = slots[2] if len(slots) > 2 else None
+    before = slots[3] if len(slots) > 3 and isinstance(slots[3], list) else None
+    if before:
+        while before and str(before[-1].value).lstrip().startswith("#"):
+            before.pop()  # the first item's own description
+    elif key_token is not None:
+        key_token.value = _lines_replaced(str(key_token.value), "")
+    del seq[index]
+    lines = []
+    if isinstance(pre := seq.ca.items.get(0), list) and pre[1]:
+        # The new first item's own comment lines (after a flow-style value): on the key
+        # now, where ruamel writes the lines above a first item.
+        lines, pre[1] = pre[1], None
+    elif following is not None and moved.strip():
         # ruamel indents the first line itself, and writes the others as they are.
-        token.value = str(token.value).lstrip("\n").lstrip(" ")
-        before = seq.ca.comment[1] if seq.ca.comment and len(seq.ca.comment) > 1 else None
-        seq.ca.comment = [None, [*(before or []), token]]
+        following.value = moved.lstrip()
+        lines = [following]
+    while lines and not str(lines[0].value).strip():
+        lines.pop(0)  # no blank line right under the key
+    if lines:
+        if before is None:
+            before = parent.ca.items.setdefault(key, [None, None, None, None])[3] = []
+        before.extend(lines)
+        seq.ca.comment = [None, before]
+
+
+def _lines_replaced(value: str, moved: str) -> str:
+    """A trailing comment's text (the end of its own line, then whole lines) without the
+    description at its end, and with `moved` lines, when they say anything, after it."""
+    first, newline, rest = value.partition("\n")
+    lines = rest.splitlines(keepends=True)
+    while lines and lines[-1].lstrip().startswith("#"):
+        lines.pop()
+    if moved.strip():
+        while lines and not lines[-1].strip():
+            lines.pop()  # the moved lines bring their own blank line
+        lines.append(moved)
+    return first + newline + "".join(lines)
 
 
 def _names_list(doc: _Document, entry: CommentedMap, key: str) -> CommentedSeq:
@@ -1661,7 +1714,7 @@ def _drop_alias(entry: CommentedMap, name: str) -> None:
         return
     for index in reversed(range(len(aliases))):
         if isinstance(aliases[index], str) and fold_name(aliases[index]) == fold_name(name):
-            _delete_item(aliases, index)
+            _delete_item(entry, "aliases", index)
 
 
 def _rewrite_knows(doc: _Document, names: Iterable[str], to: str) -> None:
@@ -1684,9 +1737,7 @@ def _rewrite_knows(doc: _Document, names: Iterable[str], to: str) -> None:
                 doomed.append(index)
             seen.add(fold_name(item))
         for index in reversed(doomed):
-            _delete_item(knows, index)
-        if not len(knows):
-            _delete_key(typing.cast(CommentedMap, entry), "knows")
+            _delete_item(typing.cast(CommentedMap, entry), "knows", index)
 
 
 def _delete_key(mapping: CommentedMap, key: str) -> None:
@@ -1781,9 +1832,8 @@ def merge_people(path: Path, keep: str, gone: str) -> tuple[str, str, list[str]]
                 kept[key] = merged[key]
         for loc, entry in _entries(doc.tree):
             if entry is merged:
-                section = doc.tree[loc[0]]
                 assert isinstance(loc[1], int)
-                _delete_item(section, loc[1])
+                _delete_item(doc.tree, str(loc[0]), loc[1])
                 break
         _rewrite_knows(doc, [merged_name, *merged_aliases], kept_name)
         doc.save()
@@ -1799,3 +1849,36 @@ def add_alias(path: Path, name: str, alias: str) -> bool:
         if added:
             doc.save()
         return added
+
+
+def remove_person(path: Path, name: str) -> str:
+    """Take someone (by name or alias) out of `people:` or `contacts:`, and out of every
+    `knows:` list, keeping the rest of the file as it is. The comment lines right above
+    their entry (no blank line between) describe them and go with it; every other comment
+    stays, the lines that introduce the next entry included. Returns the name removed."""
+    with _edit_lock(path):
+        doc = _Document(path)
+        entry = doc.entry(name)
+        if entry is None or entry is doc.tree.get("me"):
+            raise EngageError(f"nobody called {name!r} under people: or contacts: in {doc.label}")
+        listed = str(entry.get("name"))
+        aliases = entry.get("aliases")
+        names = {fold_name(listed)} | {
+            fold_name(a)
+            for a in (aliases if isinstance(aliases, list) else [])
+            if isinstance(a, str)
+        }
+        for section in ("people", "contacts"):
+            items = doc.tree.get(section)
+            if isinstance(items, CommentedSeq):
+                for index in reversed(range(len(items))):
+                    if items[index] is entry:
+                        _delete_item(doc.tree, section, index)
+        for _loc, other in _entries(doc.tree):
+            knows = other.get("knows")
+            if isinstance(knows, CommentedSeq):
+                for index in reversed(range(len(knows))):
+                    if isinstance(knows[index], str) and fold_name(knows[index]) in names:
+                        _delete_item(typing.cast(CommentedMap, other), "knows", index)
+        doc.save()
+        return listed

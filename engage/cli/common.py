@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from engage.cli.output import echo
-from engage.errors import EngageError
+from engage.errors import EngageError, Interrupted
 
 
 def run_main(group: click.Group, argv: list[str]) -> Any:
@@ -29,6 +29,9 @@ def run_main(group: click.Group, argv: list[str]) -> Any:
         exc.show()
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Interrupted as exc:
+        echo("Stopped at once (signal sent twice): nothing more was saved.", err=True)
         sys.exit(exc.exit_code)
 
 

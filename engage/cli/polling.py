@@ -24,7 +24,7 @@ from engage.cli.output import (
 from engage.launch import config_option, data_option, open_app
 
 if TYPE_CHECKING:
-    from engage.models import FeedOutcome, FeedState, ProgressHook
+    from engage.models import CycleSummary, FeedOutcome, FeedState, ProgressHook
 
 
 @click.command()
@@ -80,6 +80,10 @@ def poll(
     if verbose:
         for outcome in summary.outcomes:
             echo(_outcome_line(outcome))
+    if summary.interrupted is not None:
+        echo(_interrupted_line(summary), err=True)
+        # 128 + the signal, as a shell reports it: 130 for Ctrl-C, 143 for SIGTERM.
+        sys.exit(128 + summary.interrupted)
     echo(summary.line())
     moved = [o for o in summary.outcomes if o.moved_to]
     for outcome in moved:
@@ -87,6 +91,20 @@ def poll(
             f"moved: {outcome.url} -> {outcome.moved_to} (permanent redirect; "
             "`engage feeds --apply-moves` updates feeds.yaml)"
         )
+
+
+def _interrupted_line(summary: CycleSummary) -> str:
+    """What a stopped poll kept and what it did not, in one line."""
+    import signal
+
+    how = "Interrupted" if summary.interrupted == signal.SIGINT else "Stopped by SIGTERM"
+    kept = (
+        f"kept {summary.polled} feeds that finished ({summary.new_posts} new posts, "
+        f"{summary.new_comments} new comments, {summary.new_events} new interactions)"
+    )
+    if not summary.unfinished:
+        return f"{how}: {kept}; none was left unfinished."
+    return f"{how}: {kept}; {summary.unfinished} not finished, polled again next time."
 
 
 def _outcome_line(outcome: FeedOutcome) -> str:
