@@ -50,6 +50,7 @@ STEPS: tuple[Step, ...] = (
         "log by hand what no feed shows",
     ),
     Step(("status",), "everyone, what needs action first: stage, score, why"),
+    Step(("review",), "what rests on a name alone: a stranger signing 'Wren' is not you"),
     Step(("explain", ADA), "the full reading for the person who is ready"),
     Step(("intro", CYRA), "who could introduce me, with the evidence, and a draft"),
     Step(("feeds",), "every feed's health: errors, gone, moved, discovered"),

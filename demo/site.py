@@ -3,9 +3,16 @@
 Everyone here is invented (the names say so) and every public-looking address is under
 example.org / example.net / example.com. Each site is described compactly (posts,
 comments, episodes, toots, each "N days ago") and rendered to the formats real sites use:
-WordPress RSS 2.0 and Atom with wfw:commentRss / rel="replies", WordPress comment feeds
-whose threaded answers start "In reply to <a href=…#comment-N>", a podcast feed with
-enclosures, and a Mastodon-style feed whose items have no titles.
+WordPress RSS 2.0 and Atom with wfw:commentRss / rel="replies", WordPress's Atom comment
+feeds (each comment's author name and website, thr:in-reply-to, and the "In reply to
+<a href=…#comment-N>" lead of a threaded answer), a podcast feed with enclosures, and a
+Mastodon-style feed whose items have no titles.
+
+The comment feeds are the Atom ones WordPress also publishes (/comments/feed/atom/),
+served here at the addresses engage polls (/comments/feed/ and each post's /feed/), because
+only they carry the commenter's website: that is how engage confirms that a comment signed
+"Wren Inkwell" is mine. A stranger who signs "Wren" with her own website is matched on the
+name alone, and waits for `engage review` instead of counting.
 
 Two addresses per site, on purpose: the feeds (and each feed's home link, from which
 engage guesses the site-wide comment feed) are served by the local server under one
@@ -37,6 +44,21 @@ ESME = "Esme Fernwhistle"  # cold: a podcast I only listen to
 FENN = "Fenn Marrowby"  # went cold: we talked three months ago
 HOLLIS = "Hollis Pennywhistle"  # a contact of mine, who could introduce me to Cyra
 STRANGER = "Marlo Finch"  # another reader, not in the watchlist: their comments count for nothing
+# A stranger who shares my first name (my alias "wren"): her comment, and Ada's answer to
+# it, wait for review instead of counting.
+NAMESAKE = "Wren"
+
+# The website each commenter gives WordPress: it is the author URL of their comments.
+WEBSITES: Mapping[str, str] = {
+    ME: "https://wren.example.net/",
+    ADA: "https://ada.example.org/",
+    BRAM: "https://bram.example.org/",
+    CYRA: "https://cyra.example.org/",
+    FENN: "https://fenn.example.com/",
+    HOLLIS: "https://hollis.example.com/",
+    STRANGER: "https://marlo.example.com/",
+    NAMESAKE: "https://wrens-bakery.example.com/",
+}
 
 RSS_NAMESPACES = {
     "xmlns:content": "http://purl.org/rss/1.0/modules/content/",
@@ -174,6 +196,10 @@ BLOGS: tuple[Blog, ...] = (
                     "Ha, same. Send me yours and I will add it to my reading list.",
                     reply_to=131),
             Comment(133, "what-a-blogroll-is-for", STRANGER, 3.0, "Great post, thanks."),
+            Comment(140, "feeds-are-a-promise", NAMESAKE, 1.5,
+                    "I run a bakery's blog and never thought about old feed URLs. Noted!"),
+            Comment(141, "feeds-are-a-promise", ADA, 1.0,
+                    "Thanks, Wren! Good luck with the bakery.", reply_to=140),
         ),
     ),
     Blog(
@@ -415,8 +441,13 @@ def blog_posts_atom(blog: Blog, base: str, now: datetime) -> bytes:
     return _xml(feed)
 
 
-def comments_rss(blog: Blog, base: str, now: datetime, post: Post | None = None) -> bytes:
-    """The site-wide comment feed (/comments/feed/), or one post's (/<slug>/feed/)."""
+def _comment_guid(blog: Blog, comment: Comment) -> str:
+    return f"{blog.site}?p={_post_id(blog, comment.post)}#comment-{comment.number}"
+
+
+def comments_atom(blog: Blog, base: str, now: datetime, post: Post | None = None) -> bytes:
+    """WordPress's Atom comment feed, site-wide or one post's: each entry carries the
+    author's name and website, and thr:in-reply-to names the comment (or post) answered."""
     home = f"{base}/{blog.folder}/"
     if post is None:
         title, self_url = f"Comments for {blog.title}", f"{home}comments/feed/"
@@ -424,20 +455,45 @@ def comments_rss(blog: Blog, base: str, now: datetime, post: Post | None = None)
     else:
         title, self_url = f"Comments on: {post.title}", f"{home}{post.slug}/feed/"
         chosen = tuple(c for c in blog.comments if c.post == post.slug)
-    rss, channel = _rss(title, home, self_url, f"Comments on {blog.owner}'s blog", WORDPRESS)
+    feed = ET.Element(
+        "feed",
+        {
+            "xmlns": "http://www.w3.org/2005/Atom",
+            "xmlns:thr": "http://purl.org/syndication/thread/1.0",
+            "xml:lang": "en",
+        },
+    )
+    _sub(feed, "title", title, type="text")
+    newest = min((c.days_ago for c in chosen), default=0.0)
+    _sub(feed, "updated", _iso(_at(now, newest)))
+    _sub(feed, "link", rel="alternate", type="text/html", href=home)
+    _sub(feed, "link", rel="self", type="application/atom+xml", href=self_url)
+    _sub(feed, "id", self_url)
+    _sub(feed, "generator", "WordPress", uri="https://wordpress.org/", version="6.4.2")
     titles = {p.slug: p.title for p in blog.posts}
+    by_number = {c.number: c for c in blog.comments}
     for comment in sorted(chosen, key=lambda c: c.days_ago):
-        item = _sub(channel, "item")
-        _sub(item, "title", f"Comment on {titles[comment.post]} by {comment.author}")
-        _sub(item, "link", _comment_link(blog, comment))
-        _sub(item, "dc:creator", comment.author)
-        _sub(item, "pubDate", _rfc822(_at(now, comment.days_ago)))
-        guid = f"{blog.site}?p={_post_id(blog, comment.post)}#comment-{comment.number}"
-        _sub(item, "guid", guid, isPermaLink="false")
-        body = _comment_html(blog, comment)
-        _sub(item, "description", comment.text)
-        _sub(item, "content:encoded", body)
-    return _xml(rss)
+        entry = _sub(feed, "entry")
+        _sub(entry, "title", f"Comment on {titles[comment.post]} by {comment.author}", type="html")
+        link = _comment_link(blog, comment)
+        _sub(entry, "link", rel="alternate", href=link, type="text/html")
+        author = _sub(entry, "author")
+        _sub(author, "name", comment.author)
+        if comment.author in WEBSITES:
+            _sub(author, "uri", WEBSITES[comment.author])
+        _sub(entry, "id", _comment_guid(blog, comment))
+        when = _iso(_at(now, comment.days_ago))
+        _sub(entry, "updated", when)
+        _sub(entry, "published", when)
+        _sub(entry, "content", _comment_html(blog, comment), type="html", xml__base=link)
+        if comment.reply_to is not None:
+            parent = by_number[comment.reply_to]
+            ref, href = _comment_guid(blog, parent), _comment_link(blog, parent)
+        else:
+            ref = f"{blog.site}?p={_post_id(blog, comment.post)}"
+            href = permalink(blog, comment.post)
+        _sub(entry, "thr:in-reply-to", ref=ref, href=href, type="text/html")
+    return _xml(feed)
 
 
 def social_rss(social: Social, base: str, now: datetime) -> bytes:
@@ -495,9 +551,10 @@ def routes(base: str, now: datetime) -> dict[str, Response]:
             )
         else:
             out[f"{home}feed/"] = _feed(blog_posts_rss(blog, base, now))
-        out[f"{home}comments/feed/"] = _feed(comments_rss(blog, base, now))
+        atom = "application/atom+xml; charset=utf-8"
+        out[f"{home}comments/feed/"] = _feed(comments_atom(blog, base, now), atom)
         for post in blog.posts:
-            out[f"{home}{post.slug}/feed/"] = _feed(comments_rss(blog, base, now, post))
+            out[f"{home}{post.slug}/feed/"] = _feed(comments_atom(blog, base, now, post), atom)
     out[f"/{SOCIAL.folder}.rss"] = _feed(social_rss(SOCIAL, base, now))
     out[f"/{PODCAST.folder}/podcast.xml"] = _feed(podcast_rss(PODCAST, base, now))
 

@@ -213,7 +213,9 @@ def build_agenda(
 
 
 def _their_latest_words(events: Iterable[Event], now: datetime) -> Event | None:
-    theirs = [e for e in events if e.kind in COMPOSED_REPLIES and e.when <= now]
+    # A reply that rests on a name alone may be to a stranger who shares my name: not the
+    # thread to mention in an ask.
+    theirs = [e for e in events if e.kind in COMPOSED_REPLIES and e.when <= now and e.confirmed]
     return max(theirs, key=lambda e: e.when) if theirs else None
 
 

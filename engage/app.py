@@ -48,10 +48,12 @@ from engage.models import (
     FeedRef,
     FeedState,
     IntroEvidence,
+    MeterRules,
     Person,
     Post,
     Reading,
     Role,
+    Settings,
     Stage,
     Watchlist,
     fold_name,
@@ -84,14 +86,7 @@ KIND_ALIASES: dict[str, EventKind] = {
     "favor": EventKind.MY_FAVOUR,
     "my-favor": EventKind.MY_FAVOUR,
     "help": EventKind.MY_FAVOUR,
-    "comment": EventKind.MY_COMMENT,
-    "share": EventKind.MY_SHARE,
     "their-comment": EventKind.THEIR_COMMENT_ON_MINE,
-    "reply": EventKind.THEIR_REPLY,
-    "mention": EventKind.THEIR_MENTION,
-    "like": EventKind.THEIR_LIKE,
-    "follow": EventKind.THEIR_FOLLOW,
-    "shared": EventKind.THEIR_SHARE,
     "intro-requested": EventKind.INTRO_REQUESTED,
     "intro-accepted": EventKind.INTRO_ACCEPTED,
     "intro-declined": EventKind.INTRO_DECLINED,
@@ -101,11 +96,47 @@ KIND_ALIASES: dict[str, EventKind] = {
     "no-answer": EventKind.ASK_NO_ANSWER,
 }
 
+# Words that do not say whose act it was. `share` once meant my_share and `like` their_like,
+# so `log "Hugo Lenz" share` for his boost of my post was recorded as mine: they are refused
+# with the choices (the kinds, or an alias that names the direction) and what each means.
+UNDIRECTED_KINDS: dict[str, tuple[tuple[str, str], ...]] = {
+    "share": (("my_share", "you shared their work"), ("their_share", "they shared yours")),
+    "comment": (
+        ("my_comment", "you commented on their post"),
+        ("their_comment_on_mine", "they commented on your blog"),
+    ),
+    "reply": (
+        ("their_reply", "they answered you"),
+        ("my_comment", "you answered on their blog"),
+        ("dm-out", "you answered a message"),
+    ),
+    "mention": (
+        ("their_mention", "they mentioned you"),
+        ("my_share", "you mentioned them, with credit"),
+    ),
+    "like": (("their_like", "they liked something of yours; your own likes are not counted"),),
+    "follow": (("their_follow", "they followed you; your own follows are not counted"),),
+    "email": (("email-in", "they wrote to you"), ("email-out", "you wrote to them")),
+    "dm": (("dm-in", "they wrote to you"), ("dm-out", "you wrote to them")),
+    "message": (("dm-in", "they wrote to you"), ("dm-out", "you wrote to them")),
+}
+UNDIRECTED_KINDS["shared"] = UNDIRECTED_KINDS["share"]
+UNDIRECTED_KINDS["liked"] = UNDIRECTED_KINDS["like"]
+UNDIRECTED_KINDS["mentioned"] = UNDIRECTED_KINDS["mention"]
+UNDIRECTED_KINDS["replied"] = UNDIRECTED_KINDS["reply"]
+UNDIRECTED_KINDS["commented"] = UNDIRECTED_KINDS["comment"]
+
+# The kinds about an introduction: `log … --via NAME` says who made it.
+INTRO_KINDS = (EventKind.INTRO_REQUESTED, EventKind.INTRO_ACCEPTED, EventKind.INTRO_DECLINED)
+
 OUTCOMES: dict[str, EventKind] = {
     "accepted": EventKind.ASK_ACCEPTED,
     "declined": EventKind.ASK_DECLINED,
     "no-answer": EventKind.ASK_NO_ANSWER,
 }
+
+# What `engage review` can decide about a detection that rests on a name alone.
+REVIEW_DECISIONS = ("confirm", "reject", "trust")
 
 TIMELINE_EVENTS = 12
 HISTORY_DAYS = 180
@@ -147,12 +178,22 @@ def resolve_kind(text: str) -> EventKind:
     alias = KIND_ALIASES.get(key.replace("_", "-"))
     if alias is not None:
         return alias
+    choices = UNDIRECTED_KINDS.get(key)
+    if choices is not None:
+        said = "; ".join(f"{kind} ({meaning})" for kind, meaning in choices)
+        one = "say which" if len(choices) > 1 else "say it"
+        raise EngageError(f"{text!r} does not say whose it was: {one}: {said}")
     kinds = ", ".join(kind.value for kind in EventKind)
     aliases = ", ".join(sorted(KIND_ALIASES))
     raise EngageError(
         f"unknown kind {text!r}",
         lines=[f"unknown kind {text!r}.", f"  kinds: {kinds}", f"  aliases: {aliases}"],
     )
+
+
+def is_url(text: str) -> bool:
+    """Whether what the user typed for a person is a web address instead."""
+    return text.strip().casefold().startswith(("http://", "https://"))
 
 
 def resolve_person(watchlist: Watchlist, name: str) -> Person:
@@ -179,6 +220,22 @@ def resolve_person(watchlist: Watchlist, name: str) -> Person:
     raise EngageError(f"no person or contact named {name!r}{where}; {hint}")
 
 
+def one_event(events: Sequence[Event], event_id: str) -> Event:
+    """The event with this id, or with an id that starts with it when only one does."""
+    wanted = event_id.strip()
+    matches = [e for e in events if e.id == wanted] or [
+        e for e in events if wanted and e.id.startswith(wanted)
+    ]
+    if not matches:
+        raise EngageError(f"no event with id {wanted!r} (see `engage events`)")
+    if len(matches) > 1:
+        shown = ", ".join(e.id for e in matches[:5])
+        raise EngageError(
+            f"{wanted!r} matches {len(matches)} events ({shown}); give more of the id"
+        )
+    return matches[0]
+
+
 def read_when(text: str | None, now: datetime, *, past: bool = True) -> datetime:
     """The moment a user's WHEN names (None: now). With `past`, a time in the future is
     refused: a planned meeting is not an interaction yet, and a future time is almost always
@@ -194,6 +251,16 @@ def read_when(text: str | None, now: datetime, *, past: bool = True) -> datetime
             f"{text!r} is in the future ({when:%Y-%m-%d %H:%M}); log what already happened"
         )
     return when
+
+
+def stay_in_touch_cadence(person: Person, settings: Settings) -> int | None:
+    """A person's stay-in-touch cadence in days: their own `stay_in_touch:`, else the
+    shortest of their tags' (settings.stay_in_touch), else None (the meter's)."""
+    if person.stay_in_touch_days is not None:
+        return person.stay_in_touch_days
+    by_tag = {fold_name(tag): days for tag, days in settings.stay_in_touch_by_tag.items()}
+    tagged = [by_tag[fold_name(t)] for t in person.tags if fold_name(t) in by_tag]
+    return min(tagged) if tagged else None
 
 
 # ---------------------------------------------------------------------------
@@ -219,6 +286,7 @@ class Introduction:
     paths: tuple[IntroPath, ...]
     longer_paths: int
     note: str | None  # a drafted double opt-in note to the best connector; never sent
+    withheld: str | None = None  # why no note was drafted (the best path is too weak)
 
 
 @dataclass(frozen=True)
@@ -231,6 +299,8 @@ class Logged:
     when: datetime
     url: str | None = None
     note: str = ""
+    created: bool = False  # the person was added to the watchlist first (--create)
+    introducer: Logged | None = None  # intro_accepted: their_intro on who introduced me
 
 
 @dataclass(frozen=True)
@@ -244,6 +314,18 @@ class Asked:
     logged: Logged | None
     paths: tuple[IntroPath, ...]
     follow_up_days: int
+
+
+@dataclass(frozen=True)
+class Reviewed:
+    """What `review` did: `confirmed` holds every event confirmed by it (trusting a name
+    on a site confirms every detection that rested on it); `rejected` the one removed."""
+
+    decision: str
+    event: Event
+    confirmed: tuple[Event, ...] = ()
+    rejected: Event | None = None
+    trusted: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -354,6 +436,8 @@ class World:
     per moment and person."""
 
     def __init__(self, watchlist: Watchlist, snapshot: Snapshot) -> None:
+        from engage.store import LATEST_POSTS, latest_posts_of
+
         self.watchlist = watchlist
         self.snapshot = snapshot
         self.rules = watchlist.settings.meter
@@ -365,6 +449,21 @@ class World:
             self.by_person.setdefault(fold_name(event.person), []).append(event)
         self.evidence = tuple(self._shown_evidence(item) for item in snapshot.intro_evidence)
         self._readings: dict[datetime, dict[str, Reading]] = {}
+        self.latest = latest_posts_of(snapshot.meta.get(LATEST_POSTS) or {})
+        self._rules_of = {
+            fold_name(p.name): self._rules_with(stay_in_touch_cadence(p, watchlist.settings))
+            for p in (*watchlist.people, *watchlist.contacts)
+        }
+
+    def _rules_with(self, cadence: int | None) -> MeterRules:
+        if cadence is None or cadence == self.rules.stay_in_touch_days:
+            return self.rules
+        return replace(self.rules, stay_in_touch_days=cadence)
+
+    def rules_for(self, name: str) -> MeterRules:
+        """The meter's rules for one person: their own stay-in-touch cadence, or their
+        tag's, over the meter's."""
+        return self._rules_of.get(fold_name(name), self.rules)
 
     def events_of(self, name: str, until: datetime | None = None) -> list[Event]:
         events = self.by_person.get(fold_name(self.keys.key(name)), [])
@@ -378,7 +477,11 @@ class World:
         key = self.keys.key(name)
         events = self.by_person.get(fold_name(key), [])
         days = HISTORY_DAYS if history else 0
-        return read_meter(name, events, now, self.rules, history_days=days, key=key)
+        rules = self.rules_for(name)
+        latest = self.latest.get(key)
+        return read_meter(
+            name, events, now, rules, history_days=days, key=key, latest=latest
+        )
 
     def shown(self, event: Event) -> Event:
         """The event as the user knows it: under the person's name of today."""
@@ -658,11 +761,14 @@ class Engage:
         if who.role is Role.CONTACT:
             # I already know a contact: an introduction to them is the wrong tool.
             return Introduction(who, contact=True, paths=(), longer_paths=0, note=None)
+        from engage.intro import weak_path
+
         now = self.moment(at)
         paths = world.paths(who.name, now, hops)
         longer = len(world.paths(who.name, now, 2)) if not paths and hops == 1 else 0
-        note = self._intro_note(paths[0], world, now) if paths else None
-        return Introduction(who, False, tuple(paths), longer, note)
+        withheld = weak_path(paths[0], world.rules) if paths else None
+        note = self._intro_note(paths[0], world, now) if paths and not withheld else None
+        return Introduction(who, False, tuple(paths), longer, note, withheld)
 
     def _intro_note(self, path: IntroPath, world: World, now: datetime) -> str:
         from engage.intro import draft_context
@@ -716,7 +822,18 @@ class Engage:
         ready = tuple(with_(r, draft=self._ask_draft(r, world, now)) for r in agenda.ready)
         where = Path(self.watchlist.path or "feeds.yaml").name
         orphans = tuple(orphan_line(orphan, where) for orphan in world.orphans())
-        return with_(agenda, ready=ready, notes=(*agenda.notes, *orphans))
+        notes = (*agenda.notes, *orphans)
+        waiting = len(self.pending_review())
+        if waiting:
+            one = waiting == 1
+            notes = (
+                *notes,
+                f"{waiting} detection{'' if one else 's'} rest{'s' if one else ''} on a name "
+                f"alone and wait{'s' if one else ''} for your review; until then "
+                f"{'it counts' if one else 'they count'} as contact, not towards ready: "
+                "engage review",
+            )
+        return with_(agenda, ready=ready, notes=notes)
 
     def templates(self, *, html: bool) -> jinja2.Environment:
         """Jinja2 templates, the user's own first; `html` escapes every value."""
@@ -892,21 +1009,67 @@ class Engage:
         when: str | None = None,
         url: str | None = None,
         note: str = "",
+        create: bool = False,
+        via: str | None = None,
     ) -> Logged:
-        """Log by hand an interaction no feed shows."""
-        who = self.person(person)
+        """Log by hand an interaction no feed shows. `person` may be a URL on their site
+        (the person is found from it, and it is the event's URL); with `create`, someone
+        not in the watchlist yet is added to people: first. `via`: for an introduction,
+        who made it; an accepted one is also their_intro on the introducer's record (their
+        meter counts the favour, and thanking them becomes their next step)."""
         event_kind = kind if isinstance(kind, EventKind) else resolve_kind(kind)
         if event_kind is EventKind.MY_ASK:
             # `ask` checks first whether asking would be a cold invitation; logging it here
             # would slip past that guard.
+            shown = self.watchlist.find(person)
+            name = shown.name if shown is not None else person
             raise EngageError(
-                f"`engage log` does not record asks ({kind!r}); use `engage ask {who.name!r}`: "
+                f"`engage log` does not record asks ({kind!r}); use `engage ask {name!r}`: "
                 "it says first whether the ask would be a cold invitation, and records it "
                 "(add --anyway to record it regardless; --when and --note work there too)"
             )
         moment = read_when(when, self.now())
+        introducer = self._introducer(via, event_kind, person)
+        if is_url(person):
+            url = url or person.strip()
+        who, created = self._who(person, create)
+        if introducer is None and event_kind is EventKind.INTRO_ACCEPTED:
+            introducer = self._requested_via(who)
+        if introducer is not None:
+            note = "; ".join(filter(None, (f"via {introducer.name}", note)))
         event = self._record(who, event_kind, moment, url=url, note=note)
-        return Logged(event, who, event_kind, moment, url, note)
+        thanks = None
+        if introducer is not None and event_kind is EventKind.INTRO_ACCEPTED:
+            what = f"introduced you to {who.name}"
+            kind = EventKind.THEIR_INTRO
+            done = self._record(introducer, kind, moment, url=url, note=what)
+            thanks = Logged(done, introducer, kind, moment, url, what)
+        return Logged(event, who, event_kind, moment, url, note, created, thanks)
+
+    def _introducer(self, via: str | None, kind: EventKind, person: str) -> Person | None:
+        if via is None:
+            return None
+        if kind not in INTRO_KINDS:
+            raise EngageError(
+                f"--via names who made an introduction; it goes with {', '.join(INTRO_KINDS)}"
+            )
+        introducer = self.person(via)
+        if fold_name(introducer.name) == fold_name(person):
+            raise EngageError(f"{introducer.name} cannot introduce you to themselves")
+        return introducer
+
+    def _requested_via(self, target: Person) -> Person | None:
+        """Who I asked for this introduction, when `log … intro-requested --via` said."""
+        asked = [
+            e
+            for e in self.world().events_of(target.name)
+            if e.kind is EventKind.INTRO_REQUESTED and e.note.startswith("via ")
+        ]
+        if not asked:
+            return None
+        name = asked[-1].note.removeprefix("via ").split(";", 1)[0].strip()
+        found = self.watchlist.find(name)
+        return found if found is not None and found.role is not Role.ME else None
 
     def met(
         self,
@@ -916,16 +1079,67 @@ class Engage:
         when: str | None = None,
         url: str | None = None,
         note: str = "",
+        create: bool = False,
     ) -> Logged:
-        """Log meeting someone in person; the note carries where ("at PyCon; …")."""
-        who = self.person(person)
+        """Log meeting someone in person; the note carries where ("at PyCon; …"). With
+        `create`, someone not in the watchlist yet is added to people: first."""
         moment = read_when(when, self.now())
+        who, created = self._who(person, create)
         parts = [f"at {event_name}"] if event_name else []
         if note:
             parts.append(note)
         text = "; ".join(parts)
         event = self._record(who, EventKind.MET_IN_PERSON, moment, url=url, note=text)
-        return Logged(event, who, EventKind.MET_IN_PERSON, moment, url, text)
+        return Logged(event, who, EventKind.MET_IN_PERSON, moment, url, text, created)
+
+    def _who(self, text: str, create: bool) -> tuple[Person, bool]:
+        """The person `text` names (a name, an alias, or a URL on their site), and whether
+        they were added to the watchlist just now (`create`: five people met at a
+        conference are five commands, not ten)."""
+        if is_url(text):
+            return self.person_at(text), False
+        found = self.watchlist.find(text)
+        if found is None and create and text.strip():
+            self.add_person(text.strip())
+            return self.person(text), True
+        if found is None:
+            try:
+                self.person(text)
+            except EngageError as exc:
+                raise EngageError(f"{exc}; to add them, pass --create") from None
+        return self.person(text), False
+
+    def person_at(self, url: str) -> Person:
+        """Whose site `url` is on: their `sites:`, their blogs' hosts, or the host of a
+        feed of theirs that nobody else shares; an error that lists the candidates when
+        it is ambiguous or unknown."""
+        from engage.detect import SHARED_HOSTS, build_identities, match_url
+        from engage.urls import host_and_path
+
+        watchlist = self.watchlist
+        found = match_url(build_identities(watchlist), url)
+        host = host_and_path(url)[0]
+        hint = "name them instead: engage log NAME KIND --url URL"
+        if found.role is Role.ME:
+            raise EngageError(f"{url} is on your own site; {hint}")
+        if found.identity is not None:
+            return self.person(found.identity)
+        candidates = list(found.ambiguous)
+        if not candidates and host and host not in SHARED_HOSTS:
+            candidates = [
+                p.name
+                for p in (*watchlist.people, *watchlist.contacts)
+                if any(host_and_path(f.url)[0] == host for f in p.feeds)
+            ]
+            if len(candidates) == 1:
+                return self.person(candidates[0])
+        if candidates:
+            raise EngageError(f"{url} could be {' or '.join(candidates)}'s; {hint}")
+        where = watchlist.path or "the watchlist"
+        raise EngageError(
+            f"nobody in {where} has the site {host or url} (under sites: or feeds:); {hint}, "
+            "or add the site to them"
+        )
 
     def outcome(
         self, person: str, answer: str, *, when: str | None = None, note: str = ""
@@ -969,24 +1183,67 @@ class Engage:
     def undo(self, event_id: str) -> Event:
         """Remove one event by its id or a unique start of it; a removed auto event is
         remembered, so detection does not bring it back."""
-        wanted = event_id.strip()
         # Find and remove under one lock: another process may be changing events meanwhile.
         with self.store.transaction() as tx:
-            events = tx.events()
-            matches = [e for e in events if e.id == wanted] or [
-                e for e in events if e.id.startswith(wanted)
-            ]
-            if not matches:
-                raise EngageError(f"no event with id {wanted!r} (see `engage events`)")
-            if len(matches) > 1:
-                shown = ", ".join(e.id for e in matches[:5])
-                raise EngageError(
-                    f"{wanted!r} matches {len(matches)} events ({shown}); give more of the id"
-                )
-            removed = tx.remove_event(matches[0].id)
+            found = one_event(tx.events(), event_id)
+            removed = tx.remove_event(found.id)
         if removed is None:
-            raise EngageError(f"event {matches[0].id} was removed meanwhile")
+            raise EngageError(f"event {found.id} was removed meanwhile")
         return self.world().shown(removed) if self.watchlist_if_any() else removed
+
+    # -- detections that wait for review
+
+    def pending_review(self, person: str | None = None) -> list[Event]:
+        """Detections that rest on a name alone, oldest first: what `engage review` lists,
+        and the count `status`, the digest and the report show."""
+        world = self.world()
+        events = world.events_of(self.person(person).name) if person else world.snapshot.events
+        return [
+            world.shown(event)
+            for event in events
+            if event.source is EventSource.AUTO and not event.confirmed
+        ]
+
+    def review(self, event_id: str, decision: str) -> Reviewed:
+        """Decide about one detection: `confirm` it, `reject` it (removed, and it stays
+        removed when detected again, as with undo), or `trust` the names it rests on, on
+        their sites, for good ("always trust this author on this site"): every detection
+        that rested on them is confirmed, now and in later polls."""
+        if decision not in REVIEW_DECISIONS:
+            raise EngageError(
+                f"unknown decision {decision!r} (one of: {', '.join(REVIEW_DECISIONS)})"
+            )
+        with self.store.transaction() as tx:
+            event = one_event(tx.events(), event_id)
+            if event.source is not EventSource.AUTO:
+                raise EngageError(
+                    f"{event.id} is an event you logged yourself; there is nothing to review "
+                    "(engage undo removes it)"
+                )
+            if decision == "reject":
+                tx.remove_event(event.id)
+                done = Reviewed(decision, event, rejected=event)
+            elif event.confirmed:
+                done = Reviewed(decision, event)
+            elif decision == "confirm":
+                confirmed = tx.confirm_event(event.id)
+                done = Reviewed(decision, event, confirmed=(confirmed,) if confirmed else ())
+            elif not event.name_matches:
+                raise EngageError(
+                    f"{event.id} does not rest on a name to trust; confirm or reject it"
+                )
+            else:
+                pairs = event.name_matches
+                trusted = tuple(tx.trust_names(pairs, event.person))
+                done = Reviewed(decision, event, confirmed=trusted, trusted=pairs)
+        # What was decided, under the names of today (the store files events by key).
+        world = self.world()
+        return replace(
+            done,
+            event=world.shown(done.event),
+            confirmed=tuple(world.shown(e) for e in done.confirmed),
+            rejected=world.shown(done.rejected) if done.rejected else None,
+        )
 
     # -- what is stored
 
@@ -1121,7 +1378,10 @@ class Engage:
         with self.store.transaction() as tx:
             keyed = self._keys_in(tx).keyed(watchlist)
             removed = tx.remove_auto_events() if rebuild else 0
-            found = find(keyed, tx.posts(), tx.comments(), rules=watchlist.settings.meter)
+            tx.note_latest_posts(tx.posts())
+            trusted = {(t.site, t.name) for t in tx.trusted_names()}
+            rules = watchlist.settings.meter
+            found = find(keyed, tx.posts(), tx.comments(), rules=rules, trusted=trusted)
             added = tx.add_events(found.events)
             evidence = tx.put_intro_evidence(found.intro_evidence)
         return Detected(len(added), removed, evidence, found.warnings, rebuild)
@@ -1141,6 +1401,8 @@ class Engage:
             "feeds": to_json(snapshot.feeds),
             "events": to_json(snapshot.events),
             "tombstones": sorted(snapshot.tombstones),
+            "confirmations": to_json(snapshot.confirmations),
+            "trusted_names": to_json(snapshot.trusted_names),
             "intro_evidence": to_json(snapshot.intro_evidence),
             "linkedin_contacts": to_json(snapshot.linkedin_contacts),
             "posts": to_json(snapshot.posts),
@@ -1223,6 +1485,29 @@ class Engage:
 
     # -- the watchlist
 
+    def init(
+        self,
+        name: str,
+        *,
+        aliases: Sequence[str] = (),
+        sites: Sequence[str] = (),
+        feeds: Sequence[str] = (),
+    ) -> Path:
+        """Write a commented starter watchlist with me in it; never over an existing one."""
+        from engage import config
+
+        text = config.starter(name, aliases=aliases, sites=sites, feeds=feeds)
+        config.write_starter(self.config_path, text)
+        self.refresh()
+        return self.config_path
+
+    def check_warnings(self) -> list[str]:
+        """What `check` points out without failing (FILE:LINE:COL: warning: …)."""
+        from engage import config
+
+        self.watchlist  # the errors first  # noqa: B018
+        return config.warnings(self.config_path)
+
     def add_person(
         self,
         name: str,
@@ -1274,7 +1559,8 @@ class Engage:
         from engage import config
 
         watchlist = self.watchlist
-        owner = watchlist.find(person)
+        # "me" is how add-feed names my own entry; add says it the same way.
+        owner = watchlist.me if fold_name(person) == "me" else watchlist.find(person)
         if owner is None and not create:
             names = [p.name for p in watchlist.everyone()]
             guess = difflib.get_close_matches(person, names, n=1, cutoff=0.6)
@@ -1664,8 +1950,8 @@ class Engage:
 def _export_tables(document: dict[str, Any], label: str) -> dict[str, list[Any]]:
     """The store's tables in an export document, as the store keeps them."""
     tables: dict[str, list[Any]] = {}
-    for name in ("identities", "feeds", "events", "intro_evidence", "linkedin_contacts",
-                 "posts", "comments"):  # fmt: skip
+    for name in ("identities", "feeds", "events", "confirmations", "trusted_names",
+                 "intro_evidence", "linkedin_contacts", "posts", "comments"):  # fmt: skip
         docs = document.get(name, [])
         if not isinstance(docs, list):
             raise EngageError(f"{label}: {name} is not a list")

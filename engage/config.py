@@ -22,6 +22,7 @@ import copy
 import difflib
 import io
 import itertools
+import json
 import re
 import types
 import typing
@@ -82,6 +83,9 @@ __all__ = [
     "load_text",
     "merge_people",
     "rename_person",
+    "starter",
+    "warnings",
+    "write_starter",
 ]
 
 Loc = tuple[str | int, ...]
@@ -146,6 +150,24 @@ def _env_name(value: str) -> str:
     return value
 
 
+_CADENCE = re.compile(r"(\d+)\s*(d|days?|w|weeks?|m|months?)", re.IGNORECASE)
+_CADENCE_DAYS = {"d": 1, "w": 7, "m": 30}
+
+
+def _cadence(value: int | str) -> int:
+    """A stay-in-touch cadence in days: 30, "30d", "6w" or "3m" (a month is 30 days)."""
+    if isinstance(value, int):
+        days = value
+    else:
+        match = _CADENCE.fullmatch(value.strip())
+        if match is None:
+            raise ValueError(f"{value!r} is not a cadence (write it like 30d, 6w or 3m)")
+        days = int(match[1]) * _CADENCE_DAYS[match[2][0].lower()]
+    if days < 1:
+        raise ValueError(f"{value!r} is not a cadence (at least one day)")
+    return days
+
+
 def _mastodon_handle(value: str) -> str:
     return str(parse_mastodon(value))  # one spelling, whatever form was pasted
 
@@ -155,6 +177,7 @@ def _bluesky_handle(value: str) -> str:
 
 
 Url = Annotated[str, AfterValidator(_http_url)]
+Cadence = Annotated[int | str, AfterValidator(_cadence)]
 Name = Annotated[str, AfterValidator(_text)]
 PersonName = Annotated[str, AfterValidator(_person_name)]
 Email = Annotated[str, AfterValidator(_email)]
@@ -172,6 +195,7 @@ EventKindName = Literal[
     "intro_requested",
     "intro_accepted",
     "intro_declined",
+    "their_intro",
     "my_favour",
     "my_comment",
     "my_email_or_dm",
@@ -246,6 +270,7 @@ class PersonModel(_Model):
     notes: str = ""
     tags: list[Name] = Field(default_factory=list)
     company: str | None = None
+    stay_in_touch: Cadence | None = None
 
     _feeds = field_validator("feeds", mode="before")(_feeds_from_urls)
 
@@ -305,6 +330,7 @@ class MeterModel(_Model):
     stay_in_touch_days: int = Field(default=_RULES.stay_in_touch_days, ge=1)
     reply_within_days: int = Field(default=_RULES.reply_within_days, ge=1)
     implicit_reply_days: int = Field(default=_RULES.implicit_reply_days, ge=1)
+    intro_min_strength: float = Field(default=_RULES.intro_min_strength, ge=0, le=1)
 
 
 _DEFAULTS = Settings()
@@ -322,6 +348,7 @@ class SettingsModel(_Model):
     cache_days: int = Field(default=_DEFAULTS.cache_days, ge=1)
     digest: DigestModel = Field(default_factory=DigestModel)
     meter: MeterModel = Field(default_factory=MeterModel)
+    stay_in_touch: dict[Name, Cadence] = Field(default_factory=dict)  # by tag
 
     @field_validator("poll_interval")
     @classmethod
@@ -839,6 +866,52 @@ def _number(value: Any) -> float | None:
     return float(value)
 
 
+# An alias this short, or one word of the person's own name (their first name, or their
+# surname alone), is shared by many people.
+SHORT_ALIAS = 4
+
+
+def warnings(path: Path) -> list[str]:
+    """What `engage check` points out without failing: FILE:LINE:COL: warning: … lines.
+    Today: aliases a stranger could sign with (one word of the person's own name, such
+    as their first name, or under four letters), which make detections that rest on them
+    wait for review. A handle ("robinq") is not flagged: strangers rarely share one."""
+    label = str(path)
+    tree, _root = _parse(path.read_text(encoding="utf-8"), label)
+    found: list[tuple[int, int, str]] = []
+    for loc, entry in _entries(tree):
+        name = entry.get("name")
+        aliases = entry.get("aliases")
+        if not isinstance(name, str) or not isinstance(aliases, list):
+            continue
+        who = "you" if loc == ("me",) else name.strip()
+        words = fold_name(name).split()
+        for index, alias in enumerate(aliases):
+            if not isinstance(alias, str) or not alias.strip():
+                continue
+            text = alias.strip()
+            if len(text.replace(".", "").replace(" ", "")) < SHORT_ALIAS:
+                why = f"is shorter than {SHORT_ALIAS} letters"
+            elif len(words) > 1 and fold_name(text) == words[0]:
+                why = "is a first name alone"
+            elif len(words) > 1 and fold_name(text) in words:
+                why = "is one word of the name alone"
+            else:
+                continue
+            line, col = _position(tree, (*loc, "aliases", index))
+            found.append(
+                (
+                    line,
+                    col,
+                    f"warning: alias '{text}' of {name.strip()} {why}: strangers sign with it "
+                    f"too, so a comment matched on it alone is not taken for {who} until "
+                    "you review it (add the site or profile URL that identifies them under "
+                    "sites:, or a fuller alias)",
+                )
+            )
+    return [f"{label}:{line}:{col}: {message}" for line, col, message in sorted(found)]
+
+
 def _check_settings(tree: CommentedMap, problems: _Problems) -> None:
     settings = tree.get("settings")
     if not isinstance(settings, dict):
@@ -940,6 +1013,7 @@ def _to_watchlist(model: WatchlistModel, label: str) -> Watchlist:
             tags=tuple(p.tags),
             company=p.company,
             strength=p.strength if isinstance(p, ContactModel) else None,
+            stay_in_touch_days=int(p.stay_in_touch) if p.stay_in_touch is not None else None,
         )
 
     me = Person(
@@ -980,6 +1054,7 @@ def _to_watchlist(model: WatchlistModel, label: str) -> Watchlist:
             smtp_timeout_seconds=float(s.digest.timeout_seconds),
         ),
         meter=rules,
+        stay_in_touch_by_tag={tag: int(days) for tag, days in s.stay_in_touch.items()},
     )
     return Watchlist(
         me=me,
@@ -1327,6 +1402,76 @@ def add_person(
             entry["feeds"] = CommentedSeq(_feed_node(ref) for ref in refs)
         _add_to_section(doc, "people", entry)
         doc.save()
+
+
+def _yaml_list(items: Sequence[str]) -> str:
+    # JSON strings are YAML double-quoted scalars: any name or URL is written safely.
+    return "[" + ", ".join(json.dumps(item, ensure_ascii=False) for item in items) + "]"
+
+
+def starter(
+    name: str, *, aliases: Sequence[str] = (), sites: Sequence[str] = (), feeds: Sequence[str] = ()
+) -> str:
+    """A commented starter watchlist for `engage init`: me, and empty sections that the
+    commands fill in (add, add-person, met --create), each saying how."""
+    name = name.strip()
+    if not name:
+        raise EngageError("init needs your name (--name)")
+    sites = [_check_url(s, "site") for s in sites]
+    feeds = [_check_url(f) for f in feeds]
+    aliases = [a.strip() for a in aliases if a.strip()]
+    lines = [
+        "# engage watchlist: who I am, the people I want to meet, and the people I already",
+        "# know who could introduce me. `engage check` validates it; `engage add`, `engage",
+        "# add-person` and `engage met NAME --create` edit it in place, keeping these comments.",
+        "#",
+        "# A feed is a URL, or a mapping {url, kind, title}. kind is one of",
+        "# blog (the default), podcast, video, social, comments, forum.",
+        "",
+        "me:",
+        f"  name: {json.dumps(name, ensure_ascii=False)}",
+        "  # How my name shows up as a comment author. A first name alone is shared by",
+        "  # strangers: a comment matched on it waits for `engage review`.",
+        f"  aliases: {_yaml_list(aliases)}",
+        "  # My sites: a comment that carries one of these URLs is mine for sure, and a",
+        "  # post that links here mentions me.",
+        f"  sites: {_yaml_list(sites)}",
+        "  # My blog's feed and its comment feed: engage add https://my.site/ --person me",
+        "  feeds:",
+        *(f"    - {json.dumps(feed, ensure_ascii=False)}" for feed in feeds),
+        "  # Posts about these rank higher in the digest, e.g. [feed readers, python].",
+        "  interests: []",
+        "",
+        "# The people I want to meet, added with",
+        '#   engage add https://their.site/ --person "Their Name" --create',
+        '#   engage met "Their Name" --event "PyCon" --create',
+        "people:",
+        "",
+        "# People I already know, who could introduce me (they may name people above",
+        "# under knows:).",
+        "contacts:",
+        "",
+        "settings:",
+        "  poll_interval: 60          # minutes; never below 15",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_starter(path: Path, text: str) -> None:
+    """Write a new watchlist; never over an existing file."""
+    load_text(text, str(path))  # what init writes passes `engage check`
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("x", encoding="utf-8") as file:
+            file.write(text)
+    except FileExistsError:
+        raise EngageError(
+            f"{path} already exists; init never overwrites a watchlist (edit it, or pass "
+            "--config for a new one)"
+        ) from None
+    except OSError as exc:
+        raise EngageError(f"{path}: cannot write it ({exc.strerror or exc})") from None
 
 
 def _as_ref(feed: str | FeedRef, kind: FeedKind | str | None) -> FeedRef:

@@ -7,6 +7,13 @@ what it is about, and the store skips ids it already holds or that the user undi
 
 Who wrote a comment is decided from the author name and URL only (comment feeds carry
 nothing else); a name that two identities share is reported as ambiguous, never guessed.
+
+A match on the author's URL (Atom author/uri, a Blogger profile, WordPress's Atom comment
+feed) is confirmed. A match on a name alone is unconfirmed (a stranger signing "Lucia" is
+not Lucia), except for the blog's owner in their own comment feed (the feed is theirs: my
+comments on my blog are mine) and for a (site, name) pair the user trusted in `engage
+review`. An event is confirmed only when everything it rests on is: a reply to my
+unconfirmed comment is unconfirmed too (docs/design.md, "Detection").
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ import functools
 import hashlib
 import html
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -36,6 +43,7 @@ from engage.models import (
     Role,
     Watchlist,
     fold_name,
+    shorten,
 )
 from engage.urls import host_and_path, normalize_url, thread_key
 
@@ -67,6 +75,8 @@ _TAG = re.compile(r"<[^>]*>")
 _PINGBACK_PARTS = re.compile(r"\s+(?:[–—|»·-]+|::)\s+")
 
 How = Literal["url", "name", "alias"]
+# (site, folded name): a name seen on a site, as `engage review` trusts it.
+NamePair = tuple[str, str]
 
 
 # ---------------------------------------------------------------------------
@@ -233,9 +243,16 @@ def _match_name(ids: Identities, name: str | None) -> Match:
     return Match(identity=identity.name, role=identity.role, how=how)
 
 
-def _named_in_folded(identity: Identity, folded: str) -> bool:
+def _named_in_folded(identity: Identity, folded: str) -> str | None:
+    """The name or alias of `identity` found as a whole word in `folded`, or None."""
     pattern = _names_pattern(identity.names)
-    return pattern is not None and pattern.search(folded) is not None
+    found = pattern.search(folded) if pattern is not None else None
+    return found.group(0) if found is not None else None
+
+
+def trust_site(url: str | None) -> str:
+    """The site a name was seen on, as trust is keyed: the host, without www."""
+    return host_and_path(url)[0] if url else ""
 
 
 @functools.lru_cache(maxsize=1024)
@@ -275,6 +292,7 @@ class _Seen:
     dated: bool  # False when `when` is the first-seen time
     author: Match
     reply_to: str | None  # what the comment answers (a comment), or None for the post
+    unconfirmed: tuple[NamePair, ...] = ()  # the name-only match the author rests on
 
 
 def detect(
@@ -283,14 +301,18 @@ def detect(
     comments: Sequence[Comment],
     *,
     rules: MeterRules,
+    trusted: Collection[NamePair] = (),
 ) -> Detection:
+    """`trusted`: the (site, folded name) pairs the user trusted in `engage review`; a
+    name-only match on one of them is confirmed."""
     ids = build_identities(watchlist)
-    found = _Found()
+    found = _Found(frozenset(trusted))
     titles = _post_titles(posts)
     seen = _prepare(ids, comments, found)
     mine = [s for s in seen if s.author.role == Role.ME and not s.comment.is_pingback]
     mine_by_key = _index(mine)
     window = timedelta(days=rules.implicit_reply_days)
+    on_my_blog: list[_Seen] = []
 
     for item in seen:
         owner = ids.get(item.comment.person)
@@ -302,6 +324,8 @@ def detect(
         author = ids.get(item.author.identity) if item.author.identity else None
         if author is None:
             continue
+        if owner.role == Role.ME:
+            on_my_blog.append(item)
         if owner.role == Role.PERSON and author.role == Role.ME:
             found.event(EventKind.MY_COMMENT, owner.name, item, titles)
         elif owner.role == Role.ME and author.role == Role.PERSON:
@@ -315,18 +339,62 @@ def detect(
             if answered is not None:
                 found.event(EventKind.THEIR_REPLY, author.name, item, titles, answered=answered)
 
+    for item, theirs in _my_answers_on_my_blog(on_my_blog, window):
+        person = theirs.author.identity
+        assert person is not None
+        found.event(EventKind.MY_COMMENT, person, item, titles, answered=theirs)
+
     for post in _unique_posts(posts):
         _post(ids, post, found)
     return found.result()
 
 
+def _my_answers_on_my_blog(items: Sequence[_Seen], window: timedelta) -> list[tuple[_Seen, _Seen]]:
+    """(my comment, their comment it answers) on my own blog, oldest first. A comment of
+    mine that says what it answers (thr:in-reply-to, "In reply to") answers that comment
+    alone; one that does not answers every comment by a person in the same thread since my
+    previous comment there, when it comes within `window` after it. Without this, "Reply
+    to their comment of 9 Nov" stayed the next step for weeks after I had answered."""
+    theirs = [s for s in items if s.author.role == Role.PERSON]
+    if not theirs:
+        return []
+    theirs_by_key = _index(theirs)
+    answers: list[tuple[_Seen, _Seen]] = []
+    last_mine: dict[str, datetime] = {}
+    for item in items:  # oldest first
+        if item.author.role != Role.ME:
+            continue
+        if item.reply_to is not None:
+            target = _lookup(theirs_by_key, item.reply_to, item.thread)
+            if target is not None and target.when <= item.when:
+                answers.append((item, target))
+        elif item.thread:
+            since = last_mine.get(item.thread)
+            answers += [
+                (item, other)
+                for other in theirs
+                if other.thread == item.thread
+                and other.when < item.when <= other.when + window
+                and (since is None or other.when > since)
+            ]
+        if item.thread:
+            last_mine[item.thread] = item.when
+    return answers
+
+
 class _Found:
     """Collects events and evidence, once per id, with the warnings met on the way."""
 
-    def __init__(self) -> None:
+    def __init__(self, trusted: frozenset[NamePair] = frozenset()) -> None:
         self.events: dict[str, Event] = {}
         self.evidence: dict[str, IntroEvidence] = {}
         self.warnings: list[str] = []
+        self.trusted = trusted
+
+    def unconfirmed(self, site: str, name: str | None) -> tuple[NamePair, ...]:
+        """The pair a name-only match rests on, unless the user trusted it."""
+        pair = (site, fold_name(name or ""))
+        return () if pair in self.trusted else (pair,)
 
     def warn(self, message: str) -> None:
         if message not in self.warnings:
@@ -340,16 +408,19 @@ class _Found:
         titles: Mapping[str, str],
         *,
         answered: _Seen | None = None,
+        unconfirmed: tuple[NamePair, ...] = (),
     ) -> None:
         comment = item.comment
         text = _plain(comment.snippet)
         where = _where(item, titles)
-        if kind == EventKind.THEIR_REPLY and answered is not None:
-            where = f"reply to my comment of {answered.when.date().isoformat()} {where}"
+        if answered is not None:
+            whose = "my comment" if kind == EventKind.THEIR_REPLY else "their comment"
+            where = f"reply to {whose} of {answered.when.date().isoformat()} {where}"
         elif comment.is_pingback:
             where = f"pingback {where}"
         evidence = _evidence(where, text, dated=item.dated, when=item.when)
         event_id = stable_id("auto", kind.value, person, item.key)
+        pairs = item.unconfirmed + (answered.unconfirmed if answered else ()) + unconfirmed
         if event_id not in self.events:
             self.events[event_id] = Event(
                 id=event_id,
@@ -360,16 +431,25 @@ class _Found:
                 source=EventSource.AUTO,
                 url=comment.link or comment.post_link,
                 evidence=evidence,
+                confirmed=not pairs,
+                name_matches=tuple(dict.fromkeys(pairs)),
             )
 
-    def post_event(self, kind: EventKind, person: str, post: Post, why: str) -> None:
+    def post_event(
+        self,
+        kind: EventKind,
+        person: str,
+        post: Post,
+        why: str,
+        unconfirmed: tuple[NamePair, ...] = (),
+    ) -> None:
         when, dated = _post_when(post)
         if when is None:
             self.warn(f"post {post.link or post.id} has no date and no first-seen time; skipped")
             return
         event_id = stable_id("auto", kind.value, person, _post_key(post))
         if event_id not in self.events:
-            where = f'post "{_short(post.title, 70)}" {why}'
+            where = f'post "{shorten(post.title, 70)}" {why}'
             self.events[event_id] = Event(
                 id=event_id,
                 person=person,
@@ -379,6 +459,8 @@ class _Found:
                 source=EventSource.AUTO,
                 url=post.link,
                 evidence=_evidence(where, "", dated=dated, when=when),
+                confirmed=not unconfirmed,
+                name_matches=unconfirmed,
             )
 
     def intro(
@@ -393,7 +475,7 @@ class _Found:
         when, dated = _post_when(post)
         if when is None:
             return
-        where = f'post "{_short(post.title, 70)}" {why}'
+        where = f'post "{shorten(post.title, 70)}" {why}'
         evidence = _evidence(where, "", dated=dated, when=when)
         self._intro(contact, person, post.link, when, kind, evidence, _post_key(post))
 
@@ -452,6 +534,13 @@ def _prepare(ids: Identities, comments: Iterable[Comment], found: _Found) -> lis
                 "not counted (give them different aliases, or add their site)"
             )
             author = NO_MATCH
+        unconfirmed: tuple[NamePair, ...] = ()
+        # The owner's name in their own comment feed is the owner: the feed is theirs. A
+        # pingback's author is a post title; _pingback says what its match rests on.
+        by_name = author.identity is not None and author.how != "url"
+        if by_name and author.identity != comment.person and not comment.is_pingback:
+            site = trust_site(comment.link or comment.post_link or comment.feed)
+            unconfirmed = found.unconfirmed(site, comment.author)
         unique[key] = _Seen(
             comment=comment,
             key=key,
@@ -460,6 +549,7 @@ def _prepare(ids: Identities, comments: Iterable[Comment], found: _Found) -> lis
             dated=comment.published is not None,
             author=author,
             reply_to=_reply_target(comment),
+            unconfirmed=unconfirmed,
         )
     return sorted(unique.values(), key=lambda s: (s.when, s.key))
 
@@ -555,35 +645,46 @@ def _pingback(
     """A pingback's author is the linking post's title and site name, and its URL (when the
     feed gives one) is on the linking site."""
     comment = item.comment
-    source = _pingback_source(ids, comment)
-    if source is None or source.name == owner.name:
+    found_source = _pingback_source(ids, comment)
+    if found_source is None:
         return
+    source, name = found_source
+    if source.name == owner.name:
+        return
+    unconfirmed: tuple[NamePair, ...] = ()
+    if name is not None:
+        unconfirmed = found.unconfirmed(trust_site(comment.link or comment.post_link), name)
     if owner.role == Role.PERSON and source.role == Role.ME:
-        found.event(EventKind.MY_SHARE, owner.name, item, titles)
+        found.event(EventKind.MY_SHARE, owner.name, item, titles, unconfirmed=unconfirmed)
     elif owner.role == Role.ME and source.role == Role.PERSON:
-        found.event(EventKind.THEIR_MENTION, source.name, item, titles)
+        found.event(EventKind.THEIR_MENTION, source.name, item, titles, unconfirmed=unconfirmed)
     elif owner.role == Role.PERSON and source.role == Role.CONTACT:
         found.intro(source.name, owner.name, item, "contact_linked_person", titles)
     elif owner.role == Role.CONTACT and source.role == Role.PERSON:
         found.intro(owner.name, source.name, item, "person_linked_contact", titles)
 
 
-def _pingback_source(ids: Identities, comment: Comment) -> Identity | None:
+def _pingback_source(ids: Identities, comment: Comment) -> tuple[Identity, str | None] | None:
+    """Who linked, and the name part that said so (None when the link's URL did)."""
     by_url = match_url(ids, comment.author_url)
     if by_url.identity is not None:
-        return ids.get(by_url.identity)
+        identity = ids.get(by_url.identity)
+        return (identity, None) if identity is not None else None
     if not comment.author:
         return None
     # Only a whole part of "Post title – Site name" may name someone: a short alias found
     # inside a title ("what will happen") would credit the wrong person.
     author = html.unescape(comment.author)
-    found: list[Identity] = []
+    found: dict[str, tuple[Identity, str]] = {}
     for part in (author, *_PINGBACK_PARTS.split(author)):
         match = _match_name(ids, part)
         identity = ids.get(match.identity) if match.identity else None
-        if identity is not None and identity not in found:
-            found.append(identity)
-    return found[0] if len(found) == 1 else None
+        if identity is not None and identity.name not in found:
+            found[identity.name] = (identity, part)
+    if len(found) != 1:
+        return None
+    ((identity, part),) = found.values()
+    return identity, part
 
 
 def _post(ids: Identities, post: Post, found: _Found) -> None:
@@ -599,8 +700,10 @@ def _post(ids: Identities, post: Post, found: _Found) -> None:
     if owner.role == Role.PERSON:
         if _links_to(ids.me, post):
             found.post_event(EventKind.THEIR_MENTION, owner.name, post, "links to my site")
-        elif _named_in_folded(ids.me, text):
-            found.post_event(EventKind.THEIR_MENTION, owner.name, post, "names me")
+        elif name := _named_in_folded(ids.me, text):
+            # "My colleague Lucia ran the retro" names a Lucia, not necessarily me.
+            unconfirmed = found.unconfirmed(trust_site(post.link or post.feed), name)
+            found.post_event(EventKind.THEIR_MENTION, owner.name, post, "names me", unconfirmed)
         for identity in ids.all:
             if identity.role != Role.CONTACT:
                 continue
@@ -665,10 +768,10 @@ def _post_titles(posts: Iterable[Post]) -> dict[str, str]:
 def _where(item: _Seen, titles: Mapping[str, str]) -> str:
     title = titles.get(item.thread)
     if title:
-        return f'on "{_short(title, 60)}"'
+        return f'on "{shorten(title, 60)}"'
     if item.thread:
-        return f"on {_short(item.thread, 80)}"
-    return f"in {_short(item.comment.feed, 80)}"
+        return f"on {shorten(item.thread, 80)}"
+    return f"in {shorten(item.comment.feed, 80)}"
 
 
 def _plain(snippet: str) -> str:
@@ -678,19 +781,15 @@ def _plain(snippet: str) -> str:
     return " ".join(without_reply_lead(text).split())
 
 
-def _short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
 def _evidence(where: str, text: str, *, dated: bool, when: datetime) -> str:
     lead = "comment " + where if not where.startswith(("post ", "pingback ", "reply ")) else where
     suffix = "" if dated else f" (no date in the feed; first seen {when.date().isoformat()})"
     if text:
         room = EVIDENCE_CHARS - len(lead) - len(suffix) - 4
-        body = f'{lead}: "{_short(text, max(20, min(SNIPPET_CHARS, room)))}"{suffix}'
+        body = f'{lead}: "{shorten(text, max(20, min(SNIPPET_CHARS, room)))}"{suffix}'
     else:
         body = lead + suffix
-    return _short(body, EVIDENCE_CHARS)
+    return shorten(body, EVIDENCE_CHARS)
 
 
 def threads_i_joined(

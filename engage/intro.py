@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from engage.meter import day_label, saturate
+from engage.meter import day_label, saturate, their_words
 from engage.models import (
     COMPOSED_REPLIES,
     Event,
@@ -51,11 +51,16 @@ MAX_HOPS = 2
 
 @dataclass(frozen=True)
 class Evidence:
-    """Why two people are tied, in words, with where to see it."""
+    """Why two people are tied, in words, with where to see it. `kind` says what it is
+    (`stated` in feeds.yaml, `colleague`, or an IntroEvidence kind such as
+    `contact_commented`) and `detail` the detection's own words (`comment on "Title":
+    "…"`), so a drafted note can say it as a person would."""
 
     text: str
     url: str | None = None
     when: datetime | None = None
+    kind: str = ""
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -191,14 +196,15 @@ def build_graph(
         for other in person.knows:
             graph.add(
                 person.name, name(other), STATED_KNOWS,
-                Evidence(f"{person.name} knows {name(other)} (feeds.yaml)"),
+                Evidence(f"{person.name} knows {name(other)} (feeds.yaml)", kind="stated"),
             )  # fmt: skip
     for item in evidence:
         text = item.evidence or item.kind.replace("_", " ")
         graph.add(
             name(item.contact), name(item.person),
             EVIDENCE_WEIGHT * _decay(item.when, now, rules),
-            Evidence(f"{text}, {day_label(item.when.date(), now.date())}", item.url, item.when),
+            Evidence(f"{text}, {day_label(item.when.date(), now.date())}", item.url, item.when,
+                     kind=item.kind, detail=item.evidence),
         )  # fmt: skip
 
     companies: dict[str, set[str]] = {}
@@ -209,7 +215,10 @@ def build_graph(
         ordered = sorted(members)
         for i, a in enumerate(ordered):
             for b in ordered[i + 1 :]:
-                graph.add(a, b, COLLEAGUE, Evidence(f"{a} and {b} work at the same company"))
+                graph.add(
+                    a, b, COLLEAGUE,
+                    Evidence(f"{a} and {b} work at the same company", kind="colleague"),
+                )  # fmt: skip
     return graph
 
 
@@ -258,6 +267,25 @@ def _first(name: str) -> str:
     return name.split()[0] if name.split() else name
 
 
+def join_words(items: Sequence[str]) -> str:
+    """'a', 'a and b', 'a, b and c': a list as a sentence says it."""
+    items = [i for i in items if i]
+    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else "".join(items)
+
+
+def weak_path(path: IntroPath, rules: MeterRules) -> str | None:
+    """Why no note is drafted for this path, or None when it is strong enough: asking a
+    weak tie to vouch for me is a cold ask by proxy."""
+    if path.strength >= rules.intro_min_strength:
+        return None
+    return (
+        f"No draft: the best path, through {path.connector}, is weak (strength "
+        f"{path.strength:.2f}, under {rules.intro_min_strength:g}), and an introduction "
+        f"through a weak tie is a cold ask by proxy. Get to know {path.target} directly "
+        f"(engage explain {path.target!r}), or strengthen the tie to {path.connector} first."
+    )
+
+
 def draft_context(
     path: IntroPath,
     watchlist: Watchlist,
@@ -266,20 +294,18 @@ def draft_context(
 ) -> dict[str, object]:
     """What templates/intro_request.txt.j2 needs for a forwardable double opt-in note.
     `events` are the target's events up to the reading's moment: the note says only what
-    they show (one comment is not "a few comments and replies")."""
+    they show (one comment is not "a few comments and replies"), quotes their own words
+    where a detection kept them, and never names a file or a setting."""
     me = watchlist.me
     target = watchlist.find(path.target)
     ask_whom = path.via[1] if len(path.via) > 1 else path.target
-    topics = sorted(
-        {t for t in (target.tags if target else ()) if t.casefold() in
-         {i.casefold() for i in me.interests}}
-    )  # fmt: skip
-    if not topics and target is not None:
-        topics = list(target.tags[:2])
+    interests = {i.casefold() for i in me.interests}
+    topics = sorted({t for t in (target.tags if target else ()) if t.casefold() in interests})
     stage = target_reading.stage if target_reading else Stage.COLD
     # The same fact told to the connector (about them) and to the target (to them).
     exchange, exchange_to_target = exchange_words(events, stage)
     tie = path.ties[1] if len(path.ties) > 1 else None
+    told = [_how_they_know(e, _first(ask_whom)) for e in _newest_first(tie.evidence)] if tie else []
     return {
         "me": me.name,
         "me_first": _first(me.name),
@@ -291,13 +317,69 @@ def draft_context(
         "target": path.target,
         "target_first": _first(path.target),
         "two_hops": len(path.via) > 1,
-        "topics": ", ".join(topics),
+        "topics": join_words(topics),
         "exchange": exchange,
         "exchange_to_target": exchange_to_target,
-        "how_they_know": [e.text for e in tie.evidence] if tie else [],
+        "quote": _last_words(events) if exchange else "",
+        "how_they_know": [t for t in told if t][:1],
         "evidence": [{"text": e.text, "url": e.url} for e in path.evidence],
-        "interests": ", ".join(me.interests[:3]),
+        "interests": join_words(list(me.interests[:2])),
     }
+
+
+def _newest_first(evidence: Sequence[Evidence]) -> list[Evidence]:
+    """Public evidence, newest first, before what I stated: it is what the connector will
+    recognise."""
+    dated = [e for e in evidence if e.when is not None]
+    dated.sort(key=lambda e: e.when.timestamp() if e.when else 0.0, reverse=True)
+    return [*dated, *(e for e in evidence if e.when is None)]
+
+
+def _how_they_know(evidence: Evidence, other: str) -> str:
+    """One piece of evidence told to the connector, as a person would say it ("I saw your
+    comment on Dana's post "Title": "…""), never as a file says it."""
+    detail = evidence.detail.strip()
+    quoted = _after(detail, "comment on ") or detail
+    title = _title_in(detail)
+    in_title = f" in {title}" if title else ""
+    match evidence.kind:
+        case "contact_commented":
+            return f"I saw your comment on {other}'s post {quoted}".rstrip()
+        case "person_commented_contact":
+            return f"I saw {other}'s comment on your post {quoted}".rstrip()
+        case "person_linked_contact":
+            return f"I saw {other} link to your site{in_title}"
+        case "person_mentioned_contact":
+            return f"I saw {other} mention you{in_title}"
+        case "contact_linked_person":
+            return f"I saw you link to {other}'s site{in_title}"
+        case "colleague":
+            return f"I understand you and {other} work together"
+        case "stated":
+            return f"I believe you and {other} know each other"
+    return ""
+
+
+def _after(text: str, prefix: str) -> str:
+    return text[len(prefix) :] if text.startswith(prefix) else ""
+
+
+def _title_in(detail: str) -> str:
+    """'"Title"' from a detection's `post "Title" links to …`."""
+    if not detail.startswith('post "'):
+        return ""
+    title, quote, _rest = detail[len('post "') :].partition('"')
+    return f'"{title}"' if quote else ""
+
+
+def _last_words(events: Sequence[Event]) -> str:
+    """Their own words from their latest composed reply, when a detection quoted them."""
+    for event in sorted(events, key=lambda e: e.when, reverse=True):
+        if event.kind in COMPOSED_REPLIES and event.confirmed:
+            words = their_words(event)
+            if words:
+                return words
+    return ""
 
 
 _THREAD_NOUN = {
@@ -326,10 +408,7 @@ def ask_context(
     interests = {i.casefold() for i in me.interests}
     topics = sorted(t for t in (person.tags if person else ()) if t.casefold() in interests)
     _them, to_target = exchange_words(events, stage)
-    words = ""
-    if thread is not None and thread.evidence:
-        quoted = thread.evidence.split(': "', 1)
-        words = quoted[1].rstrip('"').rstrip(" .!?…") if len(quoted) == 2 else ""
+    words = their_words(thread).rstrip(" .!?…") if thread is not None else ""
     return {
         "target": target,
         "target_first": _first(target),
@@ -347,7 +426,9 @@ def ask_context(
 
 def exchange_words(events: Sequence[Event], stage: Stage) -> tuple[str, str]:
     """How I know the target, in words that follow the counts: (told to the connector,
-    told to the target). Empty when there is nothing to say."""
+    told to the target). Empty when there is nothing to say. What rests on a name alone
+    (unconfirmed) is not told: it may be a stranger's."""
+    events = [e for e in events if e.confirmed]
     kinds = [e.kind for e in events]
     posts = {(e.url or e.id).split("#", 1)[0] for e in events if e.kind is EventKind.MY_COMMENT}
     replies = sum(k in COMPOSED_REPLIES for k in kinds)

@@ -57,6 +57,7 @@ class EventKind(StrEnum):
     INTRO_REQUESTED = "intro_requested"
     INTRO_ACCEPTED = "intro_accepted"
     INTRO_DECLINED = "intro_declined"
+    THEIR_INTRO = "their_intro"  # they introduced me to someone (on the introducer's record)
     MY_FAVOUR = "my_favour"
     MY_COMMENT = "my_comment"
     MY_EMAIL_OR_DM = "my_email_or_dm"
@@ -75,6 +76,7 @@ COMPOSED_REPLIES = frozenset(
         EventKind.THEIR_COMMENT_ON_MINE,
         EventKind.THEIR_EMAIL_OR_DM,
         EventKind.THEIR_MENTION,
+        EventKind.THEIR_INTRO,
     }
 )
 
@@ -91,6 +93,7 @@ DIRECTION: Mapping[EventKind, Direction] = {
     EventKind.INTRO_REQUESTED: Direction.OUT,
     EventKind.INTRO_ACCEPTED: Direction.BOTH,
     EventKind.INTRO_DECLINED: Direction.IN,
+    EventKind.THEIR_INTRO: Direction.IN,
     EventKind.MY_FAVOUR: Direction.OUT,
     EventKind.MY_COMMENT: Direction.OUT,
     EventKind.MY_EMAIL_OR_DM: Direction.OUT,
@@ -136,6 +139,12 @@ def fold_name(name: str) -> str:
     return " ".join(stripped.casefold().split())
 
 
+def shorten(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters with an ellipsis: evidence, titles and quoted words
+    are cut the same way everywhere."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 # ---------------------------------------------------------------------------
 # The watchlist
 
@@ -166,6 +175,7 @@ class Person:
     interests: tuple[str, ...] = ()  # used for `me`
     company: str | None = None
     strength: float | None = None  # stated tie strength 0..1 (contacts)
+    stay_in_touch_days: int | None = None  # this person's cadence once connected
 
     @property
     def key(self) -> str:
@@ -191,6 +201,9 @@ class MeterRules:
             EventKind.MET_IN_PERSON: 8.0,
             EventKind.CALL: 7.0,
             EventKind.INTRO_ACCEPTED: 6.0,
+            # An introduction someone made for me: a favour in their own words, worth a
+            # message from them (docs/design.md, "The engagement meter").
+            EventKind.THEIR_INTRO: 6.0,
             EventKind.MY_FAVOUR: 3.0,
             EventKind.MY_COMMENT: 2.0,
             EventKind.MY_EMAIL_OR_DM: 2.0,
@@ -213,6 +226,9 @@ class MeterRules:
     stay_in_touch_days: int = 90
     reply_within_days: int = 7  # a reply I owe is overdue after this (for ranking follow-ups)
     implicit_reply_days: int = 14  # their comment after mine in a thread counts as a reply
+    # An introduction path weaker than this gets no drafted note, only the reason: asking
+    # through a weak tie is a cold ask by proxy.
+    intro_min_strength: float = 0.3
 
 
 class SmtpSecurity(StrEnum):
@@ -256,6 +272,9 @@ class Settings:
     cache_days: int = 180
     digest: DigestSettings = field(default_factory=DigestSettings)
     meter: MeterRules = field(default_factory=MeterRules)
+    # A stay-in-touch cadence per tag (settings.stay_in_touch: {close: 30d}); a person's
+    # own `stay_in_touch:` wins, then the shortest of their tags', then the meter's.
+    stay_in_touch_by_tag: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -365,6 +384,17 @@ class Post:
 
 
 @dataclass(frozen=True)
+class LatestPost:
+    """A person's newest post or episode, kept beside the precious data so that a next
+    step can name it ("Leave a thoughtful comment on 'Title' <url>") without reading the
+    cache of posts."""
+
+    title: str
+    link: str
+    published: datetime
+
+
+@dataclass(frozen=True)
 class Comment:
     """A comment in a comment feed. `person` is the owner of the blog it was found on."""
 
@@ -426,6 +456,25 @@ class Event:
     url: str | None = None
     evidence: str = ""  # a short sanitized snippet and where it was found
     note: str = ""
+    created: datetime | None = None
+    # A detection that rests on a name alone (a stranger can share my first name) is
+    # unconfirmed until reviewed: it counts as contact, never towards "ready"
+    # (docs/design.md, "The engagement meter"). Manual events are always confirmed; so are
+    # events stored before this field existed, until detection sees them again.
+    confirmed: bool = True
+    # The (site, folded name) pairs an unconfirmed detection rests on: trusting them all
+    # (`engage review ID trust`) confirms it.
+    name_matches: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class TrustedName:
+    """A name the user trusted on a site (`engage review ID trust`, "always trust this
+    author on this site"): detection confirms a match on that name there."""
+
+    site: str  # the host, without www
+    name: str  # folded, as detection compares names
+    person: str  # whose detection it was trusted from
     created: datetime | None = None
 
 
@@ -514,6 +563,7 @@ class Reading:
     history: tuple[tuple[str, float], ...] = ()  # (ISO date, score) per day, last 180 days
     last_contact: datetime | None = None
     action: Action = Action.NONE  # what is due now
+    due: datetime | None = None  # connected: when getting back in touch is due
     owed: tuple[Obligation, ...] = ()  # every open obligation, the most overdue first
 
 

@@ -4,8 +4,9 @@ Two TinyDB JSON files in the data folder, so logging one event never rewrites me
 polled posts:
 
 - `engage.json`, precious: meta (schema version), feeds (their HTTP and schedule state),
-  events, tombstones (events removed by undo), intro evidence, LinkedIn contacts, and the
-  identities every person's records are filed under (engage.identity);
+  events, tombstones (events removed by undo), confirmations and trusted names (what
+  `engage review` decided), intro evidence, LinkedIn contacts, and the identities every
+  person's records are filed under (engage.identity);
 - `cache.json`, rebuildable by re-polling: posts and comments.
 
 Measured facts shaped it (docs/design.md, "Store"):
@@ -81,8 +82,10 @@ from engage.models import (
     EventSource,
     FeedState,
     IntroEvidence,
+    LatestPost,
     Person,
     Post,
+    TrustedName,
     fold_name,
 )
 from engage.urls import normalize_url
@@ -94,6 +97,7 @@ if TYPE_CHECKING:
 # (docs/design.md, "Identity").
 SCHEMA = 2
 PRECIOUS = "engage.json"
+LATEST_POSTS = "latest_posts"  # meta key: each person's newest post (Transaction.note_latest_posts)
 CACHE = "cache.json"
 LOCK = "engage.lock"
 BACKUP_SUFFIX = ".bak"
@@ -115,6 +119,8 @@ _KEYS: dict[str, Callable[[Mapping[str, Any]], Hashable]] = {
     "feeds": lambda doc: doc["url"],
     "events": lambda doc: doc["id"],
     "tombstones": lambda doc: doc["id"],
+    "confirmations": lambda doc: doc["id"],
+    "trusted_names": lambda doc: (doc["site"], doc["name"]),
     "intro_evidence": lambda doc: doc["id"],
     "linkedin_contacts": lambda doc: _linkedin_doc_key(doc),
     "identities": lambda doc: fold_name(doc["key"]),
@@ -142,15 +148,27 @@ class Tombstone:
     removed: datetime | None = None
 
 
+@dataclass(frozen=True)
+class Confirmation:
+    """A detection the user confirmed in `engage review`: it stays confirmed when it is
+    detected again, `detect --rebuild` included."""
+
+    id: str
+    person: str | None = None
+    confirmed: datetime | None = None
+
+
 _TYPES: dict[str, type] = {
     "feeds": FeedState,
     "events": Event,
     "intro_evidence": IntroEvidence,
+    "trusted_names": TrustedName,
     "linkedin_contacts": Person,
     "posts": Post,
     "comments": Comment,
     "identities": KnownIdentity,
     "tombstones": Tombstone,
+    "confirmations": Confirmation,
 }
 # Where a person's key is written: what an identity is found in, re-keyed by a merge.
 # Events first: their ids hashed the name as they spell it, so that spelling is the key.
@@ -161,9 +179,11 @@ _PERSON_FIELDS: dict[str, tuple[str, ...]] = {
     "feeds": ("person",),
     "posts": ("person",),
     "comments": ("person",),
+    "confirmations": ("person",),
+    "trusted_names": ("person",),
 }
 # Tables whose records are identified by an id that hashes a person's key.
-_KEYED_BY_ID = frozenset({"events", "tombstones", "intro_evidence"})
+_KEYED_BY_ID = frozenset({"events", "tombstones", "confirmations", "intro_evidence"})
 _MIN_TIME = datetime.min.replace(tzinfo=UTC)
 Polled = TypeVar("Polled", Post, Comment)
 
@@ -184,6 +204,8 @@ class Snapshot:
     comments: tuple[Comment, ...] = ()  # newest first; likewise
     events: tuple[Event, ...] = ()  # oldest first
     tombstones: frozenset[str] = frozenset()
+    confirmations: tuple[Confirmation, ...] = ()  # detections the user confirmed
+    trusted_names: tuple[TrustedName, ...] = ()
     intro_evidence: tuple[IntroEvidence, ...] = ()
     linkedin_contacts: tuple[Person, ...] = ()
     identities: tuple[KnownIdentity, ...] = ()  # stored, and implied by stored records
@@ -1008,6 +1030,12 @@ class Transaction:
     def tombstones(self) -> set[str]:
         return {str(key) for key in self._table("tombstones").docs}
 
+    def confirmations(self) -> list[Confirmation]:
+        return list(self._objects("confirmations"))
+
+    def trusted_names(self) -> list[TrustedName]:
+        return list(self._objects("trusted_names"))
+
     def intro_evidence(self, person: str | None = None) -> list[IntroEvidence]:
         """Oldest first. With `person`, the evidence that names them as either side."""
         items: list[IntroEvidence] = self._objects("intro_evidence")
@@ -1059,6 +1087,8 @@ class Transaction:
             comments=tuple(self.comments()) if with_cache else (),
             events=tuple(self.events()),
             tombstones=frozenset(self.tombstones()),
+            confirmations=tuple(self.confirmations()),
+            trusted_names=tuple(self.trusted_names()),
             intro_evidence=tuple(self.intro_evidence()),
             linkedin_contacts=tuple(self.linkedin_contacts()),
             identities=tuple(self.identities()),
@@ -1111,18 +1141,68 @@ class Transaction:
 
     def add_events(self, events: Iterable[Event]) -> list[Event]:
         """Add the events whose id is new: one already stored, or removed by undo (its
-        tombstone), is skipped, so re-detection never counts twice or resurrects."""
+        tombstone), is skipped, so re-detection never counts twice or resurrects.
+
+        Confirmation only goes up: a detection the user confirmed stays confirmed (also
+        after `detect --rebuild`), and a stored unconfirmed one takes detection's word when
+        it is now confirmed (a site or a trusted name added since). An auto event stored
+        before detections carried a confirmation takes the one detection gives it now."""
         table = self._table("events")
         tombstones = self._table("tombstones").docs
+        confirmed_ids = self._table("confirmations").docs
         added = []
         for event in events:
-            if event.id in table.docs or event.id in tombstones:
+            if event.id in tombstones:
+                continue
+            if not event.confirmed and event.id in confirmed_ids:
+                event = replace(event, confirmed=True)
+            old = table.docs.get(event.id)
+            if old is not None:
+                if event.source is EventSource.AUTO and old.get("source") == "auto":
+                    stored = old.get("confirmed")
+                    if stored is None or (stored is False and event.confirmed):
+                        doc = to_json(replace(event, created=event.created or self.now))
+                        doc["created"] = old.get("created", doc["created"])
+                        table.put(event.id, doc)
                 continue
             if event.created is None:
                 event = replace(event, created=self.now)
             table.put(event.id, to_json(event))
             added.append(event)
         return added
+
+    def confirm_event(self, event_id: str) -> Event | None:
+        """Mark a detection confirmed, and remember it: re-detection and `detect
+        --rebuild` keep it confirmed."""
+        doc = self._table("events").docs.get(event_id)
+        if doc is None:
+            return None
+        doc = {**doc, "confirmed": True}
+        self._table("events").put(event_id, doc)
+        self._table("confirmations").put(
+            event_id,
+            {"id": event_id, "person": doc.get("person"), "confirmed": to_json(self.now)},
+        )
+        return self._decode_one("events", doc)  # type: ignore[no-any-return]
+
+    def trust_names(self, pairs: Iterable[tuple[str, str]], person: str) -> list[Event]:
+        """Trust (site, name) pairs, and confirm every stored detection that rested on
+        trusted names only. Returns the events confirmed now."""
+        table = self._table("trusted_names")
+        for site, name in pairs:
+            if (site, name) not in table.docs:
+                doc = to_json(TrustedName(site, name, person, self.now))
+                table.put((site, name), doc)
+        trusted = set(table.docs)
+        confirmed: list[Event] = []
+        for key, doc in list(self._table("events").docs.items()):
+            matches = doc.get("name_matches") or []
+            resting = doc.get("confirmed") is False and matches
+            if resting and all(tuple(pair) in trusted for pair in matches):
+                event = self.confirm_event(str(key))
+                if event is not None:
+                    confirmed.append(event)
+        return confirmed
 
     def remove_event(self, event_id: str) -> Event | None:
         """Remove an event and remember its id, so detection does not add it back."""
@@ -1207,6 +1287,23 @@ class Transaction:
             removed += len(doomed)
         return removed
 
+    def note_latest_posts(self, posts: Iterable[Post]) -> None:
+        """Keep each person's newest post (title, link, date) in the precious file's meta,
+        so `status` names it in a next step without reading the cache."""
+        latest: dict[str, Any] = dict(self.get_meta(LATEST_POSTS) or {})
+        changed = False
+        for post in posts:
+            when = post.published or post.first_seen
+            if when is None or not post.link:
+                continue
+            old = latest.get(post.person)
+            old_when = _parse_time(old.get("published")) if isinstance(old, dict) else None
+            if old_when is None or when > old_when:
+                latest[post.person] = to_json(LatestPost(post.title, post.link, when))
+                changed = True
+        if changed:
+            self.set_meta(LATEST_POSTS, latest)
+
     def remember_people(self, people: Iterable[Person]) -> None:
         """Register each person's key with their current name and aliases (a write only
         when something is new): what lets a later rename find their history."""
@@ -1283,7 +1380,8 @@ class Transaction:
             moved += 1
         counts["events"] = moved
         counts["duplicates"] = duplicates
-        for name in ("intro_evidence", "feeds", "posts", "comments"):
+        for name in ("intro_evidence", "feeds", "posts", "comments", "confirmations",
+                     "trusted_names"):  # fmt: skip
             move(name)
 
         identities = self._table("identities")
@@ -1308,8 +1406,9 @@ class Transaction:
         if schema < SCHEMA:
             tables = _migrated(tables, schema)
         added: dict[str, int] = {}
-        for name in ("meta", "identities", "tombstones", "feeds", "events", "intro_evidence",
-                     "linkedin_contacts", "posts", "comments"):  # fmt: skip
+        for name in ("meta", "identities", "tombstones", "confirmations", "trusted_names",
+                     "feeds", "events", "intro_evidence", "linkedin_contacts", "posts",
+                     "comments"):  # fmt: skip
             docs = [_checked(name, doc) for doc in tables.get(name, ())]
             table = self._table(name)
             count = 0
@@ -1335,6 +1434,19 @@ class Transaction:
         if key == "schema":
             raise ValueError("the schema version is the store's own; it changes by migration")
         self._table("meta").put(key, {"key": key, "value": to_json(value)})
+
+
+def latest_posts_of(meta: Mapping[str, Any]) -> dict[str, LatestPost]:
+    """The meta's latest posts by person; a damaged entry is skipped (it is rebuilt by the
+    next poll that brings a post)."""
+    decode = decoder_for(LatestPost)
+    out: dict[str, LatestPost] = {}
+    for person, doc in meta.items():
+        try:
+            out[person] = decode(doc)
+        except ValueError:
+            continue
+    return out
 
 
 def _checked(name: str, doc: Any) -> Doc:
@@ -1401,6 +1513,8 @@ class Forgetting:
 FORGOTTEN_KINDS = (
     "events",
     "undo markers",
+    "confirmed detections",
+    "trusted names",
     "feeds",
     "posts",
     "comments on their feeds",
@@ -1458,6 +1572,8 @@ def _forget_in(table: Callable[[str], _Table | None], who: Forgetting) -> dict[s
 
     drop("events", "events", lambda doc: named(doc, "person"))
     drop("tombstones", "undo markers", lambda doc: named(doc, "person"))
+    drop("confirmations", "confirmed detections", lambda doc: named(doc, "person"))
+    drop("trusted_names", "trusted names", lambda doc: named(doc, "person"))
     drop("feeds", "feeds", lambda doc: named(doc, "person") or doc.get("url") in feeds)
     drop("posts", "posts", lambda doc: named(doc, "person") or doc.get("feed") in feeds)
     their_comments: Callable[[Doc], bool] = lambda doc: (  # noqa: E731
@@ -1474,6 +1590,12 @@ def _forget_in(table: Callable[[str], _Table | None], who: Forgetting) -> dict[s
     mentions = "posts and comments naming them"
     drop("posts", mentions, lambda doc: says(doc, "title", "summary") or links(doc, "links"))
     drop("comments", mentions, lambda doc: says(doc, "snippet") or links(doc, "post_link"))
+    meta = table("meta")  # their latest post, kept for the next step's words: gone too
+    latest = meta.docs.get(LATEST_POSTS) if meta is not None else None
+    if meta is not None and latest is not None and isinstance(latest.get("value"), dict):
+        value = {k: v for k, v in latest["value"].items() if fold_name(k) != key}
+        if value != latest["value"]:
+            meta.put(LATEST_POSTS, {**latest, "value": value})
     known = table("identities")  # who they were (every name): gone with them, not counted
     if known is not None:
         for doomed in [k for k, doc in known.docs.items() if named(doc, "key")]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from engage.models import Event, FeedState, Post, Reading
+from engage.models import Event, EventSource, FeedState, Post, Reading
 
 if TYPE_CHECKING:
     from engage.agenda import Agenda
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from engage.intro import IntroPath
 
 EVENT_FIELDS = ("id", "person", "kind", "direction", "when", "url", "source", "evidence",
-                "note", "created")  # fmt: skip
+                "note", "created", "confirmed")  # fmt: skip
 
 
 def iso(value: datetime | None) -> str | None:
@@ -42,6 +42,7 @@ def reading_json(reading: Reading, *, full: bool = False) -> dict[str, Any]:
             {"name": g.name.value, "passed": g.passed, "detail": g.detail} for g in reading.gates
         ],
         "last_contact": iso(reading.last_contact),
+        "due": iso(reading.due),  # connected: when getting back in touch is due
     }
     if full:
         data["points_by_kind"] = dict(reading.points_by_kind)
@@ -65,6 +66,7 @@ def timeline_json(event: Event) -> dict[str, Any]:
         "when": event.when.isoformat(),
         "url": event.url,
         "note": event.note,
+        "confirmed": event.confirmed if event.source is EventSource.AUTO else None,
     }
 
 
@@ -85,6 +87,9 @@ def introduction_json(introduction: Introduction) -> dict[str, Any]:
         "note": introduction.note,
         "contact": introduction.contact,
         "longer_paths": introduction.longer_paths,
+        # Why `note` is null though paths exist: the best one is under
+        # settings.meter.intro_min_strength.
+        "withheld": introduction.withheld,
     }
 
 
@@ -145,6 +150,9 @@ def event_json(event: Event) -> dict[str, Any]:
         "evidence": event.evidence,
         "note": event.note,
         "created": iso(event.created),
+        # Whether a detection is confirmed (an author URL, the blog's own feed, a trusted
+        # name, or the user's review); null for what the user logged by hand.
+        "confirmed": event.confirmed if event.source is EventSource.AUTO else None,
     }
 
 

@@ -3,6 +3,7 @@ invented clock: each section's items and their order."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -132,6 +133,26 @@ def test_ready_to_ask_names_their_latest_words(agenda) -> None:  # type: ignore[
     assert [r.reading.person for r in agenda.ready] == ["Ada"]
     assert agenda.ready[0].thread is not None
     assert agenda.ready[0].thread.url == "https://wren.example/post#c9"
+
+
+def test_the_thread_to_mention_is_never_a_reply_that_rests_on_a_name_alone() -> None:
+    # Ada's "Thanks, Wren!" yesterday answered a stranger who shares my first name.
+    stranger = replace(
+        ev("Ada", K.THEIR_REPLY, 1, "https://ada.example/p2#c14"),
+        confirmed=False,
+        name_matches=(("ada.example", "wren"),),
+    )
+    events = [*EVENTS, stranger]
+    readings = {p.name: read_meter(p.name, events, NOW, RULES) for p in WATCHLIST.people}
+    by_person: dict[str, list[Event]] = {}
+    for e in events:
+        by_person.setdefault(fold_name(e.person), []).append(e)
+    found = build_agenda(
+        WATCHLIST, readings, by_person, POSTS, FEEDS, {},
+        day=NOW.date(), now=NOW, since=NOW - timedelta(days=7),
+    )  # fmt: skip
+    (ada,) = found.ready
+    assert ada.thread is not None and ada.thread.url == "https://wren.example/post#c9"
 
 
 def test_follow_ups_are_ordered_by_how_overdue_each_is(agenda) -> None:  # type: ignore[no-untyped-def]

@@ -374,6 +374,16 @@ ERROR_CASES = [
         id="an alias that is someone else's name",
     ),
     pytest.param(
+        MINIMAL + "people:\n  - name: Dana\n    stay_in_touch: soon\n",
+        "5:20: people[0].stay_in_touch: 'soon' is not a cadence (write it like 30d, 6w or 3m)",
+        id="a stay-in-touch cadence that is not one",
+    ),
+    pytest.param(
+        MINIMAL + "settings:\n  stay_in_touch: {close: 0d}\n",
+        "4:26: settings.stay_in_touch.close: '0d' is not a cadence (at least one day)",
+        id="a tag's cadence of zero days",
+    ),
+    pytest.param(
         "people: []\n",
         "1:1: the watchlist is missing 'me'",
         id="no me section",
@@ -956,6 +966,86 @@ def test_no_mangled_copy_of_the_example_crashes_the_loader() -> None:
             assert all(line.startswith("feeds.yaml:") for line in exc.lines), exc.lines
             located += 1
     assert located > 30  # the mangling really did break most copies
+
+
+# ---------------------------------------------------------------------------
+# Warnings: aliases strangers share (they never fail the check)
+
+ALIAS_WARNINGS = [
+    ("a first name alone", "lucia", "is a first name alone"),
+    ("a first name with its accent", "Lucía", "is a first name alone"),
+    ("the surname alone", "martin", "is one word of the name alone"),
+    ("under four letters", "Lu", "is shorter than 4 letters"),
+    ("initials", "L. M.", "is shorter than 4 letters"),
+    ("a handle", "lmartin", None),
+    ("a first name and an initial", "Lucía M.", None),
+    ("the full name in another spelling", "Lucia Martin", None),
+]
+
+
+@pytest.mark.parametrize(
+    ("alias", "why"), [pytest.param(*row[1:], id=row[0]) for row in ALIAS_WARNINGS]
+)
+def test_aliases_that_strangers_share_are_warned_about(
+    tmp_path: Path, alias: str, why: str | None
+) -> None:
+    path = write(
+        tmp_path,
+        f"""\
+        me:
+          name: Lucía Martín
+          aliases: ["{alias}"]
+        """,
+    )
+    config.load(path)  # valid: a warning is not a problem
+    found = config.warnings(path)
+    if why is None:
+        assert found == []
+    else:
+        assert found == [
+            f"{path}:3:13: warning: alias '{alias}' of Lucía Martín {why}: strangers sign with "
+            "it too, so a comment matched on it alone is not taken for you until you review "
+            "it (add the site or profile URL that identifies them under sites:, or a fuller "
+            "alias)"
+        ]
+
+
+def test_the_example_watchlist_has_no_warnings() -> None:
+    assert config.warnings(EXAMPLE) == []
+
+
+CADENCES = [
+    ("days as a number", "45", 45),
+    ("days", "30d", 30),
+    ("weeks", "6w", 42),
+    ("months of 30 days", "3 months", 90),
+]
+
+
+@pytest.mark.parametrize(("text", "days"), [pytest.param(*r[1:], id=r[0]) for r in CADENCES])
+def test_stay_in_touch_cadences_per_person_and_per_tag(
+    tmp_path: Path, text: str, days: int
+) -> None:
+    path = write(
+        tmp_path,
+        f"""\
+        me:
+          name: Robin Quill
+        people:
+          - name: Dana
+            stay_in_touch: {text}
+          - name: Lee
+            tags: [close]
+        settings:
+          stay_in_touch:
+            close: 2w
+        """,
+    )
+    watchlist = config.load(path)
+    dana, lee = watchlist.people
+    assert dana.stay_in_touch_days == days
+    assert lee.stay_in_touch_days is None
+    assert watchlist.settings.stay_in_touch_by_tag == {"close": 14}
 
 
 # ---------------------------------------------------------------------------

@@ -6,10 +6,12 @@ The expected numbers are worked out from demo/site.py, not copied from a run:
   Bram, Fenn; Cyra's is listed); 6 per-post comment feeds of live threads I commented in
   (Ada 3, Bram 2, Cyra 1; Fenn's threads are 90+ days quiet) = 20.
 - New posts: mine 2 + Ada 3 + Bram 2 + Cyra 2 + Dov 3 toots + Esme 3 episodes + Fenn 3 = 18.
-- New comments, one per feed a comment appears in: site-wide 1 + 6 + 3 + 4 + 4 = 18, and
-  per-post 3 + 1 + 2 (Ada) + 2 + 1 (Bram) + 3 (Cyra) = 12; 30 in all.
+- New comments, one per feed a comment appears in: site-wide 1 + 8 + 3 + 4 + 4 = 20, and
+  per-post 3 + 1 + 4 (Ada) + 2 + 1 (Bram) + 3 (Cyra) = 14; 34 in all.
 - Interactions: Ada 3 comments, 2 replies, 1 comment on my blog; Bram 2 comments, 1 reply,
-  1 share (my post links to his); Cyra 1 comment; Fenn 2 comments, 2 replies = 15.
+  1 share (my post links to his); Cyra 1 comment; Fenn 2 comments, 2 replies = 15, and
+  the namesake's: "Wren" (my alias) on Ada's blog, with her own website, is "my" comment
+  on a name alone, and Ada's "Thanks, Wren!" a reply to it: 17, two of them unconfirmed.
 - Errors: Hollis's feed answers 500; gone: Esme's old blog answers 410; moved: Bram's
   atom.xml (301).
 """
@@ -68,7 +70,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path, float]:
 def test_the_demo_runs_every_command_without_a_traceback(demo: tuple[str, Path, float]) -> None:
     output, _work, seconds = demo
     assert "Traceback" not in output
-    for command in ("check", "poll -v", "met", "status", "explain", "intro", "feeds"):
+    for command in ("check", "poll -v", "met", "status", "review", "explain", "intro", "feeds"):
         assert f"$ engage {command}" in output, command
     assert "FAILED" not in output
     assert seconds < 30, f"the demo took {seconds:.1f} s; a newcomer was promised under 30"
@@ -79,11 +81,11 @@ def test_poll_finds_the_feeds_the_comments_and_the_interactions(
 ) -> None:
     output, _work, _seconds = demo
     assert (
-        "20 feeds polled: 18 new posts, 30 new comments, 0 not modified, 1 errors, 1 gone; "
-        "15 new interactions" in output
+        "20 feeds polled: 18 new posts, 34 new comments, 0 not modified, 1 errors, 1 gone; "
+        "17 new interactions" in output
     )
     # Found by engage, not listed: the site-wide comment feed and a per-post one.
-    assert "/ada/comments/feed/ — 0 new posts, 6 new comments" in output
+    assert "/ada/comments/feed/ — 0 new posts, 8 new comments" in output
     assert "/ada/what-a-blogroll-is-for/feed/ — 0 new posts, 3 new comments" in output
 
 
@@ -119,11 +121,42 @@ def test_the_meter_gives_each_demo_person_their_stage(demo: tuple[str, Path, flo
     assert {r["person"]: r["stage"] for r in readings} == EXPECTED_STAGES
     by_name = {r["person"]: r for r in readings}
     assert readings[0]["person"] == "Ada Lanternfield"  # the one to act on first
-    assert by_name["Ada Lanternfield"]["action"] == "ask"
+    # Ready, but her "Send me yours" is unanswered: the reply comes before the ask.
+    ada = by_name["Ada Lanternfield"]
+    assert ada["action"] == "reply"
+    assert ada["next_step"].startswith("Reply to their reply of ")
+    assert '"Ha, same. Send me yours and I will add it to my reading list."' in ada["next_step"]
+    assert ada["next_step"].endswith('then ask Ada Lanternfield to connect: engage ask '
+                                     '"Ada Lanternfield".')  # fmt: skip
     assert "one more reply" in by_name["Bram Quillhaven"]["reason"]
     assert by_name["Dov Teaselby"]["action"] == "follow_up_meeting"
     failed = [g["name"] for g in by_name["Bram Quillhaven"]["gates"] if not g["passed"]]
     assert "reciprocity" in failed and "gives" not in failed
+
+
+def test_a_stranger_with_my_first_name_waits_for_review_instead_of_counting(
+    demo: tuple[str, Path, float],
+) -> None:
+    output, work, _seconds = demo
+    where = ("--config", str(work / "feeds.yaml"), "--data", str(work / "data"))
+    done = _run("-m", "engage", "events", "Ada Lanternfield", "--json", *where)
+    assert done.returncode == 0, done.stderr
+    events = json.loads(done.stdout)
+    waiting = {e["url"].rsplit("#", 1)[1]: e["kind"] for e in events if e["confirmed"] is False}
+    assert waiting == {"comment-140": "my_comment", "comment-141": "their_reply"}
+    # Everything else about Ada carries an author URL (or was logged): confirmed.
+    assert all(e["confirmed"] for e in events if e["url"].rsplit("#", 1)[1] not in waiting)
+    # They do not count: three replies from Ada, not four; three gives, not four.
+    status = json.loads(_run("-m", "engage", "status", "--json", *where).stdout)
+    (ada,) = [r for r in status if r["person"] == "Ada Lanternfield"]
+    gates = {g["name"]: g["detail"] for g in ada["gates"]}
+    assert gates["reciprocity"].startswith("3 replies from them on 3 different days")
+    assert gates["gives"] == "3 gives (need 3)"
+    # status says they wait; review lists them, and what they rest on.
+    assert "2 detections on a name alone wait for your review" in output
+    review = output.split("$ engage review", 1)[1].split("$ engage explain", 1)[0]
+    assert review.count("rests on the name 'wren' on ada.example.org") == 2
+    assert "I run a bakery's blog" in review and "Thanks, Wren!" in review
 
 
 def test_intro_finds_the_contact_from_public_evidence(demo: tuple[str, Path, float]) -> None:

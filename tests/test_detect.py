@@ -740,3 +740,293 @@ def test_evidence_quotes_the_reply_without_its_lead_in_any_language() -> None:
     )
     (reply,) = [e for e in found.events if e.kind is EventKind.THEIR_REPLY]
     assert reply.evidence.endswith('"Danke sehr."')
+
+
+# ---------------------------------------------------------------------------
+# Confirmed and unconfirmed: what a match rests on
+
+MARIAN = ("whizzy.example", "marian novak")
+Confirmation = set[tuple[str, str, str | None, bool, tuple[tuple[str, str], ...]]]
+
+CONFIRMATION: list[tuple[str, list[Comment], list[Post], set[tuple[str, str]], Confirmation]] = [
+    (
+        "my comment by my name alone is unconfirmed",
+        [comment(1, "Marian Novak", days=0)],
+        [],
+        set(),
+        {("my_comment", "Will Cooke", WILL_POST + "#comment-1", False, (MARIAN,))},
+    ),
+    (
+        "my comment carrying my site's URL is confirmed",
+        [comment(1, "Marian Novak", days=0, author_url="https://marian.example/")],
+        [],
+        set(),
+        {("my_comment", "Will Cooke", WILL_POST + "#comment-1", True, ())},
+    ),
+    (
+        "my name with a stranger's URL is still a name alone",
+        [comment(1, "Marian Novak", days=0, author_url="https://stranger.example/")],
+        [],
+        set(),
+        {("my_comment", "Will Cooke", WILL_POST + "#comment-1", False, (MARIAN,))},
+    ),
+    (
+        "a trusted name on this site confirms",
+        [comment(1, "marian  NOVAK", days=0)],
+        [],
+        {MARIAN},
+        {("my_comment", "Will Cooke", WILL_POST + "#comment-1", True, ())},
+    ),
+    (
+        "the owner's answer to my confirmed comment is a confirmed reply",
+        [
+            comment(1, "M.", days=0, author_url="https://marian.example/"),
+            comment(2, "will", days=1),
+        ],
+        [],
+        set(),
+        {
+            ("my_comment", "Will Cooke", WILL_POST + "#comment-1", True, ()),
+            ("their_reply", "Will Cooke", WILL_POST + "#comment-2", True, ()),
+        },
+    ),
+    (
+        "the owner's answer to my name-only comment rests on it",
+        [comment(1, "Marian Novak", days=0), comment(2, "will", days=1)],
+        [],
+        set(),
+        {
+            ("my_comment", "Will Cooke", WILL_POST + "#comment-1", False, (MARIAN,)),
+            ("their_reply", "Will Cooke", WILL_POST + "#comment-2", False, (MARIAN,)),
+        },
+    ),
+    (
+        "another person answering me on someone else's blog rests on both names",
+        [
+            comment(1, "Marian Novak", days=0),
+            comment(2, "Sam Lee", days=1, in_reply_to=WILL_POST + "#comment-1"),
+        ],
+        [],
+        set(),
+        {
+            ("my_comment", "Will Cooke", WILL_POST + "#comment-1", False, (MARIAN,)),
+            (
+                "their_reply",
+                "Sam Lee",
+                WILL_POST + "#comment-2",
+                False,
+                (("whizzy.example", "sam lee"), MARIAN),
+            ),
+        },
+    ),
+    (
+        "their comment on my blog by name alone is unconfirmed",
+        [comment(7, "Will Cooke", days=2, blog="Marián Novák", thread=MY_POST)],
+        [],
+        set(),
+        {
+            (
+                "their_comment_on_mine",
+                "Will Cooke",
+                MY_POST + "#comment-7",
+                False,
+                (("marian.example", "will cooke"),),
+            )
+        },
+    ),
+    (
+        "their comment on my blog with their site's URL is confirmed",
+        [
+            comment(
+                7,
+                "Will",
+                days=2,
+                blog="Marián Novák",
+                thread=MY_POST,
+                author_url="https://whizzy.example/",
+            )
+        ],
+        [],
+        set(),
+        {("their_comment_on_mine", "Will Cooke", MY_POST + "#comment-7", True, ())},
+    ),
+    (
+        "their post naming me is a name alone",
+        [],
+        [post(WILL_POST, blog="Will Cooke", days=4, summary="<p>Thanks to Marian Novák!</p>")],
+        set(),
+        {("their_mention", "Will Cooke", WILL_POST, False, (MARIAN,))},
+    ),
+    (
+        "their post linking to my site is confirmed",
+        [],
+        [post(WILL_POST, blog="Will Cooke", days=4, links=("https://marian.example/about",))],
+        set(),
+        {("their_mention", "Will Cooke", WILL_POST, True, ())},
+    ),
+    (
+        "a pingback naming me without a URL is a name alone",
+        [comment(5, "Episode 9 &#8211; mnovak", days=1, pingback=True)],
+        [],
+        set(),
+        {
+            (
+                "my_share",
+                "Will Cooke",
+                WILL_POST + "#comment-5",
+                False,
+                (("whizzy.example", "mnovak"),),
+            )
+        },
+    ),
+    (
+        "a pingback from my site is confirmed",
+        [comment(5, "x", days=1, author_url="https://marian.example/p", pingback=True)],
+        [],
+        set(),
+        {("my_share", "Will Cooke", WILL_POST + "#comment-5", True, ())},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("comments", "posts", "trusted", "expected"),
+    [pytest.param(*row[1:], id=row[0]) for row in CONFIRMATION],
+)
+def test_confirmation(
+    comments: list[Comment],
+    posts: list[Post],
+    trusted: set[tuple[str, str]],
+    expected: Confirmation,
+) -> None:
+    result = detect(WATCHLIST, posts, comments, rules=RULES, trusted=trusted)
+    got = {(e.kind.value, e.person, e.url, e.confirmed, e.name_matches) for e in result.events}
+    assert got == expected
+
+
+def test_the_lucia_case() -> None:
+    """aliases [lucia, "Lucía M."]: a stranger signing "Lucia" on Ben's blog, Ben's "Thanks
+    Lucia!" and his post "My colleague Lucia ran the retro" were my comment, his reply and
+    his mention, counted in full. They are found still, but wait for review."""
+    me = Person(name="Lucía Martín", role=Role.ME, aliases=("lucia", "Lucía M."),
+                sites=("https://lucia.example/",))  # fmt: skip
+    ben = Person(name="Ben Ortiz", aliases=("ben",), sites=("https://ben.example/",))
+    thread = "https://ben.example/2024/retro/"
+    comments = [
+        comment(1, "Lucia", days=0, blog="Ben Ortiz", thread=thread,
+                author_url="https://lucia-bakes.example/"),
+        comment(2, "Ben", days=1, blog="Ben Ortiz", thread=thread, snippet="Thanks Lucia!"),
+    ]  # fmt: skip
+    posts = [
+        post(
+            thread,
+            blog="Ben Ortiz",
+            days=2,
+            title="Retro",
+            summary="My colleague Lucia ran the retro.",
+        )
+    ]
+    result = detect(Watchlist(me=me, people=(ben,)), posts, comments, rules=RULES)
+    lucia = ("ben.example", "lucia")
+    assert {(e.kind.value, e.confirmed, e.name_matches) for e in result.events} == {
+        ("my_comment", False, (lucia,)),
+        ("their_reply", False, (lucia,)),
+        ("their_mention", False, (lucia,)),
+    }
+    trusted = detect(Watchlist(me=me, people=(ben,)), posts, comments, rules=RULES, trusted={lucia})
+    assert all(e.confirmed for e in trusted.events)
+    # The same ids either way: a review decision stays attached to the detection.
+    assert [e.id for e in trusted.events] == [e.id for e in result.events]
+
+
+# ---------------------------------------------------------------------------
+# My answers on my own blog
+
+MY_THREAD_2 = "https://marian.example/2024/04/more/"
+
+
+def on_mine(n: int, author: str, days: float, **kw: object) -> Comment:
+    kw.setdefault("thread", MY_POST)
+    if author == "Will Cooke":
+        kw.setdefault("author_url", "https://whizzy.example/")
+    return comment(n, author, days=days, blog="Marián Novák", **kw)  # type: ignore[arg-type]
+
+
+MY_ANSWERS: list[tuple[str, list[Comment], set[tuple[str, str, str, bool]]]] = [
+    (
+        "my next comment in the thread answers theirs",
+        [on_mine(1, "Will Cooke", 0), on_mine(2, "Marian Novak", 2)],
+        {
+            ("their_comment_on_mine", "Will Cooke", MY_POST + "#comment-1", True),
+            ("my_comment", "Will Cooke", MY_POST + "#comment-2", True),
+        },
+    ),
+    (
+        "my explicit answer counts however late",
+        [
+            on_mine(1, "Will Cooke", 0),
+            on_mine(2, "Marian Novak", 40, in_reply_to=MY_POST + "#comment-1"),
+        ],
+        {
+            ("their_comment_on_mine", "Will Cooke", MY_POST + "#comment-1", True),
+            ("my_comment", "Will Cooke", MY_POST + "#comment-2", True),
+        },
+    ),
+    (
+        "my comment 15 days after theirs, saying nothing of it, is no answer",
+        [on_mine(1, "Will Cooke", 0), on_mine(2, "Marian Novak", 15)],
+        {("their_comment_on_mine", "Will Cooke", MY_POST + "#comment-1", True)},
+    ),
+    (
+        "my comment in another thread is no answer",
+        [on_mine(1, "Will Cooke", 0), on_mine(2, "Marian Novak", 1, thread=MY_THREAD_2)],
+        {("their_comment_on_mine", "Will Cooke", MY_POST + "#comment-1", True)},
+    ),
+    (
+        "my explicit answer to a stranger answers nobody I follow",
+        [
+            on_mine(1, "Will Cooke", 0),
+            on_mine(2, "Gareth", 1),
+            on_mine(3, "Marian Novak", 2, in_reply_to=MY_POST + "#comment-2"),
+        ],
+        {("their_comment_on_mine", "Will Cooke", MY_POST + "#comment-1", True)},
+    ),
+    (
+        "my second comment answers only what came after my first",
+        [
+            on_mine(1, "Will Cooke", 0),
+            on_mine(2, "Marian Novak", 1),
+            on_mine(3, "Sam Lee", 2),
+            on_mine(4, "Marian Novak", 3),
+        ],
+        {
+            ("their_comment_on_mine", "Will Cooke", MY_POST + "#comment-1", True),
+            ("my_comment", "Will Cooke", MY_POST + "#comment-2", True),
+            ("their_comment_on_mine", "Sam Lee", MY_POST + "#comment-3", False),
+            ("my_comment", "Sam Lee", MY_POST + "#comment-4", False),
+        },
+    ),
+    (
+        "one comment of mine after two people's answers them both",
+        [on_mine(1, "Will Cooke", 0), on_mine(2, "Sam Lee", 1), on_mine(3, "Marian Novak", 2)],
+        {
+            ("their_comment_on_mine", "Will Cooke", MY_POST + "#comment-1", True),
+            ("their_comment_on_mine", "Sam Lee", MY_POST + "#comment-2", False),
+            ("my_comment", "Will Cooke", MY_POST + "#comment-3", True),
+            ("my_comment", "Sam Lee", MY_POST + "#comment-3", False),
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("comments", "expected"), [pytest.param(*row[1:], id=row[0]) for row in MY_ANSWERS]
+)
+def test_my_answers_on_my_own_blog(
+    comments: list[Comment], expected: set[tuple[str, str, str, bool]]
+) -> None:
+    result = detect(WATCHLIST, [], comments, rules=RULES)
+    assert {(e.kind.value, e.person, e.url, e.confirmed) for e in result.events} == expected
+    for event in result.events:
+        if event.kind is EventKind.MY_COMMENT:
+            assert event.evidence.startswith("reply to their comment of 2024-03-0")

@@ -307,3 +307,106 @@ def test_whizzy_threads_i_joined_from_the_site_wide_feed() -> None:
     assert threads_i_joined(watchlist, comments, now=live) == {PIHOLE}
     quiet = datetime(2021, 2, 28, 17, 0, tzinfo=UTC)  # 30 days after 29 Jan 16:56
     assert threads_i_joined(watchlist, comments, now=quiet) == set()
+
+
+# ---------------------------------------------------------------------------
+# Strangers who share a first name: a match on a name alone waits for review
+
+SWC_FEED = "http://software-carpentry.disqus.com/comments.rss"
+SWC_POST = "http://software-carpentry.org/2012/11/who-wants-to-write-a-little-code/"
+GREG = Person(
+    name="Greg Wilson",
+    sites=("http://software-carpentry.org",),
+    feeds=(FeedRef(SWC_FEED, kind=FeedKind.COMMENTS),),
+)
+SWC_FEEDS = [("comments/disqus_swcarpentry.rss", SWC_FEED, FeedKind.COMMENTS)]
+PROFILE_LAURA = "https://www.blogger.com/profile/04823706102024815582"
+
+# (situation, me, person, files, trusted pairs, expected: kind, when, url, confirmed)
+STRANGERS = [
+    (
+        # A stranger signing "Ricardo" on the Cisco post (#7480, 19 May 2021) is not me;
+        # the WordPress RSS comment feed carries no author URL to tell.
+        "a stranger named Ricardo is my comment only after review",
+        Person(name="Ricardo Mendes", role=Role.ME, aliases=("ricardo",)),
+        WILL, WHIZZY_FEEDS, set(),
+        [("my_comment", datetime(2021, 5, 19, 18, 49, 15, tzinfo=UTC),
+          f"{CISCO}#comment-7480", False)],
+    ),
+    (
+        # Marian's #3920 and Will's "In reply to … #3920" (#4016): Will is the owner of the
+        # feed (confirmed), but the comment he answers rests on "marian" alone.
+        "the owner's answer to a first-name match is unconfirmed with it",
+        Person(name="Marian Kowalski", role=Role.ME, aliases=("marian",),
+               sites=("https://marian.example/",)),
+        WILL, WHIZZY_FEEDS, set(),
+        [("my_comment", datetime(2021, 1, 26, 7, 17, 8, tzinfo=UTC),
+          f"{PIHOLE}#comment-3920", False),
+         ("their_reply", datetime(2021, 1, 29, 16, 56, 7, tzinfo=UTC),
+          f"{PIHOLE}#comment-4016", False)],
+    ),
+    (
+        "a name trusted on whizzy.org confirms the comment and the answer to it",
+        Person(name="Marian Kowalski", role=Role.ME, aliases=("marian",)),
+        WILL, WHIZZY_FEEDS, {("whizzy.org", "marian")},
+        [("my_comment", datetime(2021, 1, 26, 7, 17, 8, tzinfo=UTC),
+          f"{PIHOLE}#comment-3920", True),
+         ("their_reply", datetime(2021, 1, 29, 16, 56, 7, tzinfo=UTC),
+          f"{PIHOLE}#comment-4016", True)],
+    ),
+    (
+        "a name trusted on another site confirms nothing here",
+        Person(name="Marian Kowalski", role=Role.ME, aliases=("marian",)),
+        WILL, WHIZZY_FEEDS, {("marian.example", "marian")},
+        [("my_comment", datetime(2021, 1, 26, 7, 17, 8, tzinfo=UTC),
+          f"{PIHOLE}#comment-3920", False),
+         ("their_reply", datetime(2021, 1, 29, 16, 56, 7, tzinfo=UTC),
+          f"{PIHOLE}#comment-4016", False)],
+    ),
+    (
+        # Two "Anonymous" comments on Bienvenidos: the one whose author URI is my Blogger
+        # profile is mine, confirmed by the URL, though Anonymous is not my name.
+        "a Blogger profile URL confirms the comment",
+        Person(name="Laura", role=Role.ME, sites=(PROFILE_LAURA,)),
+        JORGE, JORGE_FEEDS, set(),
+        [("my_comment", datetime(2010, 7, 25, 6, 24, 28, tzinfo=CEST),
+          f"{BIENVENIDOS}?showComment=1280031868312#c990297206814160916", True)],
+    ),
+    (
+        # Elo's comment carries no profile link (only noreply@blogger.com): her name alone.
+        "a Blogger comment without a profile is a name alone",
+        Person(name="Elo", role=Role.ME),
+        JORGE, JORGE_FEEDS, set(),
+        [("my_comment", datetime(2010, 7, 26, 18, 53, 14, tzinfo=CEST), ELO_COMMENT, False)],
+    ),
+    (
+        # Disqus "Latest Comments": Hans-Martin's comment (17 Nov 2012, 11:21) by name;
+        # Greg's answer starts "@Hans-Martin" linking #comment-53503, a comment this feed
+        # does not carry, so it is an explicit answer to someone unseen: no reply to me.
+        "a Disqus comment by a hyphenated first name waits for review",
+        Person(name="Hans-Martin Vogel", role=Role.ME, aliases=("Hans-Martin",)),
+        GREG, SWC_FEEDS, set(),
+        [("my_comment", datetime(2012, 11, 17, 11, 21, 26, tzinfo=UTC),
+          f"{SWC_POST}#comment-713578641", False)],
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("me", "person", "files", "trusted", "expected"),
+    [pytest.param(*row[1:], id=row[0]) for row in STRANGERS],
+)
+def test_strangers_who_share_a_first_name(
+    me: Person,
+    person: Person,
+    files: list[tuple[str, str, FeedKind]],
+    trusted: set[tuple[str, str]],
+    expected: list[tuple[str, datetime, str, bool]],
+) -> None:
+    watchlist = Watchlist(me=me, people=(person,))
+    posts, comments = polled(files, person.name)
+    result = detect(watchlist, posts, comments, rules=MeterRules(), trusted=trusted)
+    assert [(e.kind.value, e.when, e.url, e.confirmed) for e in result.events] == expected
+    for event in result.events:
+        # What an unconfirmed detection rests on is what `engage review ID trust` trusts.
+        assert bool(event.name_matches) is not event.confirmed

@@ -206,6 +206,29 @@ def test_a_digest_from_a_prepared_store_has_each_section_in_order(engage: Engage
     ]  # fmt: skip
 
 
+def test_the_digest_says_how_many_detections_wait_for_review(engage: Engage) -> None:
+    code, out, _err = engage("digest", "--date", DAY)
+    assert code == 0
+    assert "wait for your review" not in Path(out.strip()).with_suffix(".txt").read_text("utf-8")
+    stranger = Event(
+        id="auto:namesake", person="Ada Lanternfield", kind=K.MY_COMMENT,
+        when=END - timedelta(days=6), direction=DIRECTION[K.MY_COMMENT],
+        source=EventSource.AUTO, confirmed=False,
+        name_matches=(("ada.example.org", "wren"),),
+    )  # fmt: skip
+    with Store(engage.data).transaction() as tx:
+        tx.add_events([stranger])
+    code, out, _err = engage("digest", "--date", DAY)
+    assert code == 0
+    page = Path(out.strip())
+    note = (
+        "1 detection rests on a name alone and waits for your review; until then it counts "
+        "as contact, not towards ready: engage review"
+    )
+    assert f"! {note}" in page.with_suffix(".txt").read_text(encoding="utf-8")
+    assert note in page.read_text(encoding="utf-8")
+
+
 def test_the_next_digest_shows_only_posts_that_arrived_since(engage: Engage) -> None:
     assert engage("digest", "--date", DAY)[0] == 0
     store = Store(engage.data)

@@ -43,15 +43,22 @@ WATCHLIST = Watchlist(
 )  # fmt: skip
 
 
-def evidence(contact: str, person: str, days_ago: float, url: str) -> IntroEvidence:
+def evidence(
+    contact: str,
+    person: str,
+    days_ago: float,
+    url: str,
+    kind: str = "contact_commented",
+    detail: str = 'comment on "Packaging in 2026": "Lockfiles saved my week"',
+) -> IntroEvidence:
     return IntroEvidence(
         id=f"{contact}-{person}-{days_ago}",
         contact=contact,
         person=person,
         url=url,
         when=NOW - timedelta(days=days_ago),
-        kind="contact_commented",
-        evidence=f"{contact} commented on {person}'s post",
+        kind=kind,
+        evidence=detail,
     )
 
 
@@ -164,11 +171,20 @@ def test_the_drafted_note_asks_the_connector_first_and_is_forwardable() -> None:
     assert "Hi Carl," in text
     assert "whether they'd be open to an introduction" in text
     assert "a note you can forward" in text and "Hi Dana," in text
-    assert "Carl Close commented on Dana Target's post, 28 Apr" in text
+    # The public evidence, as a person says it, with their words; no file named.
+    assert (
+        "I saw your comment on Dana's post \"Packaging in 2026\": \"Lockfiles saved my week\", "
+        "so I thought of you." in text
+    )
+    assert "feeds.yaml" not in text and "strength" not in text
     assert "I've left a comment on one of your posts" in text
     assert "exchanged" not in text and "replies" not in text
     assert "their work on packaging" in text
-    assert "https://marian.example" in text
+    # Not "I work on python, packaging": a sentence, with the site it is written at.
+    assert (
+        "I'm Marian Example, and I write about python and packaging at https://marian.example."
+        in text
+    )
     assert "no pressure" in text
 
 
@@ -178,7 +194,8 @@ def test_a_two_hop_note_asks_the_connector_to_ask_the_next_person() -> None:
     assert "Hi Lou," in text
     assert "asking Eve whether they might introduce me to Dana" in text
     assert "introducing me to Dana Target?" in text
-    assert "I noticed you know Eve Friend (Lou Later knows Eve Friend (feeds.yaml))" in text
+    assert "I believe you and Eve know each other, so I thought of you." in text
+    assert "feeds.yaml" not in text
 
 
 K = EventKind
@@ -223,3 +240,94 @@ def test_the_note_follows_the_counts(kinds_days, about, to_them):  # type: ignor
         assert about[:1].upper() + about[1:] + ", and I'd like" in text
     else:
         assert "exchanged" not in text
+
+
+# How each kind of evidence is told to the connector: never as a file or a score.
+# (situation, kind, the detection's words, the sentence in the note)
+TOLD = [
+    ("the connector commented on the target's post", "contact_commented",
+     'comment on "Packaging in 2026": "Lockfiles saved my week"',
+     'I saw your comment on Dana\'s post "Packaging in 2026": "Lockfiles saved my week"'),
+    ("the target commented on the connector's post", "person_commented_contact",
+     'comment on "Rust at work": "We did the same"',
+     'I saw Dana\'s comment on your post "Rust at work": "We did the same"'),
+    ("the target linked to the connector", "person_linked_contact",
+     'post "Ten blogs I read" links to the contact\'s site',
+     'I saw Dana link to your site in "Ten blogs I read"'),
+    ("the target named the connector", "person_mentioned_contact",
+     'post "Thanks, friends" names the contact',
+     'I saw Dana mention you in "Thanks, friends"'),
+    ("the connector linked to the target", "contact_linked_person",
+     'post "Links" links to the person\'s site',
+     'I saw you link to Dana\'s site in "Links"'),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("kind", "detail", "sentence"), [pytest.param(*row[1:], id=row[0]) for row in TOLD]
+)
+def test_evidence_is_told_as_a_person_would(kind: str, detail: str, sentence: str) -> None:
+    found = [evidence("Carl Close", "Dana Target", 3, "https://x.example/", kind, detail)]
+    path = intro_paths("Dana Target", WATCHLIST, found, {}, [], NOW, RULES)[0]
+    context = draft_context(path, WATCHLIST, None)
+    assert context["how_they_know"] == [sentence]
+    assert f"{sentence}, so I thought of you." in render(context)
+
+
+def test_the_note_quotes_their_last_words() -> None:
+    events = [
+        *events_for("Dana Target", (K.MY_COMMENT, 5), (K.MY_COMMENT, 3)),
+        Event("r1", "Dana Target", K.THEIR_REPLY, NOW - timedelta(days=4), DIRECTION[K.THEIR_REPLY],
+              evidence='reply to my comment of 2026-04-26 on "Lockfiles": "Thanks, good point"'),
+        Event("r2", "Dana Target", K.THEIR_REPLY, NOW - timedelta(days=2), DIRECTION[K.THEIR_REPLY],
+              evidence='reply to my comment of 2026-04-28 on "Lockfiles": "Send me your notes!"'),
+    ]  # fmt: skip
+    reading = read_meter("Dana Target", events, NOW, RULES)
+    path = intro_paths("Dana Target", WATCHLIST, [], {}, [], NOW, RULES)[0]
+    text = render(draft_context(path, WATCHLIST, reading, events))
+    assert (
+        "We've exchanged a few comments (most recently Dana wrote: \"Send me your notes!\"), "
+        "and I'd like to take the conversation further." in text
+    )
+
+
+# (situation, path strength, settings.meter.intro_min_strength, drafted?)
+WEAK = [
+    ("under the default 0.3: no draft", 0.25, 0.3, False),
+    ("at the bar: a draft", 0.3, 0.3, True),
+    ("a lower bar the user chose", 0.25, 0.2, True),
+]
+
+
+@pytest.mark.parametrize(
+    ("strength", "bar", "drafted"), [pytest.param(*row[1:], id=row[0]) for row in WEAK]
+)
+def test_a_weak_path_gets_the_reason_not_a_draft(
+    strength: float, bar: float, drafted: bool
+) -> None:
+    from dataclasses import replace
+
+    from engage.intro import IntroPath, weak_path
+
+    path = IntroPath("Dana Target", ("Kim Known",), strength)
+    reason = weak_path(path, replace(RULES, intro_min_strength=bar))
+    if drafted:
+        assert reason is None
+    else:
+        assert reason is not None
+        assert reason.startswith("No draft: the best path, through Kim Known, is weak")
+        assert f"strength {strength:.2f}, under {bar:g}" in reason
+
+
+def test_what_rests_on_a_name_alone_is_not_told() -> None:
+    # Two "replies" on different days would read "we've exchanged a few comments"; one of
+    # them answered a stranger who shares my name.
+    events = [
+        *events_for("Dana Target", (K.MY_COMMENT, 5), (K.THEIR_REPLY, 4), (K.MY_COMMENT, 3)),
+        Event("s1", "Dana Target", K.THEIR_REPLY, NOW - timedelta(days=2),
+              DIRECTION[K.THEIR_REPLY], confirmed=False),
+    ]  # fmt: skip
+    reading = read_meter("Dana Target", events, NOW, RULES)
+    path = intro_paths("Dana Target", WATCHLIST, [], {}, [], NOW, RULES)[0]
+    context = draft_context(path, WATCHLIST, reading, events)
+    assert context["exchange"] == "I've left comments on a couple of their posts and they replied"

@@ -12,7 +12,15 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from engage.meter import needs_ask_warning, read_meter, saturate, status_order
-from engage.models import DIRECTION, Event, EventKind, MeterRules, Stage
+from engage.models import (
+    DIRECTION,
+    Event,
+    EventKind,
+    EventSource,
+    LatestPost,
+    MeterRules,
+    Stage,
+)
 
 K = EventKind
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # day 0 of every scenario
@@ -26,7 +34,15 @@ class World:
     person: str = "Dana"
     events: list[Event] = field(default_factory=list)
 
-    def did(self, kind: EventKind, *days: float, note: str = "", url: str | None = None) -> World:
+    def did(
+        self,
+        kind: EventKind,
+        *days: float,
+        note: str = "",
+        url: str | None = None,
+        confirmed: bool = True,
+        evidence: str = "",
+    ) -> World:
         for day in days:
             n = len(self.events)
             self.events.append(
@@ -38,12 +54,19 @@ class World:
                     direction=DIRECTION[kind],
                     note=note,
                     url=url,
+                    source=EventSource.MANUAL if confirmed and not evidence else EventSource.AUTO,
+                    confirmed=confirmed,
+                    evidence=evidence,
                 )
             )
         return self
 
-    def at(self, day: float, rules: MeterRules = RULES):  # type: ignore[no-untyped-def]
-        return read_meter(self.person, self.events, T0 + timedelta(days=day), rules)
+    def at(  # type: ignore[no-untyped-def]
+        self, day: float, rules: MeterRules = RULES, latest: LatestPost | None = None
+    ):
+        return read_meter(
+            self.person, self.events, T0 + timedelta(days=day), rules, latest=latest
+        )
 
 
 def example_a() -> World:
@@ -162,6 +185,173 @@ def test_a_reply_owed_is_the_next_step_with_its_date_and_url() -> None:
     reading = world.at(2)
     assert reading.next_step == "Reply to their reply of 3 Mar (https://ex.org/p#c-2)."
     assert reading.action == "reply"
+
+
+def test_a_reply_owed_comes_before_the_ask_when_ready() -> None:
+    # Ada wrote "Send me yours and I will add it to my reading list": the tool said only
+    # "Ask Ada to connect". Answering is the cheapest give and the precondition of an ask.
+    world = example_a().did(K.THEIR_REPLY, 28.5, url="https://ex.org/p#c-9")
+    reading = world.at(29)
+    assert reading.stage is Stage.READY
+    assert reading.action == "reply"
+    assert reading.next_step.startswith("Reply to their reply of 30 Mar (https://ex.org/p#c-9)")
+    assert 'then ask Dana to connect: engage ask "Dana"' in reading.next_step
+    answered = world.did(K.MY_COMMENT, 29.5).at(30)
+    assert (answered.stage, answered.action) == (Stage.READY, "ask")
+    assert answered.next_step.startswith("Ask Dana to connect")
+
+
+def example_a_unconfirmed() -> World:
+    """Example A, with their two replies matched on a name alone."""
+    return (
+        World()
+        .did(K.MY_COMMENT, 0, 7, 14)
+        .did(K.THEIR_REPLY, 8, confirmed=False)
+        .did(K.THEIR_COMMENT_ON_MINE, 21, confirmed=False)
+        .did(K.MY_SHARE, 28)
+    )
+
+
+# Unconfirmed detections (a name alone) count as contact: noticed, in dialogue, not cold,
+# and on the timeline; never towards ready: no points, no gives, no replies for
+# reciprocity or recency, no reply owed. (situation, world, day, stage, action, score,
+# passed gates)
+UNCONFIRMED = [
+    ("my unconfirmed comment makes them noticed, and is worth nothing yet",
+     World().did(K.MY_COMMENT, 0, confirmed=False), 1, Stage.NOTICED, "give", 0.0,
+     {"no_pending_ask"}),
+    ("their unconfirmed reply makes a dialogue but no reciprocity",
+     World().did(K.MY_COMMENT, 0).did(K.THEIR_REPLY, 1, 2, confirmed=False), 3,
+     Stage.IN_DIALOGUE, "give", 1.9, {"no_pending_ask"}),
+    ("example A with its replies unconfirmed is not ready",
+     example_a_unconfirmed(), 28, Stage.IN_DIALOGUE, "give", 5.2,
+     {"gives", "no_pending_ask"}),
+    ("an unconfirmed reply owes no answer",
+     World().did(K.MY_COMMENT, 0).did(K.THEIR_REPLY, 1, confirmed=False), 2,
+     Stage.IN_DIALOGUE, "give", 1.9, {"no_pending_ask"}),
+    ("an unconfirmed comment of mine answers nothing",
+     World().did(K.THEIR_COMMENT_ON_MINE, 0).did(K.MY_COMMENT, 1, confirmed=False), 2,
+     Stage.IN_DIALOGUE, "reply", 5.7, {"recency", "no_pending_ask"}),
+    ("unconfirmed contact keeps them from cold, and can go cold",
+     World().did(K.THEIR_REPLY, 0, confirmed=False), 61, Stage.WENT_COLD, "reopen", 0.0,
+     {"no_pending_ask"}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("world", "day", "stage", "action", "score", "passed"),
+    [pytest.param(*row[1:], id=row[0]) for row in UNCONFIRMED],
+)
+def test_unconfirmed_detections(  # type: ignore[no-untyped-def]
+    world, day, stage, action, score, passed
+):
+    reading = world.at(day)
+    assert reading.stage is stage, reading.reason
+    assert reading.action == action
+    assert reading.score == pytest.approx(score, abs=0.05)
+    assert {g.name.value for g in reading.gates if g.passed} == passed
+    if reading.stage is not Stage.WENT_COLD:
+        assert "wait for your review (engage review)" in " ".join(reading.reasons)
+
+
+def test_confirming_example_a_makes_it_ready_again() -> None:
+    confirmed = World(events=[replace(e, confirmed=True) for e in example_a_unconfirmed().events])
+    assert confirmed.at(28).stage is Stage.READY
+
+
+def latest(day: float, title: str = "Feeds are a promise") -> LatestPost:
+    return LatestPost(title, f"https://ex.org/{day:g}/", T0 + timedelta(days=day))
+
+
+ADA_WORDS = 'comment on "A blogroll": "Send me yours and I will add it to my reading list."'
+
+# Every next step says what to do, on what: the post by its title and link, the reply by
+# their words, the follow-up by how late it is. (situation, world, day, latest, next step)
+CONCRETE = [
+    ("cold: comment on the post, named",
+     World(), 1, latest(0),
+     "Leave a thoughtful comment on 'Feeds are a promise' <https://ex.org/0/>."),
+    ("cold, no post known yet: their latest post",
+     World(), 1, None, "Leave a thoughtful comment on their latest post."),
+    ("a post without a title is named by its link",
+     World(), 1, latest(0, title=""),
+     "Leave a thoughtful comment on their latest post <https://ex.org/0/>."),
+    ("a post after the moment of a what-if is not named",
+     World(), 1, latest(2), "Leave a thoughtful comment on their latest post."),
+    ("noticed: give on the post, named",
+     World().did(K.MY_COMMENT, 0), 1, latest(0.5),
+     "Leave a thoughtful comment on 'Feeds are a promise' <https://ex.org/0.5/>, or share it "
+     "with credit."),
+    ("the reply to answer, in their words",
+     World().did(K.MY_COMMENT, 0).did(K.THEIR_REPLY, 1, url="https://ex.org/p#c-2",
+                                     evidence=ADA_WORDS), 2, None,
+     'Reply to their reply of 3 Mar: "Send me yours and I will add it to my reading list." '
+     "(https://ex.org/p#c-2)."),
+    ("a follow-up says how late it is",
+     World().did(K.MET_IN_PERSON, 0, note="PyCon"), 14, None,
+     "Send the follow-up to your meeting at PyCon on 2 Mar (met 14 days ago)."),
+    ("an ask's follow-up says how long ago the ask was",
+     World().did(K.MY_ASK, 0), 8, None,
+     "Send your one follow-up to the ask of 2 Mar (asked 8 days ago)."),
+    ("gone quiet: re-open on the post, named",
+     World().did(K.THEIR_REPLY, 0), 61, latest(60),
+     "Re-open gently: comment on 'Feeds are a promise' <https://ex.org/60/> or send a short, "
+     "no-ask note."),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("world", "day", "post", "step"), [pytest.param(*row[1:], id=row[0]) for row in CONCRETE]
+)
+def test_next_steps_are_concrete(world, day, post, step):  # type: ignore[no-untyped-def]
+    assert world.at(day, latest=post).next_step == step
+
+
+CONNECTED = World().did(K.MY_ASK, 0).did(K.ASK_ACCEPTED, 2)
+
+# Keeping in touch: a cadence per person (the caller puts it in the rules), and their new
+# posts as reasons to write. (situation, world, day, rules, latest, action, next step phrase)
+KEEPING_IN_TOUCH = [
+    ("a 30-day cadence is due at day 32",
+     CONNECTED, 32, replace(RULES, stay_in_touch_days=30), None, "stay_in_touch",
+     "Send a short note"),
+    ("a 30-day cadence is not due at day 31",
+     CONNECTED, 31, replace(RULES, stay_in_touch_days=30), None, "", "Stay in touch by 3 Apr."),
+    ("a new post is a reason to write before it is due",
+     CONNECTED, 20, RULES, latest(18, "Tape loops"), "",
+     "Stay in touch by 2 Jun. A reason to write sooner: their new post 'Tape loops' "
+     "<https://ex.org/18/> (20 Mar)."),
+    ("a new post is what to write about once due",
+     CONNECTED, 95, RULES, latest(94, "Tape loops"), "stay_in_touch",
+     "Write to them about their new post 'Tape loops' <https://ex.org/94/> (yesterday)"),
+    ("a post older than the last contact is no news",
+     CONNECTED, 95, RULES, latest(1), "stay_in_touch", "Send a short note"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("world", "day", "rules", "post", "action", "phrase"),
+    [pytest.param(*row[1:], id=row[0]) for row in KEEPING_IN_TOUCH],
+)
+def test_keeping_in_touch(world, day, rules, post, action, phrase):  # type: ignore[no-untyped-def]
+    reading = world.at(day, rules, latest=post)
+    assert reading.stage is Stage.CONNECTED
+    assert reading.action == action
+    assert phrase in reading.next_step
+    assert reading.due == T0 + timedelta(days=2 + rules.stay_in_touch_days)
+
+
+def test_overdue_connections_rank_by_how_overdue_they_are() -> None:
+    # Both overdue; the one overdue longer comes first though its score is lower.
+    long_overdue = World(person="Long").did(K.MY_ASK, 0).did(K.ASK_ACCEPTED, 2).at(130)
+    short_overdue = (
+        World(person="Short").did(K.MY_ASK, 0).did(K.ASK_ACCEPTED, 2).did(K.CALL, 30).at(130)
+    )
+    assert (long_overdue.action, short_overdue.action) == ("stay_in_touch", "stay_in_touch")
+    assert short_overdue.score > long_overdue.score
+    assert "38 days overdue" in long_overdue.reason
+    order = [r.person for r in status_order([short_overdue, long_overdue])]
+    assert order == ["Long", "Short"]
 
 
 # (situation, world, day, gate, passed)

@@ -9,13 +9,11 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
+from inprocess import EngageCLI
 
-from engage.cli import main
 from engage.models import DIRECTION, Event, EventKind, EventSource, IntroEvidence
-from engage.store import Store
 
 K = EventKind
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -75,7 +73,7 @@ EVENTS = [
 ]
 
 
-class Engage:
+class Engage(EngageCLI):
     """Runs `engage ARGS --config … --data …` in-process; the store starts with EVENTS and
     Kim's comment on Ada's post unless `seed` is False."""
 
@@ -87,15 +85,10 @@ class Engage:
         *,
         seed: bool = True,
     ) -> None:
-        self.config = tmp_path / "feeds.yaml"
-        self.config.write_text(watchlist, encoding="utf-8")
-        self.data = tmp_path / "data"
-        self.capsys = capsys
-        store = Store(self.data)
-        self.store = store
+        super().__init__(tmp_path, capsys, watchlist)
         if not seed:
             return
-        with store.transaction() as tx:
+        with self.store.transaction() as tx:
             tx.add_events(EVENTS)
             tx.put_intro_evidence(
                 [
@@ -110,22 +103,6 @@ class Engage:
                     )
                 ]
             )
-
-    def __call__(self, *args: str) -> tuple[int, str, str]:
-        argv = [*args, "--config", str(self.config), "--data", str(self.data)]
-        self.capsys.readouterr()
-        try:
-            main(argv)
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        out, err = self.capsys.readouterr()
-        return code, out, err
-
-    def json(self, *args: str) -> Any:
-        code, out, err = self(*args, "--json")
-        assert code == 0, err
-        return json.loads(out)
 
 
 @pytest.fixture
@@ -360,7 +337,14 @@ def test_explain_and_intro_on_the_real_whizzy_comment_feeds(
         )
         posts += more_posts
         comments += more_comments
-    found = detect(watchlist, posts, comments, rules=MeterRules())
+    # "Ira" is a first name alone in a feed without author URLs: unconfirmed until the user
+    # trusts "ira" on whizzy.org (engage review ID trust), as this user has.
+    untrusted = detect(watchlist, posts, comments, rules=MeterRules())
+    assert [e.confirmed for e in untrusted.events] == [False, False, False]
+    assert {e.name_matches for e in untrusted.events} == {(("whizzy.org", "ira"),)}
+    trusted = {("whizzy.org", "ira")}
+    found = detect(watchlist, posts, comments, rules=MeterRules(), trusted=trusted)
+    assert [e.confirmed for e in found.events] == [True, True, True]
     with engage.store.transaction() as tx:
         tx.add_events(found.events)
         tx.put_intro_evidence(found.intro_evidence)
@@ -385,7 +369,10 @@ def test_explain_and_intro_on_the_real_whizzy_comment_feeds(
     assert path["strength"] == pytest.approx(0.1516, abs=0.001)
     code, out, _ = engage("intro", "will", "--at", "2020-10-20T12:00:00+00:00")
     assert code == 0
-    assert "Hi Gareth," in out and f"{CISCO}#comment-170" in out
+    # One comment of Gareth's is a weak tie: the path and its evidence, and no draft.
+    assert f"{CISCO}#comment-170" in out
+    assert "No draft: the best path, through Gareth, is weak (strength 0.15, under 0.3)" in out
+    assert "Hi Gareth," not in out
 
 
 def test_a_bad_at_is_one_clear_line(engage: Engage) -> None:
@@ -455,7 +442,9 @@ def test_the_cli_draft_follows_the_counts(engage: Engage) -> None:
     assert "We've exchanged a few comments, and I'd like" in out
     assert "comments and replies" not in out
     # Cy at day 28: ten comments from me (on ten posts, as far as we know), no reply.
-    watchlist = WATCHLIST.replace("    knows: [Bo Met]", "    knows: [Bo Met, Cy Commenter]")
+    watchlist = WATCHLIST.replace(
+        "    knows: [Bo Met]", "    strength: 0.8\n    knows: [Bo Met, Cy Commenter]"
+    )
     engage.config.write_text(watchlist, encoding="utf-8")
     code, out, _ = engage("intro", "Cy Commenter", "--at", at(28))
     assert code == 0
@@ -490,7 +479,10 @@ def test_intro_with_only_a_two_hop_path_says_so_and_counts_them(
     code, out, _ = engage("explain", "Zed Far")
     assert "`engage intro 'Zed Far' --hops 2` finds 1 longer path." in out
     code, out, _ = engage("intro", "Zed Far", "--hops", "2")
-    assert "Kim Known → Mid Person" in out and "Subject:" in out
+    # Two stated ties after a listed contact: 0.5 × 0.5 × 0.5, too weak to draft a note.
+    assert "Kim Known → Mid Person" in out and "Subject:" not in out
+    assert "No draft: the best path, through Kim Known, is weak (strength 0.12" in out
+    assert engage.json("intro", "Zed Far", "--hops", "2")["withheld"].startswith("No draft")
 
 
 JO_BLOGGS = (
@@ -531,3 +523,37 @@ def test_import_linkedin_refuses_a_strength_out_of_range_or_nan(
     assert code == 2
     assert "--strength" in err and "Traceback" not in err
     assert engage.store.linkedin_contacts() == []
+
+
+def test_an_accepted_introduction_owes_the_introducer_thanks_and_counts_for_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    engage = Engage(tmp_path, capsys, seed=False)
+    code, _, err = engage("log", "Dee Nobody", "intro-requested", "--via", "Kim Known",
+                          "--when", at(0))  # fmt: skip
+    assert code == 0, err
+    code, out, err = engage("log", "Dee Nobody", "intro-accepted", "--when", at(2))
+    assert code == 0, err
+    # The introducer comes from the request; the favour is on their record too.
+    assert "logged intro_accepted with Dee Nobody" in out
+    assert "logged their_intro with Kim Known" in out
+    dee = engage.json("explain", "Dee Nobody", "--at", at(3))
+    assert dee["action"] == "follow_up_meeting"
+    assert dee["next_step"] == (
+        "Thank Kim Known for the introduction yesterday, and write to Dee Nobody while it "
+        "is fresh."
+    )
+    kim = engage.json("explain", "Kim Known", "--at", at(3))
+    assert kim["points_by_kind"]["their_intro"] == pytest.approx(6 * 2 ** (-1 / 30), abs=0.01)
+    assert kim["action"] == "reply"
+    assert kim["next_step"] == "Thank them: they introduced you to Dee Nobody (4 Mar)."
+    # Thanked: nothing owed any more.
+    assert engage("log", "Kim Known", "dm-out", "--when", at(2.5))[0] == 0
+    assert engage.json("explain", "Kim Known", "--at", at(3))["action"] != "reply"
+
+
+def test_via_goes_only_with_an_introduction(engage: Engage) -> None:
+    code, _, err = engage("log", "Dee Nobody", "call", "--via", "Kim Known")
+    assert code == 2 and "--via names who made an introduction" in err
+    code, _, err = engage("log", "Dee Nobody", "intro-accepted", "--via", "Dee Nobody")
+    assert code == 2 and "cannot introduce you to themselves" in err

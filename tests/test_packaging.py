@@ -25,6 +25,7 @@ people:
     tags: [feeds]
 contacts:
   - name: Kim Known
+    strength: 0.8
     knows: [Ada Lanternfield]
 """
 

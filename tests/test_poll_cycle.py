@@ -14,9 +14,9 @@ from feedserver import StaticServer
 from pytest_httpserver import HTTPServer
 
 from engage.config import load
-from engage.models import EventKind, FeedStatus
+from engage.models import EventKind, FeedStatus, LatestPost
 from engage.poll.cycle import run_cycle
-from engage.store import Store
+from engage.store import LATEST_POSTS, Store, latest_posts_of
 
 
 def engage(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -178,6 +178,14 @@ def test_whizzy_thread_is_found_over_http(httpserver: HTTPServer, tmp_path: Path
         (EventKind.THEIR_REPLY, their_reply, pihole + "#comment-4016"),
     ]
     assert all(e.person == "Will Cooke" for e in events)
+    # Will's newest post (the feed's first item), kept for the next step's wording.
+    assert latest_posts_of(store.get_meta(LATEST_POSTS)) == {
+        "Will Cooke": LatestPost(
+            "Finally moving to a static site",
+            f"{site}/2021/07/14/finally-moving-to-a-static-site/",
+            datetime(2021, 7, 14, 13, 46, 20, tzinfo=UTC),
+        )
+    }
 
     # Re-polling finds the same events again and creates no duplicates.
     again = run_cycle(watchlist, store, now=now, everything=True)

@@ -561,6 +561,8 @@ def fill_for_forget(store: Store) -> None:
         )
         tx.add_events([event("d1"), event("d2"), event("e1", person="Eve")])
         tx.remove_event("d2")
+        tx.confirm_event("d1")
+        tx.trust_names([("dana.example", "dana")], "Dana")
         tx.put_intro_evidence(
             [evidence(1), evidence(2, contact="Dana", person="Eve"), evidence(3, person="Eve")]
         )
@@ -577,6 +579,8 @@ def test_forget_removes_every_record_about_a_person_and_nothing_else(store: Stor
         "undo markers": 1,
         "feeds": 1,
         "posts": 1,
+        "confirmed detections": 1,
+        "trusted names": 1,
         "comments on their feeds": 1,
         "comments they wrote": 1,
         "intro evidence": 2,
@@ -866,8 +870,9 @@ def test_forget_with_yes_removes_the_person_and_reminds_about_the_watchlist(
     result = run_engage(tmp_path, "forget", "Dana", "--yes", "--data", str(data))
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(
-        "Forgot Dana: 1 events, 1 undo markers, 1 feeds, 1 posts, 1 comments on their feeds, "
-        "1 comments they wrote, 2 intro evidence, 1 LinkedIn entries, 2 backup copies rewritten."
+        "Forgot Dana: 1 events, 1 undo markers, 1 confirmed detections, 1 trusted names, "
+        "1 feeds, 1 posts, 1 comments on their feeds, 1 comments they wrote, 2 intro "
+        "evidence, 1 LinkedIn entries, 2 backup copies rewritten."
     )
     assert "Dana is still listed in feeds.yaml" in result.stdout
     assert Store(data).events(person="Dana") == []

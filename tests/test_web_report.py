@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -338,3 +339,18 @@ def test_the_json_endpoints_have_the_clis_shapes(report: Report) -> None:
     assert len(events) == 6
     assert missing.status_code == 404
     assert mistake.status_code == 400 and "unknown kind" in mistake.json()["error"]
+
+
+def test_people_says_how_many_detections_wait_for_review(report: Report) -> None:
+    with report.client() as client:
+        assert "wait for your review" not in client.get("/").text
+    with Store(report.data).transaction() as tx:
+        reply = next(e for e in tx.events() if e.kind is EventKind.THEIR_REPLY)
+        stranger = replace(
+            reply, id="auto:namesake", confirmed=False, name_matches=(("x.example", "wren"),)
+        )
+        tx.add_events([stranger])
+    with report.client() as client:
+        page = client.get("/").text
+    assert "1 detection on a name alone waits for your review" in page
+    assert "<code>engage review</code>" in page

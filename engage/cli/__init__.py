@@ -18,6 +18,7 @@ from engage import __version__
 # surface imports another.
 COMMANDS: dict[str, str] = {
     "check": "watchlist:check",
+    "init": "watchlist:init",
     "add-person": "watchlist:add_person",
     "add-feed": "watchlist:add_feed",
     "add": "discovery:add",
@@ -36,6 +37,7 @@ COMMANDS: dict[str, str] = {
     "met": "interactions:met",
     "events": "interactions:events",
     "undo": "interactions:undo",
+    "review": "interactions:review",
     "ask": "meter:ask",
     "outcome": "interactions:outcome",
     "status": "meter:status",

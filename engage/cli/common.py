@@ -51,6 +51,8 @@ RECORD_WORDS: dict[str, tuple[str, str]] = {
     "intro_evidence": ("piece of intro evidence", "pieces of intro evidence"),
     "linkedin_contacts": ("LinkedIn contact", "LinkedIn contacts"),
     "tombstones": ("undo marker", "undo markers"),
+    "confirmations": ("confirmed detection", "confirmed detections"),
+    "trusted_names": ("trusted name", "trusted names"),
 }
 
 

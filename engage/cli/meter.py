@@ -10,14 +10,17 @@ JSON interface (`--json`), stable for scripts:
   sentence), `reasons` (up to two more), `next_step`, `action` (what is due: ask,
   follow_up_meeting, reply, follow_up_ask, give, stay_in_touch, reopen, wait, parked, start,
   or ""), `gates` (a list of {name, passed, detail}; names reciprocity, recency, gives,
-  score, no_pending_ask), `last_contact` (ISO 8601 with offset, or null).
+  score, no_pending_ask), `last_contact` (ISO 8601 with offset, or null), `due` (for a
+  connected person, when getting back in touch is due; else null).
 - `engage explain PERSON --json`: one such object plus `points_by_kind` ({kind: points}),
   `history` (a list of [ISO date, score], the last 180 days), `timeline` (the last events:
-  id, kind, direction, when, url, note), `intro_paths` (see below) and `linkedin` (true when
-  the person is one of your LinkedIn connections).
+  id, kind, direction, when, url, note, confirmed), `intro_paths` (see below) and
+  `linkedin` (true when the person is one of your LinkedIn connections).
 - `engage intro PERSON --json`: `person`, `paths` (below), `note` (the draft, or null),
-  `contact` (true when PERSON is a contact you already know: no paths, no note) and
-  `longer_paths` (with one hop and no path found: how many two-hop paths exist).
+  `contact` (true when PERSON is a contact you already know: no paths, no note),
+  `longer_paths` (with one hop and no path found: how many two-hop paths exist) and
+  `withheld` (why no note was drafted: the best path is weaker than
+  settings.meter.intro_min_strength; or null).
 - Intro paths: objects with `via` (the intermediaries, the connector first), `strength`
   (0..1, the product of the ties) and `evidence` (a list of {text, url}).
 """
@@ -71,25 +74,31 @@ def _at_option(func: Any) -> Any:
     "--stage", "stages", multiple=True, type=click.Choice(STAGES), help="Only this stage."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (see `engage explain --help`).")
+@click.option(
+    "--all", "show_all", is_flag=True, help="List the cold one by one too (one line otherwise)."
+)
 @_at_option
 @config_option
 @data_option
 def status(
     stages: Sequence[str],
     as_json: bool,
+    show_all: bool,
     at: str | None,
     config_path: Path | None,
     data_dir: Path | None,
 ) -> None:
-    """Everyone you follow, what needs action first: stage, score and why.
+    """Everyone you follow, what needs action first: stage, score, why and the next
+    step. The people with no contact yet (cold) share one line; --all lists them.
 
     JSON: a list of objects with person, stage (cold, noticed, in_dialogue, ready,
     asked, connected, went_cold), score, score_in, score_out, score_both, reason,
-    reasons, next_step, action, gates [{name, passed, detail}] and last_contact.
+    reasons, next_step, action, gates [{name, passed, detail}], last_contact and due.
 
     \b
     Example:
       engage status
+      engage status --all
       engage status --stage ready --stage in_dialogue
       engage status --json --at 2024-06-01T09:00
     """
@@ -106,7 +115,27 @@ def status(
         for line in orphans:
             echo(line, err=True)
         return
-    _status_table(readings, stages)
+    cold: list[str] = []
+    if not (show_all or stages):
+        # Twenty people printed 40 lines, five of them the same "leave a comment": the cold
+        # share one line, and every other line says something of its own.
+        cold = [r.person for r in readings if r.stage is Stage.COLD]
+        readings = [r for r in readings if r.stage is not Stage.COLD]
+    if readings or not cold:
+        _status_table(readings, stages)
+    if cold:
+        shown = ", ".join(cold[:3]) + (f" and {len(cold) - 3} more" if len(cold) > 3 else "")
+        echo(
+            f"cold: {len(cold)} {'person' if len(cold) == 1 else 'people'} with no contact "
+            f"yet ({shown}); `engage status --all` gives each a first step"
+        )
+    waiting = len(app.pending_review())
+    if waiting:
+        echo(
+            f"{waiting} detection{'s' if waiting != 1 else ''} on a name alone "
+            f"wait{'s' if waiting == 1 else ''} for your review (they do not count towards "
+            "ready yet): engage review"
+        )
     for line in orphans:
         echo(line)
 
@@ -190,8 +219,9 @@ def explain(
         for e in events:
             where = f"  {e.url}" if e.url else ""
             note = f"  ({e.note})" if e.note else ""
+            waits = "" if e.confirmed else "  [a name alone: engage review]"
             stamp = e.when.astimezone(zone).strftime("%Y-%m-%d")
-            echo(f"  {stamp}  {e.kind.value:<22} {e.direction.value:<4}{where}{note}")
+            echo(f"  {stamp}  {e.kind.value:<22} {e.direction.value:<4}{where}{note}{waits}")
     _print_paths(found.paths, found.person.name, limit=3, longer=found.longer_paths)
 
 
@@ -235,7 +265,8 @@ def intro(
     data_dir: Path | None,
 ) -> None:
     """Who could introduce you to PERSON, strongest first, with the evidence, and a
-    drafted double opt-in note to the best connector. engage never sends it.
+    drafted double opt-in note to the best connector. engage never sends it. A path
+    weaker than settings.meter.intro_min_strength (0.3) gets no draft, only the reason.
 
     \b
     Example:
@@ -257,6 +288,9 @@ def intro(
         )
         return
     _print_paths(found.paths, who.name, limit=10, longer=found.longer_paths)
+    if found.withheld is not None:
+        echo("")
+        echo(found.withheld)
     if found.note is not None:
         echo("")
         echo(f"Draft for {found.paths[0].connector} (copy, edit, send it yourself):")

@@ -77,6 +77,14 @@ def confirm(question: str) -> None:
     click.confirm(clean_text(question), abort=True, err=True)
 
 
+def choose(question: str, choices: Iterable[str]) -> str:
+    """Ask a question answered by one of `choices` (`engage review -i`)."""
+    answer: str = click.prompt(
+        clean_text(question), type=click.Choice(list(choices)), show_choices=False
+    )
+    return answer
+
+
 def cell(text: str, style: str | None = None) -> Text:
     """A table cell: plain text, never markup."""
     from rich.text import Text

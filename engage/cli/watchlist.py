@@ -28,6 +28,9 @@ def check(config_path: Path | None, data_dir: Path | None) -> None:
     Every problem is listed at once as FILE:LINE:COL: message, and the exit code is 2.
     A history stored for someone who is no longer in the watchlist (renamed by hand?)
     is named, with the command that links it again.
+    Warnings (FILE:LINE:COL: warning: …, on stderr) do not fail the check: an alias that
+    strangers share (a single first name, or under four letters) makes detections that
+    rest on it wait for `engage review`.
 
     \b
     Example:
@@ -67,6 +70,8 @@ def check(config_path: Path | None, data_dir: Path | None) -> None:
         echo(f"  no feeds yet: {', '.join(silent)} (engage add-feed NAME URL)")
     for orphan in app.orphans():
         echo(orphan_line(orphan, Path(watchlist.path or "feeds.yaml").name))
+    for line in app.check_warnings():
+        echo(line, err=True)
 
 
 def _count(n: int, one: str, many: str | None = None) -> str:
@@ -88,6 +93,37 @@ def _meter_overrides(watchlist: Watchlist) -> list[str]:
         if value != getattr(defaults, field.name):
             changed.append(f"{field.name} {value:g}")
     return changed
+
+
+@click.command()
+@click.option("--name", prompt="Your name, as you sign comments", help="Your name.")
+@click.option("--alias", "aliases", multiple=True, help="Another way you sign (repeat).")
+@click.option("--site", "sites", multiple=True, metavar="URL", help="Your site (repeat).")
+@click.option("--feed", "feeds", multiple=True, metavar="URL", help="Your blog's feed (repeat).")
+@config_option
+def init(
+    name: str,
+    aliases: tuple[str, ...],
+    sites: tuple[str, ...],
+    feeds: tuple[str, ...],
+    config_path: Path | None,
+) -> None:
+    """Write a commented starter feeds.yaml with your name, aliases and site.
+
+    It goes where engage looks for it (--config, $ENGAGE_CONFIG, ./feeds.yaml, else the
+    user config folder) and never over an existing file.
+
+    \b
+    Example:
+      engage init --name "Sam Rivera" --alias "Sam R." --site https://sam.example.net/
+      engage init --config ./feeds.yaml
+    """
+    app = open_app(config_path)
+    path = app.init(name, aliases=aliases, sites=sites, feeds=feeds)
+    echo(f"Wrote {path}. Next:")
+    echo("  engage add https://your.site/ --person me    # your blog and its comments")
+    echo('  engage add https://their.site/ --person "Their Name" --create')
+    echo("  engage check")
 
 
 @click.command("add-person")

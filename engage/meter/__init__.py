@@ -51,10 +51,21 @@ from engage.meter.rules import (
     replay,
     split_score,
     stage_of,
+    stay_in_touch_due_at,
     weigh,
 )
-from engage.meter.words import day_label, explain, gate_detail
-from engage.models import Action, Event, Gate, GateName, MeterRules, Reading, Stage, fold_name
+from engage.meter.words import day_label, explain, gate_detail, their_words
+from engage.models import (
+    Action,
+    Event,
+    Gate,
+    GateName,
+    LatestPost,
+    MeterRules,
+    Reading,
+    Stage,
+    fold_name,
+)
 
 __all__ = [
     "action_rank",
@@ -63,6 +74,7 @@ __all__ = [
     "read_meter",
     "saturate",
     "status_order",
+    "their_words",
 ]
 
 _PERSON = operator.attrgetter("person")
@@ -76,10 +88,13 @@ def read_meter(
     *,
     history_days: int = HISTORY_DAYS,
     key: str | None = None,
+    latest: LatestPost | None = None,
 ) -> Reading:
     """The reading for one person at `now`. `events` may hold other people's events and
     events after `now` (for --at): both are ignored. `key` is what their events are filed
-    under when it is not their name (engage.identity); `person` is how the words call them."""
+    under when it is not their name (engage.identity); `person` is how the words call them.
+    `latest` is their newest post, which the next step names when it asks for a comment or
+    a note."""
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
     filed_as = key if key is not None else person
@@ -103,8 +118,10 @@ def read_meter(
     }
     stage = stage_of(state, contacts, now, ready, rules)
     action = next_action(stage, state, counted, contacts, now, rules)
+    if latest is not None and latest.published > now:
+        latest = None  # a what-if in the past cannot name a post from its future
     primary, secondary, next_step = explain(
-        person, stage, action, state, counted, gates, now, score, split.out_raw, rules
+        person, stage, action, state, counted, gates, now, score, split.out_raw, rules, latest
     )
     return Reading(
         person=person,
@@ -121,6 +138,7 @@ def read_meter(
         history=history(counted, now, rules, decay, history_days),
         last_contact=contacts[-1].when if contacts else None,
         action=action,
+        due=stay_in_touch_due_at(contacts, rules) if stage is Stage.CONNECTED else None,
         owed=obligations(stage, state, counted, contacts, now, rules),
     )
 
@@ -128,6 +146,7 @@ def read_meter(
 # The order `engage status` shows people in: what needs action first.
 _RANK: Mapping[tuple[Stage, Action], int] = {
     (Stage.READY, Action.ASK): 0,
+    (Stage.READY, Action.REPLY): 0,
     (Stage.IN_DIALOGUE, Action.FOLLOW_UP_MEETING): 1,
     (Stage.NOTICED, Action.FOLLOW_UP_MEETING): 1,
     (Stage.IN_DIALOGUE, Action.REPLY): 2,
@@ -151,8 +170,15 @@ def action_rank(reading: Reading) -> int:
 def status_order(readings: Iterable[Reading]) -> list[Reading]:
     """Ready first, then follow-ups due (a meeting, a reply owed, an ask's one follow-up),
     then people in dialogue, stay-in-touch reminders, noticed, gone cold, asks waiting,
-    parked asks, connected, cold; within a group the higher score first."""
-    return sorted(readings, key=lambda r: (action_rank(r), -r.score, fold_name(r.person)))
+    parked asks, connected, cold; within a group the higher score first, except the
+    stay-in-touch reminders: the most overdue first, whatever their score."""
+
+    def key(r: Reading) -> tuple[int, float, str]:
+        if r.action is Action.STAY_IN_TOUCH and r.due is not None:
+            return (action_rank(r), r.due.timestamp(), fold_name(r.person))
+        return (action_rank(r), -r.score, fold_name(r.person))
+
+    return sorted(readings, key=key)
 
 
 def needs_ask_warning(reading: Reading) -> str | None:

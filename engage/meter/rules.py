@@ -33,8 +33,9 @@ G = GateName
 
 # Two-way contact: counts for the met path of reciprocity (not for recency).
 MET_KINDS = frozenset({K.MET_IN_PERSON, K.CALL, K.INTRO_ACCEPTED})
-# After these, my first message is "the follow-up".
-FOLLOW_UP_AFTER = frozenset({K.MET_IN_PERSON, K.CALL})
+# After these, my first message is "the follow-up": an accepted introduction is as
+# perishable as a meeting (and the introducer is owed thanks).
+FOLLOW_UP_AFTER = frozenset({K.MET_IN_PERSON, K.CALL, K.INTRO_ACCEPTED})
 FOLLOW_UP_KINDS = frozenset({K.MY_EMAIL_OR_DM, K.MY_COMMENT})
 GIVES: Mapping[EventKind, int] = {K.MY_COMMENT: 1, K.MY_SHARE: 1, K.MY_FAVOUR: 2}
 ASK_OUTCOMES = frozenset({K.ASK_ACCEPTED, K.ASK_DECLINED, K.ASK_NO_ANSWER})
@@ -116,6 +117,7 @@ class Counted:
     weight: float  # points · 2^((ts − now)/half-life): see weigh
     slot: int  # 0 in, 1 out, 2 both
     traits: Traits
+    confirmed: bool  # False: a detection on a name alone, waiting for review
 
 
 @dataclass
@@ -135,6 +137,8 @@ class State:
     ask_follow_up_sent: bool = False
     last_outcome: Counted | None = None
     connected_at: datetime | None = None
+    unconfirmed: int = 0  # detections on a name alone, waiting for review
+    unconfirmed_replies: int = 0  # of which their words: enough for "in dialogue"
 
     # -- the gates, each defined here once
 
@@ -218,6 +222,19 @@ def weigh(events: Iterable[Event], now: datetime, rules: MeterRules) -> list[Cou
         kind = event.kind
         traits = TRAITS[kind]
         counted = True
+        confirmed = event.confirmed
+        if not confirmed:
+            # A name alone can be a stranger's: contact, but no points, no gives, no
+            # follow-up, and no slot of the day's outbound limit (docs/design.md, "The
+            # engagement meter").
+            ts = when.timestamp()
+            counted_events.append(
+                Counted(
+                    event, local, day, 0.0, 0, False, False,
+                    ts, 0.0, _SLOT[event.direction], traits, False,
+                )
+            )  # fmt: skip
+            continue
         if traits.limited:
             used = out_per_day.get(day, 0)
             counted = used < per_day
@@ -236,7 +253,7 @@ def weigh(events: Iterable[Event], now: datetime, rules: MeterRules) -> list[Cou
         counted_events.append(
             Counted(
                 event, local, day, points, gives, counted, follow_up,
-                ts, weight, _SLOT[event.direction], traits,
+                ts, weight, _SLOT[event.direction], traits, True,
             )
         )  # fmt: skip
     return counted_events
@@ -261,6 +278,12 @@ def score_of(sums: Sequence[float], factor: float, cap: float) -> float:
 
 def apply(state: State, item: Counted) -> None:
     traits = item.traits
+    if not item.confirmed:
+        # Waits for review: it makes a person noticed or in dialogue, and nothing more.
+        state.unconfirmed += 1
+        if traits.composed:
+            state.unconfirmed_replies += 1
+        return
     if traits.composed:
         state.replies += 1
         state.reply_days.add(item.day)
@@ -413,14 +436,16 @@ def stage_of(
         return Stage.WENT_COLD
     if ready:
         return Stage.READY
-    if state.replies or state.met_any:
+    if state.replies or state.met_any or state.unconfirmed_replies:
         return Stage.IN_DIALOGUE
     return Stage.NOTICED
 
 
 def last_of(counted: Sequence[Counted], kinds: frozenset[EventKind]) -> Counted | None:
+    """The last confirmed event of these kinds: an unconfirmed reply owes no answer, and
+    an unconfirmed comment of "mine" answers nothing."""
     for c in reversed(counted):
-        if c.event.kind in kinds:
+        if c.event.kind in kinds and c.confirmed:
             return c
     return None
 
@@ -454,8 +479,14 @@ def ask_action(state: State, now: datetime, rules: MeterRules) -> Action:
     return Action.WAIT
 
 
+def stay_in_touch_due_at(contacts: Sequence[Counted], rules: MeterRules) -> datetime:
+    """When getting back in touch is due: the last contact plus the cadence (the person's
+    own, or their tag's, as the caller put it in `rules`)."""
+    return contacts[-1].when + DAY * rules.stay_in_touch_days
+
+
 def stay_in_touch_due(contacts: Sequence[Counted], now: datetime, rules: MeterRules) -> bool:
-    return (now - contacts[-1].when) / DAY >= rules.stay_in_touch_days
+    return now >= stay_in_touch_due_at(contacts, rules)
 
 
 def next_action(
@@ -467,7 +498,9 @@ def next_action(
     rules: MeterRules,
 ) -> Action:
     """What is due now: the stage decides, and in between a meeting's follow-up comes
-    before a reply I owe, which comes before giving more."""
+    before a reply I owe, which comes before giving more. A reply owed comes before the
+    ask too: answering is the cheapest give, and asking over an unanswered message is
+    the cold move this tool exists to prevent."""
     if stage is Stage.COLD:
         return Action.START
     if stage is Stage.CONNECTED:
@@ -477,7 +510,7 @@ def next_action(
     if stage is Stage.WENT_COLD:
         return Action.REOPEN
     if stage is Stage.READY:
-        return Action.ASK
+        return Action.REPLY if reply_owed(counted, now, rules) is not None else Action.ASK
     if follow_up_owed(state) is not None:
         return Action.FOLLOW_UP_MEETING
     if reply_owed(counted, now, rules) is not None:

@@ -21,7 +21,17 @@ from engage.meter.rules import (
     reply_owed,
     went_cold,
 )
-from engage.models import Action, EventKind, Gate, GateName, MeterRules, Stage
+from engage.models import (
+    Action,
+    Event,
+    EventKind,
+    Gate,
+    GateName,
+    LatestPost,
+    MeterRules,
+    Stage,
+    shorten,
+)
 
 K = EventKind
 G = GateName
@@ -43,6 +53,7 @@ _REPLY_NOUN: Mapping[EventKind, str] = {
     K.THEIR_COMMENT_ON_MINE: "comment",
     K.THEIR_EMAIL_OR_DM: "message",
     K.THEIR_MENTION: "mention of you",
+    K.THEIR_INTRO: "introduction",
 }
 
 
@@ -75,6 +86,32 @@ def _relative(d: date, today: date) -> str:
 def _ago(then: datetime, now: datetime) -> str:
     days = (now - then).days
     return {0: "today", 1: "yesterday"}.get(days, f"{days} days ago")
+
+
+def post_words(latest: LatestPost | None) -> str:
+    """How a next step names their latest post: its title and link when known, so "leave a
+    thoughtful comment" says on what."""
+    if latest is None:
+        return "their latest post"
+    if latest.title.strip():
+        return f"'{shorten(' '.join(latest.title.split()), 80)}' <{latest.link}>"
+    return f"their latest post <{latest.link}>"
+
+
+def their_words(event: Event) -> str:
+    """The words a detection quoted from them (its evidence reads `where: "words"`), so the
+    reply to answer says what it is answering; '' when there are none."""
+    _lead, sep, rest = event.evidence.partition(': "')
+    if not sep:
+        return ""
+    words, quote, _suffix = rest.rpartition('"')
+    return shorten(words, 120) if quote else ""
+
+
+def _ago_days(then: date, today: date) -> str:
+    """'(14 days ago)' from two days on; nothing for today and yesterday, which say it."""
+    days = (today - then).days
+    return f" ({days} days ago)" if days >= 2 else ""
 
 
 def _last_reply(state: State, now: datetime) -> str:
@@ -141,14 +178,23 @@ def explain(
     score: float,
     out_raw: float,
     rules: MeterRules,
+    latest: LatestPost | None = None,
 ) -> tuple[str, list[str], str]:
-    """(primary reason, secondary reasons, next step)."""
+    """(primary reason, secondary reasons, next step). `latest`: their newest post, named
+    in the next step wherever it asks for a comment or a note."""
+    post = post_words(latest)
     today = now.date()
     secondary: list[str] = []
     if out_raw > rules.outbound_cap:
         secondary.append(
             f"Your side is capped at {rules.outbound_cap:g} points: more comments will "
             "not raise the score, a reply from them will."
+        )
+    if state.unconfirmed:
+        secondary.append(
+            f"{plural(state.unconfirmed, 'detection rests', 'detections rest')} on a name "
+            "alone and wait for your review (engage review): they count as contact, not "
+            "towards ready."
         )
     outcome = state.last_outcome
     if outcome is not None and outcome.event.kind in (K.ASK_DECLINED, K.ASK_NO_ANSWER):
@@ -163,22 +209,23 @@ def explain(
         return (
             f"No contact with {person} yet: start by following their posts.",
             secondary,
-            "Leave a thoughtful comment on their latest post.",
+            f"Leave a thoughtful comment on {post}.",
         )
     if stage is Stage.CONNECTED:
-        return _connected(action, counted, now, rules, secondary)
+        return _connected(action, counted, now, rules, secondary, latest)
     if stage is Stage.ASKED:
         return _asked(person, action, state, now, rules, secondary)
     if stage is Stage.WENT_COLD:
-        return _gone_quiet(counted, now, rules, secondary)
+        return _gone_quiet(counted, now, rules, secondary, post)
     if stage is Stage.READY:
-        return (
-            _ready_sentence(state, now, score, rules),
-            secondary,
-            f'Ask {person} to connect: engage ask "{person}".',
-        )
+        ask = f'ask {person} to connect: engage ask "{person}".'
+        if action is Action.REPLY:
+            step = f"{_reply_sentence(counted, now, rules)[:-1]}; then {ask}"
+        else:
+            step = ask[:1].upper() + ask[1:]
+        return _ready_sentence(state, now, score, rules), secondary, step
 
-    owed = _follow_up_sentence(state, today)
+    owed = _follow_up_sentence(person, state, today)
     failing = [name for name in CHECK_ORDER if not gates[name].passed]
     sentences = [
         text
@@ -191,11 +238,15 @@ def explain(
         return primary, secondary, owed
     if action is Action.REPLY:
         return primary, secondary, _reply_sentence(counted, now, rules)
-    return primary, secondary, _gate_step(failing[0] if failing else G.SCORE)
+    return primary, secondary, _gate_step(failing[0] if failing else G.SCORE, post)
 
 
 def _gone_quiet(
-    counted: Sequence[Counted], now: datetime, rules: MeterRules, secondary: list[str]
+    counted: Sequence[Counted],
+    now: datetime,
+    rules: MeterRules,
+    secondary: list[str],
+    post: str,
 ) -> tuple[str, list[str], str]:
     contacts = [c for c in counted if c.event.kind not in NOT_CONTACT]
     cold = went_cold(contacts, now, rules)
@@ -209,7 +260,7 @@ def _gone_quiet(
     return (
         f"Gone quiet: no contact for {cold.days} days ({rhythm}).",
         secondary,
-        "Re-open gently: comment on their latest post or send a short, no-ask note.",
+        f"Re-open gently: comment on {post} or send a short, no-ask note.",
     )
 
 
@@ -227,12 +278,23 @@ def _ready_sentence(state: State, now: datetime, score: float, rules: MeterRules
     )
 
 
-def _follow_up_sentence(state: State, today: date) -> str | None:
+def _follow_up_sentence(person: str, state: State, today: date) -> str | None:
     meeting = follow_up_owed(state)
     if meeting is None:
         return None
+    if meeting.event.kind is K.INTRO_ACCEPTED:
+        # `engage log X intro-accepted --via Kim` notes "via Kim": Kim is owed thanks.
+        note = meeting.event.note.strip()
+        via = note.removeprefix("via ").split(";", 1)[0].strip() if note.startswith("via ") else ""
+        when = f"{_relative(meeting.day, today)}{_ago_days(meeting.day, today)}"
+        thanks = f"Thank {via} for the introduction" if via else "Thank whoever introduced you"
+        return f"{thanks} {when}, and write to {person} while it is fresh."
     what = "meeting" if meeting.event.kind is K.MET_IN_PERSON else "call"
-    return f"Send the follow-up to your {what}{_where(meeting)} {_relative(meeting.day, today)}."
+    late = _ago_days(meeting.day, today).replace("(", "(met " if what == "meeting" else "(")
+    return (
+        f"Send the follow-up to your {what}{_where(meeting)} {_relative(meeting.day, today)}"
+        f"{late}."
+    )
 
 
 def _reply_sentence(counted: Sequence[Counted], now: datetime, rules: MeterRules) -> str:
@@ -240,7 +302,12 @@ def _reply_sentence(counted: Sequence[Counted], now: datetime, rules: MeterRules
     assert theirs is not None
     url = f" ({theirs.event.url})" if theirs.event.url else ""
     noun = _REPLY_NOUN[theirs.event.kind]
-    return f"Reply to their {noun} of {day_label(theirs.day, now.date())}{url}."
+    if theirs.event.kind is K.THEIR_INTRO:
+        what = theirs.event.note.strip() or "introduced you"
+        return f"Thank them: they {what} ({day_label(theirs.day, now.date())})."
+    words = their_words(theirs.event)
+    said = f': "{words}"' if words else ""
+    return f"Reply to their {noun} of {day_label(theirs.day, now.date())}{said}{url}."
 
 
 def _why_not(
@@ -256,8 +323,8 @@ def _why_not(
         needed = state.gives_needed(rules)
         if follow_up is not None:
             return (
-                f"{follow_up[:-1]} — after a meeting one message is all the giving it takes "
-                f"({state.gives} of {needed} gives so far)."
+                f"{follow_up[:-1]} — after a meeting, a call or an introduction one message "
+                f"is all the giving it takes ({state.gives} of {needed} gives so far)."
             )
         missing = needed - state.gives
         return (
@@ -305,11 +372,11 @@ def _exchanges_needed(deficit: float, rules: MeterRules) -> int:
     return max(1, math.ceil(deficit / per))
 
 
-def _gate_step(name: GateName) -> str:
+def _gate_step(name: GateName, post: str) -> str:
     if name is G.GIVES:
-        return "Leave a thoughtful comment on their latest post, or share it with credit."
+        return f"Leave a thoughtful comment on {post}, or share it with credit."
     if name in (G.RECIPROCITY, G.RECENCY):
-        return "Comment on their latest post with a real question, so they have a reason to reply."
+        return f"Comment on {post} with a real question, so they have a reason to reply."
     return "Keep the exchange going: answer their next post or reply."
 
 
@@ -337,7 +404,7 @@ def _asked(
         return (
             f"Asked on {asked}, no answer after {int(age)} days: one short follow-up is fine now.",
             secondary,
-            f"Send your one follow-up to the ask of {asked}.",
+            f"Send your one follow-up to the ask of {asked} (asked {int(age)} days ago).",
         )
     park_day = day_label((ask.when + DAY * rules.ask_park_days).date(), today)
     if state.ask_follow_up_sent:
@@ -361,30 +428,40 @@ def _connected(
     now: datetime,
     rules: MeterRules,
     secondary: list[str],
+    latest: LatestPost | None,
 ) -> tuple[str, list[str], str]:
     contacts = [c for c in counted if c.event.kind not in NOT_CONTACT]
     last = contacts[-1]
     ago = (now - last.when) / DAY
     today = now.date()
     due = last.when + DAY * rules.stay_in_touch_days
+    # A post of theirs since we last spoke is the natural reason to get in touch.
+    new = latest if latest is not None and latest.published > last.when else None
+    if new is not None:
+        posted = _relative(new.published.astimezone(now.tzinfo).date(), today)
+        news = f"their new post {post_words(new)} ({posted.removeprefix('on ')})"
     if action is Action.STAY_IN_TOUCH:
+        overdue = (now - due) / DAY
+        late = f", {plural(int(overdue), 'day', 'days')} overdue" if overdue >= 1 else ""
         return (
             f"Connected; time to get back in touch — last contact {int(ago)} days ago "
-            f"(every {rules.stay_in_touch_days} days).",
+            f"(every {rules.stay_in_touch_days} days{late}).",
             secondary,
-            "Send a short note: something of theirs you enjoyed, or something useful to them.",
+            f"Write to them about {news}: what you took from it, or something useful to them."
+            if new is not None
+            else "Send a short note: something of theirs you enjoyed, or something useful to "
+            "them.",
         )
-    return (
-        f"Connected; last contact {_relative(last.day, today)}.",
-        secondary,
-        f"Stay in touch by {day_label(due.date(), today)}.",
-    )
+    step = f"Stay in touch by {day_label(due.date(), today)}."
+    if new is not None:
+        step += f" A reason to write sooner: {news}."
+    return f"Connected; last contact {_relative(last.day, today)}.", secondary, step
 
 
 def _describe_mine(counted: Sequence[Counted]) -> str:
     counts: dict[EventKind, int] = {}
     for c in counted:
-        if c.traits.limited:
+        if c.traits.limited and c.confirmed:
             counts[c.event.kind] = counts.get(c.event.kind, 0) + 1
     if not counts:
         return "nothing from you yet"

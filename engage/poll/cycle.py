@@ -222,6 +222,7 @@ class _Known:
         self.feeds = tuple(self._view.feeds())
         self.events = tuple(self._view.events())
         self.comments = tuple(self._view.comments())
+        self.trusted = frozenset((t.site, t.name) for t in self._view.trusted_names())
         self._posts: tuple[Post, ...] | None = None
         # cache.json lost (deleted, or damaged and set aside) after feeds were polled: their
         # validators would bring 304s and nothing back, so everything is fetched in full.
@@ -459,6 +460,7 @@ def _store_cycle(
     new_events = 0
     with store.transaction() as tx:
         for done in folded:
+            tx.note_latest_posts(done.posts)
             new_posts = tx.put_posts(done.posts)
             new_comments = tx.put_comments(done.comments)
             if done.state.url != done.planned_url:
@@ -583,7 +585,8 @@ def _detect(watchlist: Watchlist, snapshot: _Known, arrived: Arrived) -> Detecti
         comments = _merged(snapshot.comments, arrived.comments)
     else:
         posts, comments = list(arrived.posts), []
-    return detect(watchlist, posts, comments, rules=watchlist.settings.meter)
+    rules = watchlist.settings.meter
+    return detect(watchlist, posts, comments, rules=rules, trusted=snapshot.trusted)
 
 
 def _merged(stored: Sequence[Polled], arrived: Sequence[Polled]) -> list[Polled]:

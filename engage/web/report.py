@@ -270,6 +270,8 @@ class Report:
                 "stages": [(s, counts[s]) for s in Stage],
                 "follow_ups": follow_ups,
                 "ready": rules.ready_score,
+                # Detections on a name alone: they count as contact, not towards ready.
+                "waiting": len(self.app.pending_review()),
             }
 
     def person(self, slug: str, *, everything: bool = False) -> dict[str, Any] | None:
