@@ -54,7 +54,7 @@ from tinydb.storages import Storage
 from engage.codec import decoder_for, to_json
 from engage.errors import StoreError
 from engage.files import LockTimeout, atomic_write, exclusive_lock, is_temp_of
-from engage.identity import KnownIdentity, combined, remember
+from engage.identity import KnownIdentity, combined, remember, same_interaction
 from engage.models import (
     DIRECTION,
     Comment,
@@ -65,8 +65,10 @@ from engage.models import (
     IntroEvidence,
     Person,
     Post,
+    SocialAccount,
     fold_name,
 )
+from engage.social.accounts import SocialPost
 from engage.urls import normalize_url
 
 # 2: an `identities` table, and every `person` field holds the person's key
@@ -83,7 +85,7 @@ LOCK_TIMEOUT_SECONDS = 60.0
 T = TypeVar("T")
 Doc = dict[str, Any]
 
-_CACHE_TABLES = frozenset({"posts", "comments"})
+_CACHE_TABLES = frozenset({"posts", "comments", "social_posts"})
 _KEYS: dict[str, Callable[[Mapping[str, Any]], Hashable]] = {
     "meta": lambda doc: doc["key"],
     "feeds": lambda doc: doc["url"],
@@ -94,6 +96,8 @@ _KEYS: dict[str, Callable[[Mapping[str, Any]], Hashable]] = {
     "identities": lambda doc: fold_name(doc["key"]),
     "posts": lambda doc: (doc["feed"], doc["id"]),
     "comments": lambda doc: (doc["feed"], doc["id"]),
+    "social_accounts": lambda doc: (doc["network"], doc["handle"]),
+    "social_posts": lambda doc: (doc["account"], doc["id"]),
 }
 def _linkedin_doc_key(doc: Mapping[str, Any]) -> str:
     """A stored LinkedIn connection's key: its profile URL, else its name and company
@@ -123,6 +127,8 @@ _TYPES: dict[str, type] = {
     "comments": Comment,
     "identities": KnownIdentity,
     "tombstones": Tombstone,
+    "social_accounts": SocialAccount,
+    "social_posts": SocialPost,
 }
 # Where a person's key is written: what an identity is found in, re-keyed by a merge.
 # Events first: their ids hashed the name as they spell it, so that spelling is the key.
@@ -133,6 +139,8 @@ _PERSON_FIELDS: dict[str, tuple[str, ...]] = {
     "feeds": ("person",),
     "posts": ("person",),
     "comments": ("person",),
+    "social_accounts": ("person",),
+    "social_posts": ("person",),
 }
 # Tables whose records are identified by an id that hashes a person's key.
 _KEYED_BY_ID = frozenset({"events", "tombstones", "intro_evidence"})
@@ -163,6 +171,8 @@ class Snapshot:
     meta: Mapping[str, Any] = field(default_factory=dict)  # without the schema version
     schema: int = SCHEMA
     with_cache: bool = True  # False: posts and comments were not read
+    social_accounts: tuple[SocialAccount, ...] = ()
+    social_posts: tuple[SocialPost, ...] = ()  # empty when read by load_precious_only
 
 
 # ---------------------------------------------------------------------------
@@ -720,6 +730,17 @@ class Transaction:
     def tombstones(self) -> set[str]:
         return {str(key) for key in self._table("tombstones").docs}
 
+    def social_accounts(self) -> list[SocialAccount]:
+        """Every Mastodon and Bluesky account's polling state."""
+        return list(self._objects("social_accounts"))
+
+    def social_posts(self, account: str | None = None) -> list[SocialPost]:
+        """Statuses and posts read from the accounts (all, or one account's), oldest first."""
+        posts: list[SocialPost] = self._objects("social_posts")
+        if account is not None:
+            posts = [p for p in posts if p.account == account]
+        return sorted(posts, key=lambda p: (p.when, p.id))
+
     def intro_evidence(self, person: str | None = None) -> list[IntroEvidence]:
         """Oldest first. With `person`, the evidence that names them as either side."""
         items: list[IntroEvidence] = self._objects("intro_evidence")
@@ -782,6 +803,8 @@ class Transaction:
             },
             schema=SCHEMA,
             with_cache=with_cache,
+            social_accounts=tuple(self.social_accounts()),
+            social_posts=tuple(self.social_posts()) if with_cache else (),
         )
 
     # -- writes
@@ -821,15 +844,68 @@ class Transaction:
             table.put(key, doc)
         return new
 
+    def put_social_accounts(self, accounts: Iterable[SocialAccount]) -> None:
+        """Insert or replace, by network and handle."""
+        table = self._table("social_accounts")
+        for account in accounts:
+            table.put((account.network.value, account.handle), to_json(account))
+
+    def put_social_posts(self, posts: Iterable[SocialPost]) -> int:
+        """Insert or update by account and id; returns how many were new. The first time
+        one was seen is kept, as for posts: pruning counts from it."""
+        table = self._table("social_posts")
+        new = 0
+        for post in posts:
+            key = (post.account, post.id)
+            old = table.docs.get(key)
+            doc = to_json(post)
+            if old is None:
+                new += 1
+                doc["first_seen"] = doc["first_seen"] or to_json(self.now)
+            else:
+                doc["first_seen"] = old.get("first_seen") or doc["first_seen"]
+            table.put(key, doc)
+        return new
+
+    def same_interaction(self, event: Event) -> Event | None:
+        """A stored event of the other source (detected or logged by hand) that is the same
+        interaction as `event`: the same person, kind and normalised link."""
+        wanted = same_interaction(event.person, event.kind.value, event.url)
+        if wanted is None:
+            return None
+        for doc in self._table("events").docs.values():
+            if doc.get("source") == event.source.value:
+                continue
+            if _interaction(doc) == wanted:
+                return self._decode_one("events", doc)  # type: ignore[no-any-return]
+        return None
+
+    def _logged_by_hand(self) -> set[tuple[str, str, str]]:
+        found = set()
+        for doc in self._table("events").docs.values():
+            if doc.get("source") == EventSource.MANUAL.value:
+                key = _interaction(doc)
+                if key is not None:
+                    found.add(key)
+        return found
+
     def add_events(self, events: Iterable[Event]) -> list[Event]:
         """Add the events whose id is new: one already stored, or removed by undo (its
-        tombstone), is skipped, so re-detection never counts twice or resurrects."""
+        tombstone), is skipped, so re-detection never counts twice or resurrects. A
+        detected event the user already logged by hand (the same person, kind and link)
+        is skipped too: the hand-logged one counts (docs/design.md, "Duplicates")."""
         table = self._table("events")
         tombstones = self._table("tombstones").docs
+        by_hand: set[tuple[str, str, str]] | None = None
         added = []
         for event in events:
             if event.id in table.docs or event.id in tombstones:
                 continue
+            if event.source is EventSource.AUTO and event.url:
+                if by_hand is None:
+                    by_hand = self._logged_by_hand()
+                if same_interaction(event.person, event.kind.value, event.url) in by_hand:
+                    continue
             if event.created is None:
                 event = replace(event, created=self.now)
             table.put(event.id, to_json(event))
@@ -910,6 +986,8 @@ class Transaction:
             "intro_evidence": filed("person", "contact"),
             "linkedin_contacts": lambda doc: fold_name(str(doc.get("name") or "")) in called,
             "identities": filed("key"),
+            "social_accounts": filed("person"),
+            "social_posts": filed("person"),
         }
         counts: dict[str, int] = {}
         for name, about in rules.items():
@@ -927,7 +1005,7 @@ class Transaction:
         cutoff = now - timedelta(days=keep_days)
         keep = set(keep_urls)
         keep.update(doc["url"] for doc in self._table("events").docs.values() if doc.get("url"))
-        removed = 0
+        removed = self._prune_social(cutoff, {normalize_url(url) for url in keep})
         for name, link_fields in (("posts", ("link",)), ("comments", ("link", "post_link"))):
             table = self._table(name)
             doomed = []
@@ -942,6 +1020,24 @@ class Transaction:
                 table.remove(key)
             removed += len(doomed)
         return removed
+
+    def _prune_social(self, cutoff: datetime, keep: set[str]) -> int:
+        """Statuses and posts first seen before `cutoff` go, except those an event links to:
+        `detect --rebuild` must find every stored event again."""
+        table = self._table("social_posts")
+        decode = decoder_for(SocialPost)
+        doomed = []
+        for key, doc in table.docs.items():
+            seen = _parse_time(doc.get("first_seen") or doc.get("when"))
+            if seen is None or seen >= cutoff:
+                continue
+            post = decode(doc)
+            if any(normalize_url(url) in keep for url in post.urls):
+                continue
+            doomed.append(key)
+        for key in doomed:
+            table.remove(key)
+        return len(doomed)
 
     def remember_people(self, people: Iterable[Person]) -> None:
         """Register each person's key with their current name and aliases (a write only
@@ -993,17 +1089,16 @@ class Transaction:
 
         events = self._table("events")
         seen = {
-            (doc.get("kind"), normalize_url(doc["url"]))
+            same_interaction(new, str(doc.get("kind")), doc.get("url"))
             for doc in events.docs.values()
-            if doc.get("url") and fold_name(str(doc.get("person") or "")) == fold_new
-        }
+            if fold_name(str(doc.get("person") or "")) == fold_new
+        } - {None}
         moved = duplicates = 0
         for key, doc in list(events.docs.items()):
             if fold_name(str(doc.get("person") or "")) != fold_old:
                 continue
             new_id = ids.get(str(key), str(key))
-            url = doc.get("url")
-            same_link = isinstance(url, str) and (doc.get("kind"), normalize_url(url)) in seen
+            same_link = same_interaction(new, str(doc.get("kind")), doc.get("url")) in seen
             if (new_id != key and new_id in events.docs) or new_id in tombstones.docs or same_link:
                 events.remove(key)
                 duplicates += 1
@@ -1019,7 +1114,8 @@ class Transaction:
             moved += 1
         counts["events"] = moved
         counts["duplicates"] = duplicates
-        for name in ("intro_evidence", "feeds", "posts", "comments"):
+        for name in ("intro_evidence", "feeds", "posts", "comments", "social_accounts",
+                     "social_posts"):  # fmt: skip
             move(name)
 
         identities = self._table("identities")
@@ -1045,7 +1141,8 @@ class Transaction:
             tables = _migrated(tables, schema)
         added: dict[str, int] = {}
         for name in ("meta", "identities", "tombstones", "feeds", "events", "intro_evidence",
-                     "linkedin_contacts", "posts", "comments"):  # fmt: skip
+                     "linkedin_contacts", "posts", "comments", "social_accounts",
+                     "social_posts"):  # fmt: skip
             docs = [_checked(name, doc) for doc in tables.get(name, ())]
             table = self._table(name)
             count = 0
@@ -1071,6 +1168,11 @@ class Transaction:
         if key == "schema":
             raise ValueError("the schema version is the store's own; it changes by migration")
         self._table("meta").put(key, {"key": key, "value": to_json(value)})
+
+
+def _interaction(doc: Doc) -> tuple[str, str, str] | None:
+    """identity.same_interaction of a stored event document."""
+    return same_interaction(str(doc.get("person") or ""), str(doc.get("kind")), doc.get("url"))
 
 
 def _checked(name: str, doc: Any) -> Doc:
@@ -1220,6 +1322,9 @@ class Store:
 
     def tombstones(self) -> set[str]:
         return self._read(lambda tx: tx.tombstones())
+
+    def social_accounts(self) -> list[SocialAccount]:
+        return self._read(lambda tx: tx.social_accounts())
 
     def intro_evidence(self, person: str | None = None) -> list[IntroEvidence]:
         return self._read(lambda tx: tx.intro_evidence(person))

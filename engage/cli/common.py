@@ -47,6 +47,8 @@ RECORD_WORDS: dict[str, tuple[str, str]] = {
     "intro_evidence": ("piece of intro evidence", "pieces of intro evidence"),
     "linkedin_contacts": ("LinkedIn contact", "LinkedIn contacts"),
     "tombstones": ("undo marker", "undo markers"),
+    "social_accounts": ("social account", "social accounts"),
+    "social_posts": ("social status", "social statuses"),
 }
 
 

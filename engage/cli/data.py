@@ -84,8 +84,9 @@ def import_(file: Path, config_path: Path | None, data_dir: Path | None) -> None
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 def forget(person: str, config_path: Path | None, data_dir: Path | None, yes: bool) -> None:
     """Remove every record about PERSON from the data folder: events, feeds and their
-    state, posts, comments (on their blog and by them), undo markers, intro evidence
-    naming them, and their LinkedIn contact entry. feeds.yaml is not changed.
+    state, posts, comments (on their blog and by them), their Mastodon and Bluesky
+    accounts' state and statuses, undo markers, intro evidence naming them, and their
+    LinkedIn contact entry. feeds.yaml is not changed.
 
     \b
     Example:
