@@ -39,6 +39,7 @@ from engage.identity import (
 from engage.meter import needs_ask_warning, read_meter, status_order
 from engage.models import (
     DIRECTION,
+    AccountStatus,
     Event,
     EventKind,
     EventSource,
@@ -50,6 +51,7 @@ from engage.models import (
     Post,
     Reading,
     Role,
+    SocialAccount,
     Stage,
     Watchlist,
     fold_name,
@@ -218,7 +220,8 @@ class Introduction:
 
 @dataclass(frozen=True)
 class Logged:
-    """A manual event: `event` is None when the very same one was logged before."""
+    """A manual event: `event` is None when the very same one was logged before, or when
+    detection already found it (`detected`: the same person, kind and link)."""
 
     event: Event | None
     person: Person
@@ -226,6 +229,7 @@ class Logged:
     when: datetime
     url: str | None = None
     note: str = ""
+    detected: Event | None = None
 
 
 @dataclass(frozen=True)
@@ -280,6 +284,9 @@ class Added:
     created: bool  # the person was new
     feeds: tuple[AddedFeed, ...]
     entries: int = 0  # entries in the feed now
+    handle: tuple[str, str] | None = None  # (network, handle) put under handles:
+    kept_handle: str | None = None  # the handle they already had for that network (kept)
+    feed_error: str | None = None  # why no feed was found for a handle that was added
 
 
 @dataclass(frozen=True)
@@ -694,7 +701,7 @@ class Engage:
             readings,
             events,
             self.posts(),
-            self.feeds(),
+            [*self.feeds(), *self._accounts_in_trouble()],
             paths,
             day=wanted,
             now=now,
@@ -704,6 +711,15 @@ class Engage:
         where = Path(self.watchlist.path or "feeds.yaml").name
         orphans = tuple(orphan_line(orphan, where) for orphan in world.orphans())
         return with_(agenda, ready=ready, notes=(*agenda.notes, *orphans))
+
+    def _accounts_in_trouble(self) -> list[FeedState]:
+        """Accounts gone or failing, as the digest lists feeds that need attention. One
+        that wants a login is not there (its profile feed is followed, nothing to do), nor
+        one waiting for a server's rate limit (it goes on by itself)."""
+        from engage.social.accounts import as_feed
+
+        trouble = (AccountStatus.GONE, AccountStatus.ERROR)
+        return [as_feed(a) for a in self.accounts() if a.status in trouble]
 
     def templates(self, *, html: bool) -> jinja2.Environment:
         """Jinja2 templates, the user's own first; `html` escapes every value."""
@@ -836,8 +852,10 @@ class Engage:
 
     def _record(
         self, person: Person, kind: EventKind, when: datetime, *, url: str | None, note: str
-    ) -> Event | None:
-        """Store one manual event; None when the same event is already there."""
+    ) -> tuple[Event | None, Event | None]:
+        """Store one manual event. Returns it (None when the same event is already there)
+        and, when nothing was stored because detection found the same interaction (the
+        same person, kind and link: docs/design.md, "Duplicates"), that event."""
         with self.store.transaction() as tx:
             key = self._keys_in(tx).key(person.name)
             base_id = manual_id(key, kind, when, url, note)
@@ -852,6 +870,9 @@ class Engage:
                 note=note,
                 created=self.now(),
             )
+            detected = tx.same_interaction(event)
+            if detected is not None:
+                return None, self._shown(detected, person)
             # The store refuses an id that was undone (so detection cannot resurrect it); a
             # thing logged by hand again after an undo is meant, so it gets the next free id.
             undone = tx.tombstones()
@@ -860,7 +881,11 @@ class Engage:
                 copy += 1
                 event = replace(event, id=f"{base_id}-{copy}")
             added = tx.add_events([event])
-        return replace(added[0], person=person.name) if added else None
+        return (self._shown(added[0], person) if added else None), None
+
+    @staticmethod
+    def _shown(event: Event, person: Person) -> Event:
+        return replace(event, person=person.name)
 
     def _keys_in(self, tx: Transaction) -> Keys:
         """Each person's key, read under the transaction's lock, and the watchlist's names
@@ -892,8 +917,8 @@ class Engage:
                 "(add --anyway to record it regardless; --when and --note work there too)"
             )
         moment = read_when(when, self.now())
-        event = self._record(who, event_kind, moment, url=url, note=note)
-        return Logged(event, who, event_kind, moment, url, note)
+        event, detected = self._record(who, event_kind, moment, url=url, note=note)
+        return Logged(event, who, event_kind, moment, url, note, detected)
 
     def met(
         self,
@@ -911,8 +936,8 @@ class Engage:
         if note:
             parts.append(note)
         text = "; ".join(parts)
-        event = self._record(who, EventKind.MET_IN_PERSON, moment, url=url, note=text)
-        return Logged(event, who, EventKind.MET_IN_PERSON, moment, url, text)
+        event, detected = self._record(who, EventKind.MET_IN_PERSON, moment, url=url, note=text)
+        return Logged(event, who, EventKind.MET_IN_PERSON, moment, url, text, detected)
 
     def outcome(
         self, person: str, answer: str, *, when: str | None = None, note: str = ""
@@ -932,7 +957,7 @@ class Engage:
         if moment < last_ask.when:
             stamp = last_ask.when.strftime("%Y-%m-%d %H:%M")
             raise EngageError(f"the answer cannot come before the ask ({stamp})")
-        event = self._record(who, kind, moment, url=None, note=note)
+        event, _ = self._record(who, kind, moment, url=None, note=note)
         return Logged(event, who, kind, moment, None, note)
 
     def ask(
@@ -949,7 +974,7 @@ class Engage:
         if warning is not None and not anyway:
             paths = tuple(world.paths(who.name, moment))
             return Asked(who, reading, warning, True, None, paths, rules.ask_follow_up_days)
-        event = self._record(who, EventKind.MY_ASK, moment, url=None, note=note)
+        event, _ = self._record(who, EventKind.MY_ASK, moment, url=None, note=note)
         logged = Logged(event, who, EventKind.MY_ASK, moment, None, note)
         return Asked(who, reading, warning, False, logged, (), rules.ask_follow_up_days)
 
@@ -1042,6 +1067,19 @@ class Engage:
         ]
         return out
 
+    def accounts(self) -> list[SocialAccount]:
+        """Every Mastodon and Bluesky account in the watchlist (mine first) with its health,
+        under today's names; one never polled yet is `never`."""
+        from engage.social.accounts import watched_accounts
+
+        keys = self.keys()
+        stored = {a.key: a for a in self.store.social_accounts()}
+        out = []
+        for watched in watched_accounts(keys.keyed(self.watchlist)):
+            state = stored.get(watched.key) or watched.new_state()
+            out.append(replace(state, person=watched.person.name))
+        return out
+
     def apply_moves(self) -> Moves:
         """Rewrite the watchlist for feeds that moved permanently, and carry their state."""
         from engage.config import apply_moves as rewrite
@@ -1068,8 +1106,10 @@ class Engage:
         person: str | None = None,
         progress: Callable[[int], ProgressHook] | None = None,
     ) -> CycleSummary:
-        """Poll what is due (everything with `everything`), store it, find interactions."""
+        """Poll what is due (everything with `everything`), store it, find interactions:
+        the feeds, then the Mastodon and Bluesky accounts."""
         from engage.poll.cycle import run_cycle
+        from engage.social.poller import poll_accounts
 
         watchlist = self.watchlist
         name = self.anyone(person).name if person is not None else None
@@ -1084,27 +1124,40 @@ class Engage:
             hook = progress(total)
             return lambda outcome: hook(shown(outcome))
 
+        keyed = keys.keyed(watchlist)
+        now = datetime.now(UTC)
+        key = keys.key(name) if name is not None else None
         summary = run_cycle(
-            keys.keyed(watchlist),
+            keyed,
             self.store,
-            now=datetime.now(UTC),
+            now=now,
             everything=everything,
-            person=keys.key(name) if name is not None else None,
+            person=key,
             progress=hooks if progress is not None else None,
         )
-        return replace(summary, outcomes=tuple(shown(o) for o in summary.outcomes))
+        social = poll_accounts(keyed, self.store, now=now, everything=everything, person=key)
+        return replace(
+            summary,
+            outcomes=tuple(shown(o) for o in summary.outcomes),
+            accounts=tuple(replace(a, person=keys.display(a.person)) for a in social.accounts),
+            new_events=summary.new_events + social.new_events,
+            seconds=summary.seconds + social.seconds,
+        )
 
     def detect(self, *, rebuild: bool = False) -> Detected:
         """Find interactions in what was polled; with `rebuild`, recompute every automatic
         event (manual ones and undo markers stay)."""
         from engage.detect import detect as find
+        from engage.social.accounts import conversation
 
         watchlist = self.watchlist
         with self.store.transaction() as tx:
             keyed = self._keys_in(tx).keyed(watchlist)
             removed = tx.remove_auto_events() if rebuild else 0
             found = find(keyed, tx.posts(), tx.comments(), rules=watchlist.settings.meter)
-            added = tx.add_events(found.events)
+            # The Mastodon and Bluesky conversation, from the statuses the cache keeps.
+            social = conversation(keyed, tx.social_accounts(), tx.social_posts())
+            added = tx.add_events((*found.events, *social))
             evidence = tx.put_intro_evidence(found.intro_evidence)
         return Detected(len(added), removed, evidence, found.warnings, rebuild)
 
@@ -1131,6 +1184,10 @@ class Engage:
             # markers in full (`tombstones` lists their ids, as format 1 did).
             "identities": to_json(sorted(snapshot.identities, key=lambda i: fold_name(i.key))),
             "tombstone_records": to_json(snapshot.undone),
+            # Added later in format 2: the Mastodon and Bluesky accounts' state and the
+            # statuses kept for detection (docs/design.md, "Social APIs").
+            "social_accounts": to_json(snapshot.social_accounts),
+            "social_posts": to_json(snapshot.social_posts),
         }
 
     def forget(self, person: str) -> Forgotten:
@@ -1209,8 +1266,12 @@ class Engage:
         comments: bool = True,
         create: bool = False,
     ) -> Added:
-        """Find the feed behind a URL (a page, a feed, a platform handle) and add it."""
+        """Find the feed behind a URL (a page, a feed, a platform handle) and add it. A
+        Mastodon address or profile and a Bluesky profile also fill the person's `handles:`,
+        so their conversation is read from the network's API (docs/design.md, "Social
+        APIs"); their profile feed is looked for on the server settings.mastodon_api names."""
         from engage import config
+        from engage.social.accounts import profile_feed, social_handle
 
         watchlist = self.watchlist
         owner = watchlist.find(person)
@@ -1221,17 +1282,22 @@ class Engage:
             raise EngageError(
                 f"nobody called {person!r} in {watchlist.path or 'the watchlist'} ({hint})"
             )
-        found = self._resolve(url)
-        if found.feed_url is None:
+        handle = social_handle(url)
+        found = self._resolve(profile_feed(handle[1], watchlist.settings) if handle else url)
+        if found.feed_url is None and handle is None:
             raise EngageError(found.error or f"no feed found at {url}")
-        feed_kind = FeedKind(kind) if kind else found.kind
-        title = found.title
-        additions: list[tuple[str, FeedKind, str | None]] = [(found.feed_url, feed_kind, title)]
-        if comments and found.comments_feed and found.comments_feed != found.feed_url:
-            label = f"{title} (comments)" if title else None
-            additions.append((found.comments_feed, FeedKind.COMMENTS, label))
+        additions: list[tuple[str, FeedKind, str | None]] = []
+        if found.feed_url is not None:
+            feed_kind = FeedKind(kind) if kind else found.kind
+            title = found.title
+            additions.append((found.feed_url, feed_kind, title))
+            if comments and found.comments_feed and found.comments_feed != found.feed_url:
+                label = f"{title} (comments)" if title else None
+                additions.append((found.comments_feed, FeedKind.COMMENTS, label))
         path = self.config_path
         entries = len(found.parsed.entries) if found.parsed is not None else 0
+        feed_error = None if found.feed_url else (found.error or f"no feed found at {url}")
+        named = (handle[0].value, str(handle[1])) if handle else None
         if owner is None:
             config.add_person(
                 path,
@@ -1239,8 +1305,13 @@ class Engage:
                 sites=[found.site_url] if found.site_url else [],
                 feeds=[FeedRef(u, k, t) for u, k, t in additions],
             )
+            if named is not None:
+                config.set_handle(path, person, *named)
             self.refresh()
-            return Added(person, True, tuple(AddedFeed(u, k) for u, k, _ in additions), entries)
+            return Added(
+                person, True, tuple(AddedFeed(u, k) for u, k, _ in additions), entries,
+                named, None, feed_error,
+            )  # fmt: skip
         done: list[AddedFeed] = []
         for feed_url, feed_kind_added, feed_title in additions:
             listed = config.find_feed_owner(watchlist, feed_url)
@@ -1249,8 +1320,9 @@ class Engage:
                 continue
             config.add_feed(path, owner.name, feed_url, kind=feed_kind_added, title=feed_title)
             done.append(AddedFeed(feed_url, feed_kind_added))
+        kept = config.set_handle(path, owner.name, *named) if named is not None else None
         self.refresh()
-        return Added(owner.name, False, tuple(done), entries)
+        return Added(owner.name, False, tuple(done), entries, named, kept, feed_error)
 
     def _resolve(self, url: str) -> Resolution:
         import asyncio
@@ -1526,7 +1598,7 @@ def _export_tables(document: dict[str, Any], label: str) -> dict[str, list[Any]]
     """The store's tables in an export document, as the store keeps them."""
     tables: dict[str, list[Any]] = {}
     for name in ("identities", "feeds", "events", "intro_evidence", "linkedin_contacts",
-                 "posts", "comments"):  # fmt: skip
+                 "posts", "comments", "social_accounts", "social_posts"):  # fmt: skip
         docs = document.get(name, [])
         if not isinstance(docs, list):
             raise EngageError(f"{label}: {name} is not a list")

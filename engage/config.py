@@ -1654,11 +1654,8 @@ def set_handle(path: Path, name: str, network: str, handle: str) -> str | None:
         if isinstance(handles, dict):
             existing = handles.get(network)
             if isinstance(existing, str):
-                try:
-                    same = str(readers[network](existing)).casefold() == value.casefold()
-                except ValueError:
-                    same = False
-                return None if same else existing
+                existing = str(readers[network](existing))  # valid: the file was loaded
+                return None if existing.casefold() == value.casefold() else existing
             handles[network] = value
         else:
             node = CommentedMap()

@@ -14,7 +14,7 @@ import click
 from engage.launch import config_option, data_option, open_app
 
 if TYPE_CHECKING:
-    from engage.models import FeedOutcome, FeedState, ProgressHook
+    from engage.models import AccountOutcome, FeedOutcome, FeedState, ProgressHook, SocialAccount
 
 
 @click.command()
@@ -70,6 +70,8 @@ def poll(
     if verbose:
         for outcome in summary.outcomes:
             click.echo(_outcome_line(outcome))
+        for account in summary.accounts:
+            click.echo(_account_line(account))
     click.echo(summary.line())
     moved = [o for o in summary.outcomes if o.moved_to]
     for outcome in moved:
@@ -84,6 +86,12 @@ def _outcome_line(outcome: FeedOutcome) -> str:
         f"{outcome.new_posts} new posts, {outcome.new_comments} new comments"
     )
     return f"{outcome.status.value:<12} {outcome.person}: {outcome.url} — {detail}"
+
+
+def _account_line(outcome: AccountOutcome) -> str:
+    detail = outcome.error or f"{outcome.new_posts} new statuses"
+    where = f"{outcome.network.value} {outcome.handle}"
+    return f"{outcome.status.value:<12} {outcome.person}: {where} — {detail}"
 
 
 # ---------------------------------------------------------------------------
@@ -118,12 +126,16 @@ def feeds(
         click.echo(f"{done.changed} feed URL(s) updated in the watchlist.")
         return
     listed = app.feeds()
+    accounts = app.accounts()
     if as_json:
-        from engage.views import feed_json
+        from engage.views import account_json, feed_json
 
-        click.echo(json.dumps([feed_json(s) for s in listed], indent=2, ensure_ascii=False))
+        shown = [feed_json(s) for s in listed] + [account_json(a) for a in accounts]
+        click.echo(json.dumps(shown, indent=2, ensure_ascii=False))
         return
     _print_feeds(listed)
+    if accounts:
+        _print_accounts(accounts)
 
 
 def _print_feeds(listed: list[FeedState]) -> None:
@@ -147,6 +159,39 @@ def _print_feeds(listed: list[FeedState]) -> None:
             s.url,
         )
     Console(width=200 if not sys.stdout.isatty() else None).print(table)
+
+
+def _print_accounts(accounts: list[SocialAccount]) -> None:
+    """The Mastodon and Bluesky accounts read through their APIs, then one line for each
+    that has a problem, with what engage does about it."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False)
+    for column in ("person", "network", "status", "last success", "fails", "next check", "account"):
+        table.add_column(column)
+    for a in accounts:
+        if a.gone:
+            due = "never (gone)"
+        elif a.wait_until and (a.next_check is None or a.wait_until > a.next_check):
+            due = _short(a.wait_until)
+        else:
+            due = _short(a.next_check)
+        table.add_row(
+            a.person,
+            a.network.value,
+            a.status.value,
+            _short(a.last_success),
+            str(a.failures),
+            due,
+            a.handle,
+        )
+    console = Console(width=200 if not sys.stdout.isatty() else None)
+    console.print()
+    console.print(table)
+    for a in accounts:
+        if a.last_error and a.status.value != "ok":
+            click.echo(f"{a.person}: {a.network.value} {a.handle}: {a.last_error}")
 
 
 def _short(value: datetime | None) -> str:
