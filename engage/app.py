@@ -1074,10 +1074,19 @@ class Engage:
 
         keys = self.keys()
         stored = {a.key: a for a in self.store.social_accounts()}
+        watched = watched_accounts(keys.keyed(self.watchlist))
+        mine = {w.network for w in watched if w.person.role is Role.ME}
         out = []
-        for watched in watched_accounts(keys.keyed(self.watchlist)):
-            state = stored.get(watched.key) or watched.new_state()
-            out.append(replace(state, person=watched.person.name))
+        for account in watched:
+            state = stored.get(account.key) or account.new_state()
+            if account.network not in mine:
+                network = account.network.value
+                state = replace(
+                    state,
+                    last_error=f"not read: the conversation is with you, so put your own "
+                    f"{network} account under me: handles: ({network}: …)",
+                )
+            out.append(replace(state, person=account.person.name))
         return out
 
     def apply_moves(self) -> Moves:

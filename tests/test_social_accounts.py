@@ -226,6 +226,15 @@ def test_what_is_not_due(
     assert {s.key for s in everyone} - due == set(expected), situation
 
 
+def test_no_account_is_read_on_a_network_i_am_not_on() -> None:
+    only_bluesky = Watchlist(replace(ME, handles={"bluesky": "sam.example.net"}), (DANA, LEE))
+    assert [s.key for _, s in plan(only_bluesky, [], NOW)] == [
+        "bluesky:sam.example.net",
+        "bluesky:did:plc:danadanadanadanadanadana",
+    ]
+    assert plan(Watchlist(replace(ME, handles={}), (DANA, LEE)), [], NOW) == []
+
+
 @pytest.mark.parametrize(
     ("person", "expected"),
     [

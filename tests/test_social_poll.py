@@ -442,6 +442,18 @@ def test_a_deleted_account_is_reported_like_a_gone_feed(social: Social) -> None:
     assert len(social.json("events")) == 10
 
 
+def test_no_call_on_a_network_i_have_no_account_on(social: Social) -> None:
+    text = social.config.read_text(encoding="utf-8")
+    social.config.write_text(text.replace("    bluesky: sam.example.net\n", ""), encoding="utf-8")
+    social.ok("poll")
+    assert social.appview.requests == []
+    assert sorted(social.events("Dana Reyes")) == sorted(MASTODON_EVENTS)
+    assert (
+        "Dana Reyes: bluesky dana.example.org: not read: the conversation is with you, so put "
+        "your own bluesky account under me: handles: (bluesky: …)"
+    ) in social.ok("feeds").splitlines()
+
+
 # ---------------------------------------------------------------------------
 # engage add
 

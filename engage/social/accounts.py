@@ -151,9 +151,10 @@ def plan(
     everything: bool = False,
     person: str | None = None,
 ) -> list[tuple[Watched, SocialAccount]]:
-    """The accounts to poll now with their states. `person` (a key) keeps theirs, and mine
-    on the same networks (their conversation with me needs both); `everything` ignores
-    the schedule but never a server's wait."""
+    """The accounts to poll now with their states. Only on the networks I am on: without
+    an account of mine there is no conversation with me to find, and no call is made.
+    `person` (a key) keeps theirs, and mine on the same networks (their conversation with
+    me needs both); `everything` ignores the schedule but never a server's wait."""
     by_key = {state.key: state for state in stored}
     watched = watched_accounts(watchlist)
     settings = watchlist.settings
@@ -161,8 +162,11 @@ def plan(
     wanted = fold_name(person) if person is not None else None
     networks = {w.network for w in watched if wanted and fold_name(w.person.key) == wanted}
     me = watchlist.me.key
+    mine_on = {w.network for w in watched if w.person.key == me}
     out: list[tuple[Watched, SocialAccount]] = []
     for item in watched:
+        if item.network not in mine_on:
+            continue
         state = by_key.get(item.key) or item.new_state()
         if state.person != item.person.key:
             state = replace(state, person=item.person.key)
