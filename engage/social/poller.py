@@ -54,17 +54,25 @@ def poll_accounts(
     """Poll the accounts that are due (see `accounts.plan`); `watchlist` is keyed (each
     person's `key` is what their records are filed under), `person` a key."""
     started = time.monotonic()
-    view = store.view(with_cache=True)
+    if not accounts.plan(watchlist, [], now, person=person):
+        return SocialCycle()  # no account to read: the store is not even opened
+    view = store.view(with_cache=False)
     try:
         stored = view.social_accounts()
-        cached = view.social_posts()
-        feeds = view.feeds()
     finally:
         view.close()
     planned = accounts.plan(watchlist, stored, now, everything=everything, person=person)
     if not planned:
         return SocialCycle()
     polled = asyncio.run(_poll_all(planned, watchlist.settings, now))
+    # The cache is read after the calls, not held through them: the statuses already
+    # there, and the feeds (a profile feed may have been added since).
+    view = store.view(with_cache=True)
+    try:
+        cached = view.social_posts()
+        feeds = view.feeds()
+    finally:
+        view.close()
 
     interval = watchlist.settings.poll_interval_minutes
     known = {(p.account, p.id) for p in cached}
