@@ -828,11 +828,15 @@ class Transaction:
         return self._put_polled("comments", comments)
 
     def _put_polled(self, name: str, items: Iterable[Post | Comment]) -> int:
+        return self._put_first_seen(name, [((item.feed, item.id), item) for item in items])
+
+    def _put_first_seen(self, name: str, items: Iterable[tuple[Hashable, Any]]) -> int:
+        """Insert or update (key, item) pairs, each keeping the first time its key was seen
+        (`first_seen`: now for a new one that does not say); returns how many were new."""
         table = self._table(name)
         stamp = to_json(self.now)
         new = 0
-        for item in items:
-            key = (item.feed, item.id)
+        for key, item in items:
             old = table.docs.get(key)
             doc = to_json(item)
             if old is None:
@@ -853,19 +857,7 @@ class Transaction:
     def put_social_posts(self, posts: Iterable[SocialPost]) -> int:
         """Insert or update by account and id; returns how many were new. The first time
         one was seen is kept, as for posts: pruning counts from it."""
-        table = self._table("social_posts")
-        new = 0
-        for post in posts:
-            key = (post.account, post.id)
-            old = table.docs.get(key)
-            doc = to_json(post)
-            if old is None:
-                new += 1
-                doc["first_seen"] = doc["first_seen"] or to_json(self.now)
-            else:
-                doc["first_seen"] = old.get("first_seen") or doc["first_seen"]
-            table.put(key, doc)
-        return new
+        return self._put_first_seen("social_posts", [((p.account, p.id), p) for p in posts])
 
     def same_interaction(self, event: Event) -> Event | None:
         """A stored event of the other source (detected or logged by hand) that is the same

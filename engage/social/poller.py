@@ -197,32 +197,34 @@ async def _poll_one(
         )
         waited(statuses.wait_until)
         posts = accounts.mastodon_posts(state, statuses.statuses, now)
-        if statuses.problem is not None:
-            # What came before the problem is kept; since_id stays, so it is read again.
-            return replace(
-                _troubled(statuses.problem, statuses.wait_until, root), account_id=account_id
-            ), posts
-        return Polled(
-            AccountStatus.OK,
-            account_id=account_id,
-            api=root,
-            since_id=statuses.since_id,
-            wait_until=statuses.wait_until,
-        ), posts
+        since = statuses.since_id
+        return _read(statuses.problem, statuses.wait_until, root, account_id, since=since), posts
 
     seen = state.seen_until if same_root else None
     feed = await client.fetch_bluesky_feed(api, root, account_id, seen_until=seen, now=now)
     waited(feed.wait_until)
     items = accounts.bluesky_posts(state, feed.items, now)
-    if feed.problem is not None:
-        return replace(_troubled(feed.problem, feed.wait_until, root), account_id=account_id), items
+    return _read(feed.problem, feed.wait_until, root, account_id, seen=feed.seen_until), items
+
+
+def _read(
+    problem: Problem | None,
+    wait: datetime | None,
+    root: str,
+    account_id: str,
+    *,
+    since: str | None = None,
+    seen: datetime | None = None,
+) -> Polled:
+    """What reading an account's statuses came to. After a problem what came before it is
+    kept, but not how far it got (`since`, `seen`): the next poll reads from the same
+    point again."""
+    if problem is not None:
+        return replace(_troubled(problem, wait, root), account_id=account_id)
     return Polled(
-        AccountStatus.OK,
-        account_id=account_id,
-        api=root,
-        seen_until=feed.seen_until,
-        wait_until=feed.wait_until,
-    ), items
+        AccountStatus.OK, account_id=account_id, api=root, since_id=since, seen_until=seen,
+        wait_until=wait,
+    )  # fmt: skip
 
 
 def _troubled(problem: Problem | None, wait: datetime | None, root: str) -> Polled:
