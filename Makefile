@@ -25,6 +25,8 @@ lint: $(STAMP)
 test: $(STAMP) system-deps lint
 	$(BIN)/python -m pytest -q
 
+# The demo's commands, then the web report of its world until Ctrl-C
+# (`python -m demo --no-serve` stops before serving).
 demo: $(STAMP)
 	$(BIN)/python -m demo
 

@@ -1,4 +1,4 @@
-"""`python -m bench [poll|status] [--n N ...]`: run the benchmarks and print the tables."""
+"""`python -m bench [poll|status|web] [--n N ...]`: run the benchmarks and print the tables."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import argparse
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("which", nargs="*", default=["poll", "status"], choices=["poll", "status"])
+    which = ["poll", "status", "web"]
+    parser.add_argument("which", nargs="*", default=which, choices=which)
     parser.add_argument("--n", type=int, action="append", help="feed counts (default 100 1000)")
     args = parser.parse_args()
     if "poll" in args.which:
@@ -19,6 +20,10 @@ def main() -> None:
 
         rows = bench_status.run()
         print(bench_status.report(rows) if hasattr(bench_status, "report") else rows)
+    if "web" in args.which:
+        from bench import bench_web
+
+        print(bench_web.report(bench_web.run()))
 
 
 if __name__ == "__main__":

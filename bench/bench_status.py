@@ -47,17 +47,17 @@ KIND_WEIGHTS = {
 }
 
 
-def _name(i: int) -> str:
+def person_name(i: int) -> str:
     return f"Person {i:03d}"
 
 
 def write_watchlist(folder: Path) -> Path:
     lines = ["me:", "  name: Bench Me", "  sites: [https://me.example/]", "people:"]
     for i in range(PEOPLE):
-        lines += [f"  - name: {_name(i)}", f"    sites: [https://p{i}.example/]"]
+        lines += [f"  - name: {person_name(i)}", f"    sites: [https://p{i}.example/]"]
     lines.append("contacts:")
     for c in range(CONTACTS):
-        known = ", ".join(_name((c * 20 + k) % PEOPLE) for k in range(5))
+        known = ", ".join(person_name((c * 20 + k) % PEOPLE) for k in range(5))
         lines += [f"  - name: Contact {c:02d}", f"    knows: [{known}]"]
     path = folder / "feeds.yaml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -81,7 +81,7 @@ def write_store(folder: Path, seed: int = 5) -> None:
         events.append(
             Event(
                 id=f"bench:{n}",
-                person=_name(p),
+                person=person_name(p),
                 kind=kind,
                 when=when,
                 direction=DIRECTION[kind],
@@ -95,7 +95,7 @@ def write_store(folder: Path, seed: int = 5) -> None:
         tx.add_events(events)
 
 
-def _best_of(*commands: list[str], env: dict[str, str] | None = None) -> list[float]:
+def best_of(*commands: list[str], env: dict[str, str] | None = None) -> list[float]:
     """Best of RUNS for each command, run in turn (a, b, a, b, ...) so that a slow spell
     on a shared machine hits both sides of a ratio alike."""
     best = [float("inf")] * len(commands)
@@ -140,13 +140,13 @@ def run() -> list[dict[str, object]]:
         # it (a miss, as after any edit of feeds.yaml), the best of the others is a hit.
         env = {**os.environ, "ENGAGE_CACHE": str(folder / "cache")}
         load_only = f"from engage.store import Store; Store({str(data)!r}).load_precious_only()"
-        baseline, status = _best_of(
+        baseline, status = best_of(
             [py, "-c", load_only],
             [py, "-m", "engage", "status", "--json", "--at", NOW.isoformat(),
              "--config", str(config), "--data", str(data)],
             env=env,
         )  # fmt: skip
-        watchlist, cached = _best_of(
+        watchlist, cached = best_of(
             [
                 py,
                 "-c",

@@ -1,9 +1,11 @@
-"""`python -m demo [--data DIR | --keep]`: run engage's main job on the demo watchlist.
+"""`python -m demo [--data DIR | --keep] [--no-serve]`: run engage's main job on the demo
+watchlist, then serve the web report of the demo world until Ctrl-C.
 
 It starts the local server, writes the demo watchlist and an empty data folder, and runs
 the real CLI (`python -m engage …`, as a user would, each in its own process) with a
-heading per command. The exit code is 1 when any command failed, so `make demo` doubles
-as an end-to-end smoke test.
+heading per command. Then `engage serve` shows the world the commands built on a printed
+URL, until Ctrl-C; `--no-serve` stops before that (tests and scripts). The exit code is 1
+when any command failed, so `make demo` doubles as an end-to-end smoke test.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import argparse
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -69,6 +72,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--keep", action="store_true", help="Keep the watchlist and data folder afterwards."
     )
+    parser.add_argument(
+        "--no-serve",
+        dest="serve",
+        action="store_false",
+        help="Stop after the commands, without serving the web report.",
+    )
     options = parser.parse_args(argv)
     started = time.monotonic()
     work = _work_folder(options.data)
@@ -76,20 +85,39 @@ def main(argv: list[str] | None = None) -> int:
     try:
         failures, requests = _run(work)
         digest = _digest_page(work, keep)
+        seconds = time.monotonic() - started
+        print(f"\n== done in {seconds:.1f} s; the demo server answered {requests} requests", end="")
+        if failures:
+            print(f"; FAILED: {', '.join(failures)}")
+        else:
+            print()
+        if digest is not None:
+            print(f"The digest of the demo world: {digest}")
+        if keep:
+            _explore_hint(work)
+        if options.serve and not failures:
+            _serve(work)
     finally:
         if not keep:
             shutil.rmtree(work, ignore_errors=True)
-    seconds = time.monotonic() - started
-    print(f"\n== done in {seconds:.1f} s; the demo server answered {requests} requests", end="")
-    if failures:
-        print(f"; FAILED: {', '.join(failures)}")
-    else:
-        print()
-    if digest is not None:
-        print(f"The digest of the demo world: {digest}")
-    if keep:
-        _explore_hint(work)
     return 1 if failures else 0
+
+
+def _serve(work: Path) -> None:
+    """`engage serve` on the demo world until Ctrl-C (which the terminal sends to both
+    processes; a SIGINT to this one alone is passed on)."""
+    print("\n== the web report of the demo world: open the address below; Ctrl-C stops it.")
+    print("   People shows who is ready and who needs a follow-up; a person's page has the")
+    print("   score chart, the timeline and a form to log an interaction.", flush=True)
+    report = subprocess.Popen(
+        [sys.executable, "-m", "engage", "serve", "--port", "0"], cwd=work, env=_environment(work)
+    )
+    try:
+        report.wait()
+    except KeyboardInterrupt:
+        if report.poll() is None:
+            report.send_signal(signal.SIGINT)
+        report.wait(timeout=30)
 
 
 def _digest_page(work: Path, keep: bool) -> Path | None:

@@ -204,7 +204,7 @@ def build_agenda(
             for r in sorted(people, key=lambda r: -r.score)
             if r.stage is Stage.READY
         ),
-        follow_ups=_follow_ups(people, now),
+        follow_ups=follow_ups_due(people, now),
         posts=_posts(watchlist, readings, posts, since, now),
         intros=_intros(people, paths),
         going_cold=_going_cold(people, posts, watchlist, now),
@@ -217,7 +217,8 @@ def _their_latest_words(events: Iterable[Event], now: datetime) -> Event | None:
     return max(theirs, key=lambda e: e.when) if theirs else None
 
 
-def _follow_ups(people: Iterable[Reading], now: datetime) -> tuple[FollowUp, ...]:
+def follow_ups_due(people: Iterable[Reading], now: datetime) -> tuple[FollowUp, ...]:
+    """Every open obligation of these readings, the most overdue (for its period) first."""
     found = [FollowUp(r.person, owed, r) for r in people for owed in r.owed]
     found.sort(key=lambda f: (-f.obligation.overdue(now), f.obligation.due, f.person))
     return tuple(found)

@@ -16,7 +16,9 @@ one-line EngageError for a mistake.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import os
+import re
 import shlex
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -61,7 +63,7 @@ from engage.when import parse_when
 if TYPE_CHECKING:
     import jinja2
 
-    from engage.agenda import Agenda, ReadyToAsk
+    from engage.agenda import Agenda, FollowUp, ReadyToAsk
     from engage.digest.render import RenderedDigest
     from engage.intro import IntroPath
     from engage.models import CycleSummary, FeedOutcome, ProgressHook
@@ -115,6 +117,9 @@ FIRST_DIGEST_DAYS = 7  # the first digest shows the posts of the last week
 DIGESTS_META = "digests_built"  # {day: when its digest was built}
 LAST_SENT_META = "last_digest_sent"  # the day of the last digest delivered
 DIGESTS_FOLDER = "digests"
+# A long-running report reads the meter at a new moment every minute: the read model keeps
+# the readings of the last few moments only, not one set per minute for as long as it runs.
+MOMENTS_KEPT = 4
 
 
 def local_zone() -> tzinfo:
@@ -256,11 +261,13 @@ class Detected:
 
 @dataclass(frozen=True)
 class Forgotten:
-    person: str
-    counts: dict[str, int]
+    person: str  # as resolved: the name in the watchlist, else as stored
+    counts: dict[str, int]  # what went, by kind (store.FORGOTTEN_KINDS, backups, digests)
     listed: Person | None  # still in the watchlist
     had_watchlist: bool
     near: str | None  # a stored name the user probably meant, when nothing matched
+    left: tuple[Path, ...] = ()  # files in the data folder that still name them
+    unlisted: bool = False  # taken out of the watchlist too (--from-watchlist)
 
 
 @dataclass(frozen=True)
@@ -408,6 +415,8 @@ class World:
             # (bench_status), and unlike gc.freeze() pins nothing once it is done.
             with gc_paused():
                 found = {p.name: self.reading(p.name, now) for p in everyone}
+            while len(self._readings) >= MOMENTS_KEPT:
+                self._readings.pop(next(iter(self._readings)))  # the oldest moment
             self._readings[now] = found
         return found
 
@@ -472,6 +481,8 @@ class Engage:
         self._watchlist_key: tuple[int, int, int] | None = None
         self._store: Store | None = None
         self._world = _Loaded(None)
+        self._posts = _Loaded(None)  # recent_posts: posts by folded name, from cache.json
+        self._slugs: tuple[Watchlist, dict[str, str]] | None = None
 
     # -- plumbing
 
@@ -520,14 +531,15 @@ class Engage:
     @property
     def store(self) -> Store:
         if self._store is None:
-            from engage.store import PRECIOUS, Store
+            from engage.store import Store
 
             folder = self.data_dir
-            if not (folder / PRECIOUS).exists():
+            store = Store(folder, notify=self._notify)
+            if store.created:
                 # A mistyped --data or $ENGAGE_DATA would otherwise show an empty world as
                 # if it were the truth ("everyone is cold"); say where the new store is.
                 self._notify(f"engage: starting a new, empty data folder at {folder}")
-            self._store = Store(folder)
+            self._store = store
         return self._store
 
     @contextmanager
@@ -563,11 +575,12 @@ class Engage:
 
     def existing_store(self) -> Store:
         """The store, refusing a folder without one: opening it would create an empty
-        store, and a mistyped --data would then export or forget nothing without a word."""
-        from engage.store import PRECIOUS
+        store, and a mistyped --data would then export or forget nothing without a word.
+        A folder that held data but lost engage.json gets the store's own restore line."""
+        from engage.store import PRECIOUS, held_data
 
         folder = self.data_dir
-        if not (folder / PRECIOUS).exists():
+        if not folder.is_file() and not (folder / PRECIOUS).exists() and not held_data(folder):
             raise EngageError(f"{folder}: no engage data here (no {PRECIOUS}); check --data")
         return self.store
 
@@ -1047,11 +1060,13 @@ class Engage:
 
     def feeds(self) -> list[FeedState]:
         """Watched feeds (never polled ones too), then the ones engage discovered."""
+        return self._listed_feeds(self.store.feeds(), self.keys())
+
+    def _listed_feeds(self, states: Sequence[FeedState], keys: Keys) -> list[FeedState]:
         from engage.poll.cycle import watched_feeds
 
         watchlist = self.watchlist
-        keys = self.keys()
-        by_url = {s.url: s for s in self.store.feeds()}
+        by_url = {s.url: s for s in states}
         out: list[FeedState] = []
         for owner, ref in watched_feeds(watchlist):
             stored_state = by_url.pop(ref.url) if ref.url in by_url else None
@@ -1070,10 +1085,12 @@ class Engage:
     def accounts(self) -> list[SocialAccount]:
         """Every Mastodon and Bluesky account in the watchlist (mine first) with its health,
         under today's names; one never polled yet is `never`."""
+        return self._listed_accounts(self.store.social_accounts(), self.keys())
+
+    def _listed_accounts(self, states: Sequence[SocialAccount], keys: Keys) -> list[SocialAccount]:
         from engage.social.accounts import watched_accounts
 
-        keys = self.keys()
-        stored = {a.key: a for a in self.store.social_accounts()}
+        stored = {a.key: a for a in states}
         watched = watched_accounts(keys.keyed(self.watchlist))
         mine = {w.network for w in watched if w.person.role is Role.ME}
         out = []
@@ -1091,12 +1108,15 @@ class Engage:
 
     def apply_moves(self) -> Moves:
         """Rewrite the watchlist for feeds that moved permanently, and carry their state."""
-        from engage.config import apply_moves as rewrite
-
         self.watchlist  # a clear error when there is no watchlist  # noqa: B018
         moves = {s.url: s.moved_to for s in self.store.feeds() if s.moved_to}
         if not moves:
             return Moves({}, 0)
+        return self._apply_moves(moves)
+
+    def _apply_moves(self, moves: dict[str, str]) -> Moves:
+        from engage.config import apply_moves as rewrite
+
         changed = rewrite(self.config_path, moves)
         with self.store.transaction() as tx:
             for state in tx.feeds():
@@ -1144,10 +1164,19 @@ class Engage:
             person=key,
             progress=hooks if progress is not None else None,
         )
-        social = poll_accounts(keyed, self.store, now=now, everything=everything, person=key)
+        summary = replace(summary, outcomes=tuple(shown(o) for o in summary.outcomes))
+        if summary.interrupted is not None:
+            return summary  # stopped: the accounts wait for the next poll too
+        try:
+            social = poll_accounts(keyed, self.store, now=now, everything=everything, person=key)
+        except KeyboardInterrupt:
+            # Ctrl-C while the accounts were read: the feeds are stored, the accounts'
+            # poll stores nothing (it writes once, at its end) and runs again next time.
+            import signal
+
+            return replace(summary, interrupted=signal.SIGINT)
         return replace(
             summary,
-            outcomes=tuple(shown(o) for o in summary.outcomes),
             accounts=tuple(replace(a, person=keys.display(a.person)) for a in social.accounts),
             new_events=summary.new_events + social.new_events,
             seconds=summary.seconds + social.seconds,
@@ -1199,31 +1228,70 @@ class Engage:
             "social_posts": to_json(snapshot.social_posts),
         }
 
-    def forget(self, person: str) -> Forgotten:
-        """Remove every record about a person from the data folder."""
+    def forget(self, person: str, *, from_watchlist: bool = False) -> Forgotten:
+        """Remove everything about a person from the data folder: found by name or alias as
+        every command finds them, or by the name their data is stored under once they are
+        no longer in the watchlist. With `from_watchlist`, their entry in feeds.yaml goes too
+        (and their name from everyone's `knows:`), comments kept."""
+        from engage.detect import identity_of
+        from engage.social.accounts import social_addresses
+        from engage.store import Forgetting
+
         watchlist = self.watchlist_if_any()
         store = self.existing_store()
         listed = watchlist.find(person) if watchlist is not None else None
-        with store.transaction() as tx:
-            known = tx.identities()
-            # Their records are filed under their key; the comments they wrote and their
-            # LinkedIn entry carry any name they ever went by.
-            if watchlist is not None and listed is not None and listed.role != Role.ME:
-                key = resolve(watchlist, known).key(listed.name)
+        if watchlist is not None and listed is watchlist.me:
+            raise EngageError(
+                f"{person!r} is you (me: in {watchlist.path or 'the watchlist'}); forget "
+                "removes what engage keeps about someone else"
+            )
+        snapshot = store.load_precious_only()
+        known = snapshot.identities
+        # Their records are filed under their key (docs/design.md, "Identity"); the
+        # comments they wrote and their LinkedIn entry carry any name they ever went by.
+        if watchlist is not None and listed is not None:
+            who, key = listed, resolve(watchlist, known).key(listed.name)
+        else:
+            found = find_identity(known, person)
+            if found is None:
+                stored = {e.person for e in snapshot.events} | {f.person for f in snapshot.feeds}
+                close = difflib.get_close_matches(person, sorted(stored), n=1, cutoff=0.75)
+                near = close[0] if close else None
+                return Forgotten(person, {}, None, watchlist is not None, near)
+            who, key = Person(found.name), found.key
+        identity = find_identity(known, key)
+        names = identity.folded_names if identity is not None else (fold_name(key),)
+        feeds = frozenset(ref.url for ref in who.feeds) | {
+            f.url for f in snapshot.feeds if fold_name(f.person) == fold_name(key)
+        }
+        several = [n for n in (*who.aliases, *names) if len(n.split()) > 1]
+        said = tuple(dict.fromkeys((who.name, *several)))
+        # Their own sites only: a feed's host may be shared (a local server, a platform).
+        them = Person(who.name, who.role, aliases=(*who.aliases, *names), sites=who.sites)
+        addresses = social_addresses(who, key, snapshot.social_accounts)
+        counts = store.forget(
+            Forgetting(identity_of(filed_as(them, key)), feeds, said, addresses)
+        )
+        digests = (self.data_dir / DIGESTS_FOLDER).resolve()
+        left = []
+        counts["digest pages removed"] = 0
+        for path in store.files_mentioning([*said, *feeds, *who.sites]):
+            if path.resolve().parent == digests:  # made from the data: made again tomorrow
+                path.unlink(missing_ok=True)
+                counts["digest pages removed"] += 1
             else:
-                found = find_identity(known, person)
-                key = found.key if found is not None else person
-            identity = find_identity(known, key)
-            names = identity.folded_names if identity is not None else (fold_name(person),)
-            counts = tx.forget(key, names=names)
-        counts.pop("identities", None)  # who they were, gone with them: not a record to count
-        near = None
-        if not sum(counts.values()):
-            snapshot = store.load_precious_only()
-            stored = {e.person for e in snapshot.events} | {f.person for f in snapshot.feeds}
-            close = difflib.get_close_matches(person, sorted(stored), n=1, cutoff=0.75)
-            near = close[0] if close else None
-        return Forgotten(person, counts, listed, watchlist is not None, near)
+                left.append(path)
+        unlisted = False
+        if from_watchlist and listed is not None:
+            from engage.config import remove_person
+
+            remove_person(self.config_path, listed.name)
+            self.refresh()
+            self.watchlist  # the watchlist cache is written again, without them  # noqa: B018
+            unlisted = True
+        still = None if unlisted else listed
+        had = watchlist is not None
+        return Forgotten(who.name, counts, still, had, None, tuple(left), unlisted)
 
     def write_file(self, path: Path, text: str, what: str) -> None:
         """Write an export the user asked for, atomically, or say in one line why not."""
@@ -1257,6 +1325,14 @@ class Engage:
         path = self._existing_watchlist()
         config.add_feed(path, person, url, kind=kind, title=title)
         self.refresh()
+
+    def watchlist_warnings(self) -> list[str]:
+        """`FILE:LINE:COL: warning: …` for control characters in the watchlist's values
+        and comments (in a name or alias they are an error, raised by `watchlist`)."""
+        from engage import config
+
+        self.watchlist  # errors first  # noqa: B018
+        return config.control_character_warnings(self.config_path)
 
     def _existing_watchlist(self) -> Path:
         if not self.config_path.exists():
@@ -1602,6 +1678,88 @@ class Engage:
         offered = {name: len(docs) for name, docs in tables.items()}
         return Imported(added, offered, fmt, schema)
 
+    # -- the web report: what a long-running surface reads from memory
+
+    def template_folders(self) -> list[Path]:
+        """Where the report's templates and static files are looked up, the user's folder
+        first (as for the digest)."""
+        from engage.templating import template_folders
+
+        return template_folders(self.watchlist_if_any())
+
+    def slugs(self) -> dict[str, str]:
+        """Every person's and contact's page name (name -> slug), made again only when
+        the watchlist changed (see `person_slugs`)."""
+        watchlist = self.watchlist
+        if self._slugs is None or self._slugs[0] is not watchlist:
+            names = [p.name for p in (*watchlist.people, *watchlist.contacts)]
+            self._slugs = (watchlist, person_slugs(names))
+        return self._slugs[1]
+
+    def person_by_slug(self, slug: str) -> Person | None:
+        """The person or contact whose page is `slug`, or None."""
+        wanted = slug.strip().casefold()
+        for name, found in self.slugs().items():
+            if found == wanted:
+                return self.watchlist.find(name)
+        return None
+
+    def follow_ups(self, at: str | None = None) -> tuple[FollowUp, ...]:
+        """The digest's follow-ups due at `at` (default now), the most overdue first: the
+        list `agenda()` holds, without building the rest of the digest."""
+        from engage.agenda import follow_ups_due
+
+        now = self.moment(at)
+        readings = self.world().readings(now)
+        return follow_ups_due([readings[p.name] for p in self.watchlist.people], now)
+
+    def feed_health(self) -> list[FeedState]:
+        """What `feeds()` lists, and the Mastodon and Bluesky accounts as a feed's health
+        reads (their profile page as the URL), from the read model already in memory (read
+        again when engage.json changes), so a page does not parse the store each time."""
+        from engage.social.accounts import as_feed
+
+        world = self.world()
+        accounts = self._listed_accounts(world.snapshot.social_accounts, world.keys)
+        return [*self._listed_feeds(world.snapshot.feeds, world.keys), *map(as_feed, accounts)]
+
+    def recent_posts(self, person: str, limit: int = 10) -> list[Post]:
+        """Someone's newest posts, episodes and videos, from memory: cache.json is read
+        again only when it changed since (a stat per call)."""
+        from engage.store import CACHE
+
+        who = self.anyone(person)
+        key_of = self.world().keys.key  # posts are filed under the person's key
+        try:
+            stat = (self.store.folder / CACHE).stat()
+            key: tuple[int, int, int] | None = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        except OSError:
+            key = None
+        loaded = self._posts
+        if loaded.value is None or key is None or loaded.key != key:
+            grouped: dict[str, list[Post]] = {}
+            for post in self.store.posts():  # newest first
+                grouped.setdefault(fold_name(post.person), []).append(post)
+            loaded = self._posts = _Loaded(key, grouped)
+        posts: list[Post] = loaded.value.get(fold_name(key_of(who.name)), [])
+        return [p if p.person == who.name else replace(p, person=who.name) for p in posts[:limit]]
+
+    def apply_move(self, url: str) -> Moves:
+        """Apply the one proposed move of the feed at `url` (the report's button for it)."""
+        self.watchlist  # a clear error when there is no watchlist  # noqa: B018
+        state = next((s for s in self.store.feeds() if s.url == url), None)
+        if state is None or not state.moved_to:
+            raise EngageError(f"{url}: no move is proposed for this feed (see `engage feeds`)")
+        return self._apply_moves({url: state.moved_to})
+
+    def digest_page(self, day: date) -> str | None:
+        """The stored page of the digest of `day`, or None when there is none."""
+        page = self.data_dir / DIGESTS_FOLDER / f"{day.isoformat()}.html"
+        try:
+            return page.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+
 
 def _export_tables(document: dict[str, Any], label: str) -> dict[str, list[Any]]:
     """The store's tables in an export document, as the store keeps them."""
@@ -1641,6 +1799,28 @@ def orphan_line(orphan: Orphan, where: str = "feeds.yaml") -> str:
     if orphan.successor is None:
         line += f"; gone for good? `engage forget {shlex.quote(name)}`"
     return line
+
+
+def person_slugs(names: Sequence[str]) -> dict[str, str]:
+    """A page name per person (name -> slug): the folded name with every run of other
+    characters as one dash ("José Núñez" -> "jose-nunez"), so it survives a change of case
+    or accents in feeds.yaml. Letters of any script are kept (a browser shows them; a URL
+    carries them percent-encoded); a name with none becomes "person". Two names that would
+    share a slug ("Mary-Ann Lee", "Mary Ann Lee") both get a short hash of their folded
+    name, so neither page depends on the order of the file."""
+    base = {}
+    for name in names:
+        folded = fold_name(name)
+        base[name] = re.sub(r"[\W_]+", "-", folded).strip("-") or "person"
+    taken: dict[str, int] = {}
+    for slug in base.values():
+        taken[slug] = taken.get(slug, 0) + 1
+    return {
+        name: slug
+        if taken[slug] == 1
+        else f"{slug}-{hashlib.sha1(fold_name(name).encode('utf-8')).hexdigest()[:6]}"
+        for name, slug in base.items()
+    }
 
 
 def stage_words(stage: Stage) -> str:

@@ -17,6 +17,7 @@ minority style rewritten on the first edit; comments and order still survive.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import difflib
 import io
@@ -25,7 +26,7 @@ import re
 import types
 import typing
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import time
 from pathlib import Path
@@ -45,9 +46,11 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
+from ruamel.yaml.reader import ReaderError
 
+from engage.clean import clean_name, clean_title, clean_url, describe, unsafe_characters
 from engage.errors import ConfigError, EngageError
-from engage.files import LockTimeout, atomic_write, exclusive_lock
+from engage.files import atomic_write, holding
 from engage.models import (
     POLL_FLOOR_MINUTES,
     SMTP_PORTS,
@@ -73,6 +76,7 @@ __all__ = [
     "add_people",
     "add_person",
     "apply_moves",
+    "control_character_warnings",
     "find_feed_owner",
     "load",
     "load_text",
@@ -106,6 +110,19 @@ def _text(value: str) -> str:
     if not value.strip():
         raise ValueError("is empty (write a name, or remove the key)")
     return value.strip()
+
+
+def _person_name(value: str) -> str:
+    """A name or alias is one line of plain text: detection matches comment authors
+    against it, and every command prints it, so a control character would let a name
+    pass for another or write a forged line (`add-person $'Evil\\nName: x'`)."""
+    value = _text(value)
+    for _index, character in unsafe_characters(value, in_line=True):
+        raise ValueError(
+            f"{value!r} holds {describe(character)}: a name is one line of plain text, "
+            "without control characters (remove it)"
+        )
+    return value
 
 
 def _email(value: str) -> str:
@@ -150,6 +167,7 @@ def _api_root(value: str) -> str:
 
 Url = Annotated[str, AfterValidator(_http_url)]
 Name = Annotated[str, AfterValidator(_text)]
+PersonName = Annotated[str, AfterValidator(_person_name)]
 Email = Annotated[str, AfterValidator(_email)]
 FeedKindName = Literal["blog", "podcast", "video", "social", "comments", "forum"]
 EventKindName = Literal[
@@ -219,8 +237,8 @@ class HandlesModel(_Model):
 
 
 class MeModel(_Model):
-    name: Name
-    aliases: list[Name] = Field(default_factory=list)
+    name: PersonName
+    aliases: list[PersonName] = Field(default_factory=list)
     sites: list[Url] = Field(default_factory=list)
     feeds: list[FeedModel] = Field(default_factory=list)
     handles: HandlesModel = Field(default_factory=HandlesModel)
@@ -230,12 +248,12 @@ class MeModel(_Model):
 
 
 class PersonModel(_Model):
-    name: Name
-    aliases: list[Name] = Field(default_factory=list)
+    name: PersonName
+    aliases: list[PersonName] = Field(default_factory=list)
     sites: list[Url] = Field(default_factory=list)
     feeds: list[FeedModel] = Field(default_factory=list)
     handles: HandlesModel = Field(default_factory=HandlesModel)
-    knows: list[Name] = Field(default_factory=list)
+    knows: list[PersonName] = Field(default_factory=list)
     notes: str = ""
     tags: list[Name] = Field(default_factory=list)
     company: str | None = None
@@ -383,6 +401,41 @@ def load_text(text: str, label: str = "feeds.yaml") -> Watchlist:
     return _to_watchlist(problems.model, label)
 
 
+def control_character_warnings(path: Path) -> list[str]:
+    """`FILE:LINE:COL: …` for each value (and each line of comments) holding a character
+    that could drive a terminal. A warning, not an error: engage cleans such text before
+    it shows it; only in a name or alias is it refused (when the file loads)."""
+    label = str(path)
+    text = path.read_text(encoding="utf-8")
+    tree, _root = _parse(text, label)
+    found: dict[int, tuple[int, str]] = {}
+    for loc, value in _strings(tree, ()):
+        characters = sorted({describe(c) for _i, c in unsafe_characters(value)})
+        if characters:
+            line, col = _position(tree, loc)
+            found.setdefault(line, (col, f"{_dotted(loc)} holds {', '.join(characters)}"))
+    # Literal characters outside any value (a comment), where YAML lets them through.
+    for number, line_text in enumerate(text.splitlines(), 1):
+        for index, character in unsafe_characters(line_text):
+            found.setdefault(number, (index + 1, f"{describe(character)} on this line"))
+    return [
+        f"{label}:{line}:{col}: warning: {message} (engage removes it when it shows the "
+        "text; delete it from the file)"
+        for line, (col, message) in sorted(found.items())
+    ]
+
+
+def _strings(node: Any, loc: Loc) -> Iterator[tuple[Loc, str]]:
+    if isinstance(node, str):
+        yield loc, node
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from _strings(value, (*loc, str(key)))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _strings(value, (*loc, index))
+
+
 class _Problems:
     def __init__(self, label: str) -> None:
         self.label = label
@@ -430,6 +483,15 @@ def _parse(text: str, label: str) -> tuple[Any, Node | None]:
         context = f"{exc.context.strip()}; " if exc.context and exc.problem else ""
         raise ConfigError(
             f"{label}:{line}:{col}: YAML syntax error: {problem} ({context}{hint})"
+        ) from None
+    except ReaderError as exc:
+        # A character YAML refuses outright (ESC, BEL, DEL, most C1 controls): say where.
+        at = exc.position if isinstance(exc.position, int) else 0
+        line = text.count("\n", 0, at) + 1
+        col = at - (text.rfind("\n", 0, at) + 1) + 1
+        raise ConfigError(
+            f"{label}:{line}:{col}: {describe(chr(exc.character))} is a control character, "
+            "which YAML does not allow (remove it)"
         ) from None
     except YAMLError as exc:
         raise ConfigError(f"{label}:1:1: YAML syntax error: {exc}") from None
@@ -1169,7 +1231,11 @@ def _attach_following_lines(token: Any | None, container: Any, key: Any) -> None
         return
     holder, holder_key, position = _last_scalar_slot(container[key], container, key)
     entry = holder.ca.items.setdefault(holder_key, [None, None, None, None])
-    entry[position] = token
+    held = entry[position]
+    if held is None:
+        entry[position] = token
+    else:  # the end of its own line and lines already there stay, the moved ones follow
+        held.value = str(held.value).rstrip("\n") + "\n" + str(token.value)[1:]
 
 
 def _last_scalar_slot(node: Any, parent: Any, key: Any) -> tuple[Any, Any, int]:
@@ -1197,13 +1263,15 @@ def _insert_key(mapping: CommentedMap, position: int, key: str, value: Any) -> N
 
 
 def _feed_node(feed: FeedRef) -> Any:
-    if feed.kind == FeedKind.BLOG and not feed.title and not feed.max_bytes:
+    # Often the feed's own title: text from the network, cleaned before it is written.
+    title = clean_title(feed.title) if feed.title else ""
+    if feed.kind == FeedKind.BLOG and not title and not feed.max_bytes:
         return feed.url
     node = CommentedMap()
     node["url"] = feed.url
     node["kind"] = feed.kind.value
-    if feed.title:
-        node["title"] = feed.title
+    if title:
+        node["title"] = title
     if feed.max_bytes:
         node["max_body_mb"] = round(feed.max_bytes / (1024 * 1024), 3)
     return node
@@ -1211,9 +1279,16 @@ def _feed_node(feed: FeedRef) -> Any:
 
 def _check_url(url: str, what: str = "feed") -> str:
     try:
-        return _http_url(url)
+        return clean_url(_http_url(url))  # a site or feed URL may come from a page
     except ValueError as exc:
         raise EngageError(f"{what} URL {exc}") from None
+
+
+def _check_name(name: str, what: str = "a name") -> str:
+    try:
+        return _person_name(name)
+    except ValueError as exc:
+        raise EngageError(f"{what} {exc}") from None
 
 
 def _add_to_section(doc: _Document, name: str, entry: CommentedMap) -> None:
@@ -1252,17 +1327,16 @@ def _edit_lock(path: Path) -> Iterator[None]:
     stays as they keep it. Without a writable cache folder the edit goes on unlocked, and
     save() still refuses to overwrite a file that changed since it was read."""
     lock_file = cached_file_for(path, "watchlist-edit", ".lock")
-    with ExitStack() as stack:
-        try:
-            lock_file.parent.mkdir(parents=True, exist_ok=True)
-            stack.enter_context(exclusive_lock(lock_file, timeout=EDIT_LOCK_SECONDS))
-        except LockTimeout:
-            raise EngageError(
-                f"{path}: another engage command has been editing it for "
-                f"{EDIT_LOCK_SECONDS:g} s; try again when it is done"
-            ) from None
-        except OSError:
-            pass
+
+    def busy() -> EngageError:
+        return EngageError(
+            f"{path}: another engage command has been editing it for "
+            f"{EDIT_LOCK_SECONDS:g} s; try again when it is done"
+        )
+
+    with contextlib.suppress(OSError):
+        lock_file.parent.mkdir(parents=True, exist_ok=True)
+    with holding(lock_file, timeout=EDIT_LOCK_SECONDS, busy=busy, unavailable=lambda _exc: None):
         yield
 
 
@@ -1279,6 +1353,8 @@ def add_person(
     name = name.strip()
     if not name:
         raise EngageError("a person needs a name")
+    name = _check_name(name)
+    aliases = [_check_name(alias, "an alias") for alias in aliases if alias.strip()]
     with _edit_lock(path):
         doc = _Document(path)
         if doc.entry(name) is not None or fold_name(name) == fold_name(doc.watchlist.me.name):
@@ -1295,7 +1371,7 @@ def add_person(
         entry = CommentedMap()
         entry["name"] = name
         if aliases:
-            entry["aliases"] = doc.short_list(a.strip() for a in aliases if a.strip())
+            entry["aliases"] = doc.short_list(aliases)
         if sites:
             entry["sites"] = doc.short_list(_check_url(s, "site") for s in sites)
         if refs:
@@ -1350,7 +1426,7 @@ def add_people(path: Path, people: Sequence[tuple[str, Sequence[FeedRef]]]) -> t
         doc = _Document(path)
         people_added = feeds_added = 0
         for raw_name, feeds in people:
-            name = raw_name.strip()
+            name = clean_name(raw_name)  # an OPML folder or title: text from the network
             if not name:
                 continue
             fresh: list[FeedRef] = []
@@ -1442,21 +1518,70 @@ def _same_style(old: Any, new: str) -> Any:
     return type(old)(new) if isinstance(old, str) and type(old) is not str else new
 
 
-def _delete_item(seq: CommentedSeq, index: int) -> None:
-    """Delete a list item; the comment lines after it (what introduces the next item)
-    stay, under the item before it."""
-    token = _detach_following_lines(seq, index)
-    del seq[index]
-    if token is None:
+def _delete_item(parent: CommentedMap, key: str, index: int) -> None:
+    """Delete parent[key][index] without losing the comments around it; a list left empty
+    loses its key (_delete_key).
+
+    ruamel keeps the comment lines between two block items on the last scalar of the first
+    (after a flow-style value, as the second one's own comment, which `del` moves along),
+    and those above a first item on the list's key. The lines after the deleted item (what
+    introduces the next) stay, where the lines above it were; its description right above
+    it (comment lines with no blank line between them and the item) goes with it."""
+    seq = parent[key]
+    if len(seq) == 1:
+        _delete_key(parent, key)
         return
-    if index > 0:
-        _attach_following_lines(token, seq, index - 1)
-    elif len(seq):
-        # Before the new first item, where ruamel keeps the lines that open a list.
+    following = _detach_following_lines(seq, index)
+    moved = str(following.value)[1:] if following is not None else ""
+    if index:
+        above = _trailing_comment_slot(seq[index - 1]) or _own_slot(seq, index - 1)
+        del seq[index]
+        if above is not None:
+            holder, holder_key, position = above
+            token = holder.ca.items[holder_key][position]
+            token.value = _lines_replaced(str(token.value), moved)
+        elif moved.strip():
+            _attach_following_lines(following, seq, index - 1)
+        return
+    slots = parent.ca.items.get(key) or []
+    key_token = slots[2] if len(slots) > 2 else None
+    before = slots[3] if len(slots) > 3 and isinstance(slots[3], list) else None
+    if before:
+        while before and str(before[-1].value).lstrip().startswith("#"):
+            before.pop()  # the first item's own description
+    elif key_token is not None:
+        key_token.value = _lines_replaced(str(key_token.value), "")
+    del seq[index]
+    lines = []
+    if isinstance(pre := seq.ca.items.get(0), list) and pre[1]:
+        # The new first item's own comment lines (after a flow-style value): on the key
+        # now, where ruamel writes the lines above a first item.
+        lines, pre[1] = pre[1], None
+    elif following is not None and moved.strip():
         # ruamel indents the first line itself, and writes the others as they are.
-        token.value = str(token.value).lstrip("\n").lstrip(" ")
-        before = seq.ca.comment[1] if seq.ca.comment and len(seq.ca.comment) > 1 else None
-        seq.ca.comment = [None, [*(before or []), token]]
+        following.value = moved.lstrip()
+        lines = [following]
+    while lines and not str(lines[0].value).strip():
+        lines.pop(0)  # no blank line right under the key
+    if lines:
+        if before is None:
+            before = parent.ca.items.setdefault(key, [None, None, None, None])[3] = []
+        before.extend(lines)
+        seq.ca.comment = [None, before]
+
+
+def _lines_replaced(value: str, moved: str) -> str:
+    """A trailing comment's text (the end of its own line, then whole lines) without the
+    description at its end, and with `moved` lines, when they say anything, after it."""
+    first, newline, rest = value.partition("\n")
+    lines = rest.splitlines(keepends=True)
+    while lines and lines[-1].lstrip().startswith("#"):
+        lines.pop()
+    if moved.strip():
+        while lines and not lines[-1].strip():
+            lines.pop()  # the moved lines bring their own blank line
+        lines.append(moved)
+    return first + newline + "".join(lines)
 
 
 def _names_list(doc: _Document, entry: CommentedMap, key: str) -> CommentedSeq:
@@ -1495,7 +1620,7 @@ def _drop_alias(entry: CommentedMap, name: str) -> None:
         return
     for index in reversed(range(len(aliases))):
         if isinstance(aliases[index], str) and fold_name(aliases[index]) == fold_name(name):
-            _delete_item(aliases, index)
+            _delete_item(entry, "aliases", index)
 
 
 def _rewrite_knows(doc: _Document, names: Iterable[str], to: str) -> None:
@@ -1518,9 +1643,7 @@ def _rewrite_knows(doc: _Document, names: Iterable[str], to: str) -> None:
                 doomed.append(index)
             seen.add(fold_name(item))
         for index in reversed(doomed):
-            _delete_item(knows, index)
-        if not len(knows):
-            _delete_key(typing.cast(CommentedMap, entry), "knows")
+            _delete_item(typing.cast(CommentedMap, entry), "knows", index)
 
 
 def _delete_key(mapping: CommentedMap, key: str) -> None:
@@ -1615,9 +1738,8 @@ def merge_people(path: Path, keep: str, gone: str) -> tuple[str, str, list[str]]
                 kept[key] = merged[key]
         for loc, entry in _entries(doc.tree):
             if entry is merged:
-                section = doc.tree[loc[0]]
                 assert isinstance(loc[1], int)
-                _delete_item(section, loc[1])
+                _delete_item(doc.tree, str(loc[0]), loc[1])
                 break
         _rewrite_knows(doc, [merged_name, *merged_aliases], kept_name)
         doc.save()
@@ -1669,3 +1791,36 @@ def set_handle(path: Path, name: str, network: str, handle: str) -> str | None:
                 _insert_key(entry, position, "handles", node)
         doc.save()
     return None
+
+
+def remove_person(path: Path, name: str) -> str:
+    """Take someone (by name or alias) out of `people:` or `contacts:`, and out of every
+    `knows:` list, keeping the rest of the file as it is. The comment lines right above
+    their entry (no blank line between) describe them and go with it; every other comment
+    stays, the lines that introduce the next entry included. Returns the name removed."""
+    with _edit_lock(path):
+        doc = _Document(path)
+        entry = doc.entry(name)
+        if entry is None or entry is doc.tree.get("me"):
+            raise EngageError(f"nobody called {name!r} under people: or contacts: in {doc.label}")
+        listed = str(entry.get("name"))
+        aliases = entry.get("aliases")
+        names = {fold_name(listed)} | {
+            fold_name(a)
+            for a in (aliases if isinstance(aliases, list) else [])
+            if isinstance(a, str)
+        }
+        for section in ("people", "contacts"):
+            items = doc.tree.get(section)
+            if isinstance(items, CommentedSeq):
+                for index in reversed(range(len(items))):
+                    if items[index] is entry:
+                        _delete_item(doc.tree, section, index)
+        for _loc, other in _entries(doc.tree):
+            knows = other.get("knows")
+            if isinstance(knows, CommentedSeq):
+                for index in reversed(range(len(knows))):
+                    if isinstance(knows[index], str) and fold_name(knows[index]) in names:
+                        _delete_item(typing.cast(CommentedMap, other), "knows", index)
+        doc.save()
+        return listed

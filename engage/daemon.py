@@ -10,10 +10,12 @@ stores or mail:
   the event loop stays free to hear signals; a coroutine function is awaited.
 - `send_digest_if_due(now)` sends today's digest once it is due (`now` is local time).
 
-Each returns a short summary for the log, or None. A tick never overlaps the previous one
-(`max_instances=1`); ticks missed while the machine slept collapse into one (`coalesce`),
-which runs however late it is (`misfire_grace_time=None`), because the tick reads the clock
-itself. A lock file in the data folder, held for the daemon's life, refuses a second one.
+Each returns a short summary for the log, or None. A `companion`, when given, runs beside
+the tick in the same loop until the daemon stops (`engage run --serve`: the web report).
+A tick never overlaps the previous one (`max_instances=1`); ticks missed while the machine
+slept collapse into one (`coalesce`), which runs however late it is
+(`misfire_grace_time=None`), because the tick reads the clock itself. A lock file in the
+data folder, held for the daemon's life, refuses a second one.
 
 SIGINT or SIGTERM: no new work starts; a running cycle gets `grace` seconds to finish,
 then is abandoned by leaving the process at once. Abandoning is safe because every store
@@ -21,12 +23,17 @@ write is atomic (a temp file renamed over the old one, under the store's lock, w
 system releases with the process) and a poll cycle stores once, at its end: the store
 holds the cycle's result or none of it, and what was fetched is fetched again next time.
 A second signal abandons at once.
+
+`--serve` starts the web report as that companion. The report is another surface, so this
+module never imports it: the command names its `companion` factory by import path, as the
+CLI names the commands other surfaces own (docs/design.md, "Web report").
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import inspect
 import logging
 import os
@@ -45,8 +52,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from engage.app import local_zone
+from engage.clean import clean_text
 from engage.errors import EngageError
-from engage.launch import config_option, data_option, open_app
+from engage.launch import config_option, data_option, open_app, port_option
 
 TICK_SECONDS = 60.0
 STOP_GRACE_SECONDS = 5.0
@@ -58,6 +66,10 @@ LOG_BACKUPS = 3
 Summary = str | None
 PollDue = Callable[[], Summary] | Callable[[], Awaitable[Summary]]
 DigestIfDue = Callable[[datetime], Summary] | Callable[[datetime], Awaitable[Summary]]
+# Runs beside the tick until the daemon's `stopping` event is set, then returns.
+Companion = Callable[[asyncio.Event], Awaitable[None]]
+# The web report's companion, named, not imported: one surface never imports another.
+REPORT_COMPANION = "engage.web.serve:companion"
 
 log = logging.getLogger("engage.run")
 
@@ -79,10 +91,12 @@ def run(
     grace: float = STOP_GRACE_SECONDS,
     clock_now: Callable[[], datetime] = local_now,
     echo: bool = False,
+    companion: Companion | None = None,
 ) -> int:
     """Run until SIGINT or SIGTERM (or one tick with `once`). Returns the exit code: 0,
     or 1 when the single tick of `once` had an error. Raises EngageError when another
-    `engage run` holds the data folder. `echo` copies the log lines to stderr."""
+    `engage run` holds the data folder. `echo` copies the log lines to stderr.
+    `companion` runs in the same loop from the start until the daemon stops."""
     data_dir = Path(data_dir)
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -92,8 +106,16 @@ def run(
         held.enter_context(guard)
         handlers = _open_log(data_dir, echo)
         held.callback(_close_log, handlers)
-        daemon = _Daemon(poll_due, send_digest_if_due, clock_now, grace)
+        daemon = _Daemon(poll_due, send_digest_if_due, clock_now, grace, companion)
         return asyncio.run(daemon.main(once=once, interval=interval))
+
+
+class CleanFormatter(logging.Formatter):
+    """A log line may quote a feed (an error, a URL), and the log is read in a terminal
+    (`--echo`, `tail -f`): cleaned like every line the CLI prints (engage.clean)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return clean_text(super().format(record))
 
 
 def _open_log(data_dir: Path, echo: bool) -> list[logging.Handler]:
@@ -103,7 +125,7 @@ def _open_log(data_dir: Path, echo: bool) -> list[logging.Handler]:
     handlers: list[logging.Handler] = [file]
     if echo:
         handlers.append(logging.StreamHandler(sys.stderr))
-    formatter = logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%dT%H:%M:%S%z")
+    formatter = CleanFormatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%dT%H:%M:%S%z")
     for handler in handlers:
         handler.setFormatter(formatter)
         log.addHandler(handler)
@@ -128,11 +150,13 @@ class _Daemon:
         send_digest_if_due: DigestIfDue,
         clock_now: Callable[[], datetime],
         grace: float,
+        companion: Companion | None = None,
     ) -> None:
         self.poll_due = poll_due
         self.send_digest_if_due = send_digest_if_due
         self.clock_now = clock_now
         self.grace = grace
+        self.companion = companion
         self.running: asyncio.Task[bool] | None = None
         self.stopping = asyncio.Event()
         self.hurry = asyncio.Event()
@@ -162,11 +186,18 @@ class _Daemon:
         )
         scheduler.start()
         log.info("started: a tick every %g s, process %d", interval, os.getpid())
+        beside = None
+        if self.companion is not None:
+            beside = asyncio.ensure_future(self.companion(self.stopping))
+            beside.add_done_callback(_log_failure)
         await self.stopping.wait()
         # Pause, not shut down: shutting down cancels the running job's task, and a cycle
         # cancelled mid-await would leave its worker thread running unseen.
         scheduler.pause()
         await self.stop()
+        if beside is not None:
+            # The companion saw `stopping` too; give it the same grace to finish.
+            await asyncio.wait({beside}, timeout=self.grace)
         scheduler.shutdown(wait=False)
         await asyncio.sleep(0)  # the shutdown itself runs as a loop callback
         return 0
@@ -231,6 +262,11 @@ class _Daemon:
         return ok
 
 
+def _log_failure(task: asyncio.Future[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("the companion stopped with an error", exc_info=task.exception())
+
+
 async def _call(function: Callable[..., object], *args: object) -> Summary:
     if inspect.iscoroutinefunction(function):
         return cast(Summary, await function(*args))
@@ -259,12 +295,18 @@ def _leave_now() -> None:
     help="How often to tick (feeds are still polled only when due).",
 )
 @click.option("--verbose", "-v", is_flag=True, help="Also print the log lines on stderr.")
+@click.option(
+    "--serve", is_flag=True, help="Also serve the web report on 127.0.0.1 (see `engage serve`)."
+)
+@port_option
 @config_option
 @data_option
 def command(
     once: bool,
     interval: float,
     verbose: bool,
+    serve: bool,
+    port: int,
     config_path: Path | None,
     data_dir: Path | None,
 ) -> None:
@@ -274,15 +316,27 @@ def command(
     e-mailed. Logs a line per cycle to engage-run.log in the data folder. Stop it with
     Ctrl-C or SIGTERM.
 
+    With --serve, the web report is served from the same process at
+    http://127.0.0.1:PORT/ (its pages read the data without waiting for a poll).
+
     \b
     Example:
       engage run
+      engage run --serve --port 8723
       engage run --once          # for cron: */15 * * * * engage run --once
     """
     from engage.digest.daily import DailyDigest
 
+    if once and serve:
+        raise click.UsageError("--serve keeps serving; it cannot be used with --once")
     app = open_app(config_path, data_dir)
     app.watchlist  # a broken watchlist is one clear line now, not a log entry later  # noqa: B018
+    companion = None
+    if serve:
+        module, name = REPORT_COMPANION.split(":")
+        make_companion = getattr(importlib.import_module(module), name)
+        url, companion = make_companion(app.config_path, app.data_dir, port)
+        click.echo(f"engage run: the report is at {url}", err=True)
 
     def poll_due() -> str:
         app.refresh()
@@ -303,5 +357,6 @@ def command(
             once=once,
             interval=interval,
             echo=verbose,
+            companion=companion,
         )
     )

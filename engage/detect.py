@@ -154,18 +154,22 @@ def _is_shared_host(host: str) -> bool:
     return host in SHARED_HOSTS
 
 
+def identity_of(person: Person, role: Role | None = None) -> Identity:
+    """How detection recognises one person: their folded name and aliases, their sites (and
+    the hosts of their blog and comment feeds). Filed under the person's key, not their
+    display name of the day, so a rename keeps their auto ids and their stored posts and
+    comments (engage.identity)."""
+    names = {fold_name(person.name)} | {fold_name(alias) for alias in person.aliases}
+    names.discard("")
+    role = role or person.role
+    return Identity(name=person.key, role=role, names=frozenset(names), sites=_sites_of(person))
+
+
 def build_identities(watchlist: Watchlist) -> Identities:
     all_ids: list[Identity] = []
     by_name: dict[str, list[tuple[Identity, How]]] = {}
     for person in watchlist.everyone():
-        role = Role.ME if person is watchlist.me else person.role
-        names = {fold_name(person.name)} | {fold_name(alias) for alias in person.aliases}
-        names.discard("")
-        # Filed under the person's key, not their display name of the day, so a rename
-        # keeps their auto ids and their stored posts and comments (engage.identity).
-        identity = Identity(
-            name=person.key, role=role, names=frozenset(names), sites=_sites_of(person)
-        )
+        identity = identity_of(person, Role.ME if person is watchlist.me else person.role)
         all_ids.append(identity)
         entries: list[tuple[str, How]] = [(fold_name(person.name), "name")]
         entries += [(fold_name(alias), "alias") for alias in person.aliases]

@@ -20,3 +20,13 @@ class ConfigError(EngageError):
 
 class StoreError(EngageError):
     """The data file cannot be used as it is (newer schema, unreadable)."""
+
+
+class Interrupted(BaseException):
+    """A second Ctrl-C or SIGTERM while a poll was storing what it had: stop at once. A
+    BaseException, as KeyboardInterrupt is, so no `except Exception` holds it up."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+        self.exit_code = 128 + signum

@@ -13,11 +13,13 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import filelock
+
+from engage.errors import EngageError
 
 # filelock polls a non-blocking flock; its default 50 ms sleep made four processes writing
 # at once spend most of their time asleep. A small write takes a few ms.
@@ -28,12 +30,10 @@ class LockTimeout(Exception):
     """Another process held the lock for longer than the caller was willing to wait."""
 
 
-def atomic_write(
-    path: Path, data: bytes, *, backup: Path | None = None, mode: int | None = None
-) -> None:
+def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
     """Replace `path` with `data` so that a crash at any moment leaves the old file or the
-    new one. With `backup`, the old file is kept there first (by hard link, no copy).
-    `mode` defaults to the old file's permissions, else 0o600 (the data is personal)."""
+    new one. `mode` defaults to the old file's permissions, else 0o600 (the data is
+    personal). A caller that keeps the old file (the store's backups) links it first."""
     folder = path.parent
     if mode is None:
         try:
@@ -48,8 +48,6 @@ def atomic_write(
             out.flush()
             os.fsync(out.fileno())
         os.chmod(tmp, mode)  # os.open's mode is filtered by the umask
-        if backup is not None and path.exists():
-            keep_copy(path, backup)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -103,3 +101,25 @@ def exclusive_lock(lock_file: Path, *, timeout: float) -> Iterator[None]:
         yield
     finally:
         lock.release()
+
+
+@contextmanager
+def holding(
+    lock_file: Path,
+    *,
+    timeout: float,
+    busy: Callable[[], EngageError],
+    unavailable: Callable[[OSError], None],
+) -> Iterator[None]:
+    """Hold `lock_file` for the block, as a command does: after `timeout` seconds the
+    error `busy()` (one line: who holds it, what to do); when the lock cannot be made at
+    all (a read-only folder), `unavailable` decides: raise, or return to go on unlocked.
+    An error inside the block is the block's own, never taken for the lock's."""
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(exclusive_lock(lock_file, timeout=timeout))
+        except LockTimeout:
+            raise busy() from None
+        except OSError as exc:
+            unavailable(exc)
+        yield

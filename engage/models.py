@@ -615,6 +615,10 @@ class CycleSummary:
     new_events: int
     seconds: float
     outcomes: tuple[FeedOutcome, ...] = field(default=())
+    # Stopped by this signal (SIGINT, SIGTERM): what finished is stored, `unfinished`
+    # feeds were not (they are polled again next time).
+    interrupted: int | None = None
+    unfinished: int = 0
     accounts: tuple[AccountOutcome, ...] = field(default=())  # social accounts polled
 
     def line(self) -> str:

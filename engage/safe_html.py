@@ -43,6 +43,17 @@ _DROP = set(DROP_WITH_CONTENT)
 _ATTRIBUTES = {tag: set(names) for tag, names in ATTRIBUTES.items()}
 _SCHEMES = set(URL_SCHEMES)
 
+# A page we rendered ourselves from others' writing (a stored digest) keeps its structure
+# too: headings, sections, tables. Still no style: the report's policy forbids inline
+# style and its own stylesheet applies. The head goes, with its title and styles.
+PAGE_TAGS = TAGS | {
+    "h1", "h2", "h3", "h4", "div", "span", "section", "article", "header", "footer", "hr",
+    "table", "thead", "tbody", "tr", "th", "td", "dl", "dt", "dd",
+}  # fmt: skip
+PAGE_DROP = DROP_WITH_CONTENT | {"head", "title"}
+_PAGE_TAGS = set(PAGE_TAGS)
+_PAGE_DROP = set(PAGE_DROP)
+
 _SPACE = re.compile(r"\s+")
 # Where a browser would break the line, so "<p>one</p><p>two</p>" reads "one two".
 _BREAK = re.compile(
@@ -66,6 +77,22 @@ def sanitize(fragment: str, *, base: str | None = None) -> str:
         url_schemes=_SCHEMES,
         link_rel=LINK_REL,
         url_relative=relative,
+    ).strip()
+
+
+def sanitize_page(document: str) -> str:
+    """The body of a whole HTML page of our own (a stored digest), under the same rules
+    as `sanitize` plus a page's structure; relative links are dropped."""
+    if not document:
+        return ""
+    return nh3.clean(
+        document,
+        tags=_PAGE_TAGS,
+        clean_content_tags=_PAGE_DROP,
+        attributes=_ATTRIBUTES,
+        url_schemes=_SCHEMES,
+        link_rel=LINK_REL,
+        url_relative="deny",
     ).strip()
 
 

@@ -29,23 +29,33 @@ poll fetches them again; the other order could store an ETag whose posts were ne
 kept, and a 304 would then hide them for good. A reader reads engage.json first for the
 same reason.
 
-Before each replace of engage.json the previous version is kept as `engage.json.bak`
-(a hard link, so no copy of a large file), which is what a user restores from if the
-file is ever damaged by something other than engage.
+Nothing lost (docs/design.md, "Store"): before each replace of engage.json the version
+being replaced is kept as `engage.json.bak` and as the day's generation
+`backups/engage-YYYY-MM-DD.json` (hard links, so no copy of a large file; the 7 newest days
+are kept), but only when this transaction loaded it as a store: a file that did not load,
+or is smaller than an empty store, never replaces a backup. A missing or empty engage.json
+in a folder that held data stops every command with the command that restores the newest
+good copy, instead of showing an empty world as the truth. A damaged cache.json is only a
+loss of what the next poll fetches again: it is set aside, with a warning, and never
+blocks a read.
 """
 
 from __future__ import annotations
 
+import errno
 import gc
+import html
 import json
+import os
 import re
+import shlex
 import threading
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 from tinydb import Query, TinyDB
@@ -53,7 +63,15 @@ from tinydb.storages import Storage
 
 from engage.codec import decoder_for, to_json
 from engage.errors import StoreError
-from engage.files import LockTimeout, atomic_write, exclusive_lock, is_temp_of
+from engage.files import (
+    LockTimeout,
+    atomic_write,
+    exclusive_lock,
+    fsync_folder,
+    holding,
+    is_temp_of,
+    keep_copy,
+)
 from engage.identity import KnownIdentity, combined, remember, same_interaction
 from engage.models import (
     DIRECTION,
@@ -71,6 +89,9 @@ from engage.models import (
 from engage.social.accounts import SocialPost
 from engage.urls import normalize_url
 
+if TYPE_CHECKING:
+    from engage.detect import Identity
+
 # 2: an `identities` table, and every `person` field holds the person's key
 # (docs/design.md, "Identity").
 SCHEMA = 2
@@ -78,6 +99,11 @@ PRECIOUS = "engage.json"
 CACHE = "cache.json"
 LOCK = "engage.lock"
 BACKUP_SUFFIX = ".bak"
+BACKUPS = "backups"  # the day generations: backups/engage-YYYY-MM-DD.json
+GENERATIONS = 7  # the newest days kept in BACKUPS
+DAMAGED_CACHE = CACHE + ".damaged-"  # a damaged cache set aside: cache.json.damaged-<UTC>
+# A set-aside waits this long for a writer; a read that cannot wait goes on without it.
+SET_ASIDE_WAIT_SECONDS = 5.0
 # Transactions hold the lock for a load, some work in memory and one write: well under a
 # second even for large stores. A minute of waiting means something is stuck.
 LOCK_TIMEOUT_SECONDS = 60.0
@@ -99,6 +125,8 @@ _KEYS: dict[str, Callable[[Mapping[str, Any]], Hashable]] = {
     "social_accounts": lambda doc: (doc["network"], doc["handle"]),
     "social_posts": lambda doc: (doc["account"], doc["id"]),
 }
+
+
 def _linkedin_doc_key(doc: Mapping[str, Any]) -> str:
     """A stored LinkedIn connection's key: its profile URL, else its name and company
     (engage.linkedin.linkedin_key), so two connections who share a name stay two."""
@@ -179,15 +207,21 @@ class Snapshot:
 # Files
 
 
+def _orphans(folder: Path) -> Iterator[Path]:
+    """Temp files of atomic_write and keep_copy whose writer died before its rename."""
+    for name in (PRECIOUS, CACHE, PRECIOUS + BACKUP_SUFFIX):
+        yield from (o for o in folder.glob(f".{name}.*.tmp") if is_temp_of(o, name))
+    # keep_copy's temp files for the day generations (the folder is engage's own).
+    yield from (folder / BACKUPS).glob(".engage-*.json.*.tmp")
+
+
 def clean_orphans(folder: Path) -> list[Path]:
     """Remove temp files left by a writer that died before its rename. Called with the lock
     held, when no write can be in progress, so every temp file found is an orphan."""
     removed = []
-    for name in (PRECIOUS, CACHE, PRECIOUS + BACKUP_SUFFIX):
-        for orphan in folder.glob(f".{name}.*.tmp"):
-            if is_temp_of(orphan, name):
-                orphan.unlink(missing_ok=True)
-                removed.append(orphan)
+    for orphan in list(_orphans(folder)):
+        orphan.unlink(missing_ok=True)
+        removed.append(orphan)
     return removed
 
 
@@ -261,34 +295,147 @@ def _peek_schema(path: Path) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _read_bytes(path: Path) -> bytes | None:
-    """The file's bytes, None when it does not exist."""
+# The smallest file engage writes for a store: the schema version and nothing else. A
+# precious file smaller than this holds nothing worth keeping: it never becomes a backup.
+EMPTY_STORE_BYTES = len(_dumps({"meta": {"1": {"key": "schema", "value": SCHEMA}}}))
+_GENERATION = re.compile(r"engage-\d{4}-\d{2}-\d{2}\.json")
+
+
+def _same_file(path: Path, seen: os.stat_result) -> bool:
+    """Whether `path` is still the very file that was read (no replace, no edit since)."""
     try:
-        return path.read_bytes()
+        now = path.stat()
+    except OSError:
+        return False
+    return (now.st_ino, now.st_size, now.st_mtime_ns) == (
+        seen.st_ino,
+        seen.st_size,
+        seen.st_mtime_ns,
+    )
+
+
+def generations(folder: Path) -> list[Path]:
+    """The day generations of engage.json, newest first."""
+    try:
+        names = os.listdir(folder / BACKUPS)
+    except OSError:
+        return []
+    days = sorted((name for name in names if _GENERATION.fullmatch(name)), reverse=True)
+    return [folder / BACKUPS / name for name in days]
+
+
+def backup_copies(folder: Path) -> list[Path]:
+    """Every kept copy of engage.json, newest first: the one before the last write, then
+    the last of each day."""
+    last = folder / (PRECIOUS + BACKUP_SUFFIX)
+    return ([last] if last.is_file() else []) + generations(folder)
+
+
+def held_data(folder: Path, *, lock: bool = True) -> list[str]:
+    """What shows that engage kept data in `folder`: a backup, the cache, a set-aside
+    cache, the lock file (`lock=False` when this very process may have just made it).
+    Empty for a folder engage never wrote to."""
+    found = [name for name in (PRECIOUS + BACKUP_SUFFIX, CACHE) if (folder / name).exists()]
+    if generations(folder):
+        found.append(BACKUPS + "/")
+    if any(folder.glob(DAMAGED_CACHE + "*")):
+        found.append(DAMAGED_CACHE + "*")
+    if lock and (folder / LOCK).exists():
+        found.append(LOCK)
+    return found
+
+
+def _loads_as_store(path: Path) -> bool:
+    """Whether a copy of engage.json would work if restored."""
+    try:
+        read = _read_file(path)
+        if read is None or len(read[0]) < EMPTY_STORE_BYTES:
+            return False
+        data = _parse(path, read[0], precious=True)
+        return data is not None and _schema_in(data, path) <= SCHEMA
+    except StoreError:
+        return False
+
+
+def newest_good_copy(folder: Path) -> Path | None:
+    """The newest backup of engage.json that loads (checked only when one is needed)."""
+    return next((copy for copy in backup_copies(folder) if _loads_as_store(copy)), None)
+
+
+def _named(copy: Path) -> str:
+    """'backups/engage-2026-11-30.json, saved 2026-11-30 18:02': what a restore brings back."""
+    shown = f"{BACKUPS}/{copy.name}" if copy.parent.name == BACKUPS else copy.name
+    try:
+        saved = datetime.fromtimestamp(copy.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
+    except OSError:
+        return shown
+    return f"{shown}, saved {saved}"
+
+
+def _keep_copies(path: Path, seen: os.stat_result | None) -> None:
+    """Keep the engage.json about to be replaced as engage.json.bak and as its day's
+    generation, then drop generations beyond the newest GENERATIONS days.
+
+    Only a file this transaction loaded as a store (`seen`, read and parsed under the lock,
+    so this check is a stat) becomes a backup: a missing, empty or unreadable file never
+    replaces a good copy. The old file is linked, never the new one: a copy sharing the
+    live file's inode would be emptied by `: > engage.json` along with it."""
+    if seen is None or seen.st_size < EMPTY_STORE_BYTES:
+        return
+    if not _same_file(path, seen):
+        raise StoreError(
+            f"{path} was changed by another program while engage was saving; nothing was "
+            "written to it (run the command again)"
+        )
+    folder = path.parent
+    keep_copy(path, folder / (PRECIOUS + BACKUP_SUFFIX))
+    # The day the old version was written, in the user's time zone: "Tuesday's" copy.
+    day = datetime.fromtimestamp(seen.st_mtime).date()
+    (folder / BACKUPS).mkdir(mode=0o700, exist_ok=True)
+    keep_copy(path, folder / BACKUPS / f"engage-{day.isoformat()}.json")
+    for old in generations(folder)[GENERATIONS:]:
+        old.unlink(missing_ok=True)
+
+
+def _read_file(path: Path) -> tuple[bytes, os.stat_result] | None:
+    """The file's bytes and what it was when read, None when it does not exist."""
+    try:
+        with path.open("rb") as file:
+            return file.read(), os.fstat(file.fileno())
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise StoreError(f"{path}: cannot read it ({exc.strerror})") from exc
+        raise _Damaged(f"{path}: cannot read it ({exc.strerror})", exc.strerror or "") from exc
 
 
-def _read_json(
-    path: Path, *, precious: bool, raw: bytes | None = None
-) -> dict[str, dict[str, Doc]] | None:
-    """The file's tables (from `raw` when the caller read its bytes already), None when it
-    does not exist or is empty (a new store)."""
-    if raw is None:
-        raw = _read_bytes(path)
-    if raw is None or not raw.strip():
+def _parse(path: Path, raw: bytes, *, precious: bool) -> dict[str, dict[str, Doc]] | None:
+    """The file's tables, None when it is empty (a new store)."""
+    if not raw.strip():
         return None
     try:
         with gc_paused():
             data = _loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise StoreError(_unreadable(path, str(exc), precious=precious)) from exc
+        raise _Damaged(_unreadable(path, str(exc), precious=precious), str(exc)) from exc
     problem = _shape_problem(data)
     if problem:
-        raise StoreError(_unreadable(path, problem, precious=precious))
+        raise _Damaged(_unreadable(path, problem, precious=precious), problem)
     return data  # type: ignore[no-any-return]
+
+
+# The field each table's documents are found by (the key of _KEYS): a document without it
+# is damage, found when the file is loaded rather than in the middle of a transaction.
+_KEY_FIELDS: dict[str, tuple[str, ...]] = {
+    "meta": ("key",),
+    "feeds": ("url",),
+    "events": ("id",),
+    "tombstones": ("id",),
+    "intro_evidence": ("id",),
+    "linkedin_contacts": ("name",),
+    "identities": ("key",),
+    "posts": ("feed", "id"),
+    "comments": ("feed", "id"),
+}
 
 
 def _shape_problem(data: Any) -> str | None:
@@ -297,10 +444,37 @@ def _shape_problem(data: Any) -> str | None:
     for name, table in data.items():
         if not isinstance(table, dict):
             return f"table {name!r} is not an object"
+        fields = _KEY_FIELDS.get(name, ())
         for doc_id, doc in table.items():
             if not isinstance(doc, dict) or not doc_id.isdigit():
                 return f"table {name!r}: document {doc_id!r} is not a document"
+            for key in fields:
+                if not isinstance(doc.get(key), str):
+                    return f"table {name!r}: document {doc_id} has no {key!r} key"
     return None
+
+
+def _schema_in(data: Mapping[str, Any], path: Path) -> int:
+    """The file's schema version: 0 before files carried one; a newer one is refused."""
+    for doc in data.get("meta", {}).values():
+        if doc.get("key") == "schema":
+            version = doc.get("value")
+            if not isinstance(version, int) or isinstance(version, bool):
+                raise StoreError(
+                    f"{path}: the schema version {version!r} is not a number; "
+                    "the file was edited by hand or by another program"
+                )
+            if version > SCHEMA:
+                raise StoreError(
+                    f"{path} was written by a newer engage (schema {version}; "
+                    f"this one reads up to {SCHEMA}): upgrade engage"
+                )
+            return version
+    return 0
+
+
+def _q(path: Path) -> str:
+    return shlex.quote(str(path))
 
 
 def _unreadable(path: Path, reason: str, *, precious: bool) -> str:
@@ -309,18 +483,65 @@ def _unreadable(path: Path, reason: str, *, precious: bool) -> str:
             f"{path}: cannot read it ({reason}). It only holds polled posts and comments, "
             "which the next poll fetches again: delete it and run `engage poll`."
         )
-    backup = path.with_name(path.name + BACKUP_SUFFIX)
-    if backup.exists():
+    folder = path.parent
+    copy = newest_good_copy(folder)
+    if copy is not None:
         return (
-            f"{path}: cannot read it ({reason}). {backup} holds the version before the last "
-            f"write: keep the damaged file aside and restore it with "
-            f"`mv {path} {path}.damaged && cp {backup} {path}`."
+            f"{path}: cannot read it ({reason}). Keep the damaged file aside and restore "
+            f"the newest good copy ({_named(copy)}) with "
+            f"`mv {_q(path)} {_q(path)}.damaged && cp {_q(copy)} {_q(path)}`."
         )
     return (
-        f"{path}: cannot read it ({reason}), and there is no backup ({backup}). Restore it "
-        f"from your own backups, or move it aside (`mv {path} {path}.damaged`) to start "
-        "over with an empty store."
+        f"{path}: cannot read it ({reason}), and there is no backup that loads "
+        f"({PRECIOUS + BACKUP_SUFFIX}, {BACKUPS}/). Restore it from your own backups, or "
+        f"move the folder aside (`mv {_q(folder)} {_q(folder)}.old`) to start over."
     )
+
+
+def _lost(path: Path, what: str, traces: Sequence[str]) -> str:
+    """A missing or empty engage.json in a folder that held data: one line, with the
+    command that brings the newest good copy back."""
+    folder = path.parent
+    held = f"though this folder held engage data ({', '.join(traces)})"
+    copy = newest_good_copy(folder)
+    if copy is not None:
+        return (
+            f"{path} {what}, {held}; engage stops rather than start over empty. Restore "
+            f"the newest good copy ({_named(copy)}) with `cp {_q(copy)} {_q(path)}`."
+        )
+    return (
+        f"{path} {what}, {held}, and no backup of it loads: restore it from your own "
+        f"backups, or move the folder aside (`mv {_q(folder)} {_q(folder)}.old`) to start over."
+    )
+
+
+def _cannot_save(folder: Path, exc: OSError) -> str:
+    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return (
+            f"{folder}: the data folder is read-only ({exc.strerror}): engage can read it "
+            "but cannot save anything there"
+        )
+    return f"{folder}: cannot save to the data folder ({exc.strerror or exc})"
+
+
+class _Damaged(StoreError):
+    """A file that does not read as a store; `reason` is the short why."""
+
+    def __init__(self, message: str, reason: str, seen: os.stat_result | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.seen = seen
+
+
+class LostStore(StoreError):
+    """engage.json is missing or empty in a folder that held data."""
+
+    def __init__(self, message: str, traces: Sequence[str]) -> None:
+        super().__init__(message)
+        self.traces = tuple(traces)
+
+
+_NOT_READ: Any = object()  # AtomicJSONStorage: the file is read on first use
 
 
 class AtomicJSONStorage(Storage):
@@ -335,22 +556,33 @@ class AtomicJSONStorage(Storage):
     def __init__(
         self,
         path: Path,
-        backup: Path | None = None,
         precious: bool = True,
-        raw: bytes | None = None,
+        read: tuple[bytes, os.stat_result] | None = _NOT_READ,
     ) -> None:
         self.path = path
-        self.backup = backup
         self.precious = precious
         self.dirty = False
         self._loaded = False
-        self._raw = raw  # the file's bytes, when the owner read them at a chosen moment
+        self._read = read  # the file as read, when the owner read it at a chosen moment
         self._data: dict[str, dict[str, Doc]] | None = None
+        self.seen: os.stat_result | None = None  # the file as loaded, when it held a store
+        self.absent = "is missing"  # or "is empty": why read() gave None
 
     def read(self) -> dict[str, dict[str, Any]] | None:
         if not self._loaded:
-            self._data = _read_json(self.path, precious=self.precious, raw=self._raw)
-            self._raw = None
+            found = _read_file(self.path) if self._read is _NOT_READ else self._read
+            self._read = None
+            if found is not None:
+                raw, stat = found
+                try:
+                    self._data = _parse(self.path, raw, precious=self.precious)
+                except _Damaged as exc:
+                    exc.seen = stat
+                    raise
+                if self._data is not None:
+                    self.seen = stat
+                else:
+                    self.absent = "is empty" if not raw else "holds only blank space"
             self._loaded = True
         return self._data
 
@@ -361,7 +593,9 @@ class AtomicJSONStorage(Storage):
 
     def flush(self) -> None:
         if self.dirty:
-            atomic_write(self.path, _dumps(self._data or {}), backup=self.backup)
+            if self.precious:
+                _keep_copies(self.path, self.seen)
+            atomic_write(self.path, _dumps(self._data or {}))
             self.dirty = False
 
 
@@ -397,7 +631,8 @@ class _Table:
                 except (KeyError, TypeError, AttributeError) as exc:
                     reason = f"table {self.name!r}: document {doc_id} has no {exc} key"
                     precious = self.name not in _CACHE_TABLES
-                    raise StoreError(_unreadable(self.path, reason, precious=precious)) from exc
+                    message = _unreadable(self.path, reason, precious=precious)
+                    raise _Damaged(message, reason) from exc
                 if key in self.ids:  # a duplicate from a hand edit: the later one wins
                     self.removed.add(self.ids[key])
                 docs[key] = doc
@@ -461,41 +696,38 @@ class _Table:
 
 
 class _File:
-    """One of the two JSON files, opened fresh for one transaction."""
+    """One of the two JSON files, opened fresh for one transaction.
 
-    def __init__(self, path: Path, *, precious: bool, raw: bytes | None = None) -> None:
+    `lock_counts`: whether the lock file shows that engage used the folder before (not
+    when this process may have just made it, creating a new store)."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        precious: bool,
+        read: tuple[bytes, os.stat_result] | None = _NOT_READ,
+        lock_counts: bool = True,
+    ) -> None:
         self.path = path
-        backup = path.with_name(path.name + BACKUP_SUFFIX) if precious else None
-        self.db = TinyDB(
-            path, storage=AtomicJSONStorage, backup=backup, precious=precious, raw=raw
-        )
+        self.db = TinyDB(path, storage=AtomicJSONStorage, precious=precious, read=read)
         storage = self.db.storage
         assert isinstance(storage, AtomicJSONStorage)
         self.storage = storage
         self.tables: dict[str, _Table] = {}
         self.was_new = False
-        self.schema = self._read_schema()
+        self.schema = self._read_schema(precious, lock_counts)
 
-    def _read_schema(self) -> int:
+    def _read_schema(self, precious: bool, lock_counts: bool) -> int:
         data = self.storage.read()
-        if data is None:
-            self.was_new = True
-            return SCHEMA
-        for doc in data.get("meta", {}).values():
-            if doc.get("key") == "schema":
-                version = doc.get("value")
-                if not isinstance(version, int) or isinstance(version, bool):
-                    raise StoreError(
-                        f"{self.path}: the schema version {version!r} is not a number; "
-                        "the file was edited by hand or by another program"
-                    )
-                if version > SCHEMA:
-                    raise StoreError(
-                        f"{self.path} was written by a newer engage (schema {version}; "
-                        f"this one reads up to {SCHEMA}): upgrade engage"
-                    )
-                return version
-        return 0  # written before files carried a version
+        if data is not None:
+            return _schema_in(data, self.path)
+        if precious:
+            traces = held_data(self.path.parent, lock=lock_counts)
+            if traces:
+                raise LostStore(_lost(self.path, self.storage.absent, traces), traces)
+        self.was_new = True
+        return SCHEMA
 
     def table(self, name: str) -> _Table:
         table = self.tables.get(name)
@@ -505,13 +737,18 @@ class _File:
             self.tables[name] = table
         return table
 
+    def table_if_held(self, name: str) -> _Table | None:
+        """The table when this file holds it (a backup from before schema 1 holds posts)."""
+        return self.table(name) if name in (self.storage.read() or {}) else None
+
     def stamp(self) -> None:
         self.table("meta").put("schema", {"key": "schema", "value": SCHEMA})
 
-    def commit(self) -> None:
-        if not (self.storage.dirty or any(t.changed for t in self.tables.values())):
+    def commit(self, *, stamp: bool = True) -> None:
+        if not _changed(self):
             return
-        self.stamp()
+        if stamp:  # not on a backup copy being rewritten: it keeps the version it has
+            self.stamp()
         data = self.storage.read() or {}
         for table in self.tables.values():
             if table.changed:
@@ -592,6 +829,11 @@ def _names_in(tables: Mapping[str, Iterable[Mapping[str, Any]]]) -> list[str]:
 MIGRATIONS: dict[int, Callable[[TinyDB, TinyDB], None]] = {0: _v0_to_v1, 1: _v1_to_v2}
 
 
+def _changed(file: _File) -> bool:
+    """Whether this transaction changed anything in `file` yet."""
+    return file.storage.dirty or any(table.changed for table in file.tables.values())
+
+
 # ---------------------------------------------------------------------------
 # Transactions
 
@@ -603,14 +845,33 @@ class Transaction:
     `with store.transaction()` block ends normally.
     """
 
-    def __init__(self, folder: Path, now: datetime, *, preload_cache: bool = False) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        now: datetime,
+        *,
+        preload_cache: bool = False,
+        locked: bool = False,
+        lock_counts: bool = True,
+        store: Store | None = None,
+    ) -> None:
         self.now = now
-        self._precious = _File(folder / PRECIOUS, precious=True)
-        # engage.json first, then cache.json: the order writers make them consistent in.
-        self._cache_raw = _read_bytes(folder / CACHE) if preload_cache else None
+        self._folder = folder
+        self._store = store  # where a damaged cache is set aside and the user told
+        self._locked = locked  # this process holds the lock (a transaction, not a view)
         self._cache_file: _File | None = None
         self._decoded: dict[str, tuple[int, list[Any]]] = {}
+        self._after_commit: list[Callable[[], None]] = []
         self._open = True
+        self._precious = _File(folder / PRECIOUS, precious=True, lock_counts=lock_counts)
+        self.migrated = self._precious.schema < SCHEMA  # migrated in memory, on load
+        # engage.json first, then cache.json: the order writers make them consistent in.
+        self._cache_read: tuple[bytes, os.stat_result] | None = _NOT_READ
+        if preload_cache:
+            try:
+                self._cache_read = _read_file(folder / CACHE)
+            except _Damaged as exc:
+                self._cache_file = self._without_cache(exc)
         if self._precious.schema < SCHEMA:
             self._migrate()
 
@@ -619,13 +880,34 @@ class Transaction:
     @property
     def _cache(self) -> _File:
         if self._cache_file is None:
+            read, self._cache_read = self._cache_read, _NOT_READ
             # cache.json was born with schema 1: one without a version (a hand-made or
             # stock TinyDB file) holds the same documents and is stamped on its next write.
-            self._cache_file = _File(
-                self._precious.path.with_name(CACHE), precious=False, raw=self._cache_raw
-            )
-            self._cache_raw = None
+            try:
+                self._cache_file = _File(self._folder / CACHE, precious=False, read=read)
+            except _Damaged as exc:
+                self._cache_file = self._without_cache(exc)
         return self._cache_file
+
+    def _without_cache(self, exc: _Damaged) -> _File:
+        """Set a damaged cache.json aside and go on without it: it only holds what the
+        next poll fetches again, so it must never block a read of the precious data."""
+        if self._store is not None:
+            self._store._set_aside_cache(exc.reason, exc.seen, locked=self._locked)
+        for name in _CACHE_TABLES:
+            self._decoded.pop(name, None)
+        return _File(self._folder / CACHE, precious=False, read=None)
+
+    @property
+    def cache_missing(self) -> bool:
+        """cache.json was absent (deleted, set aside, never written): everything polled
+        before must be fetched again in full, or the feeds' 304s would keep it empty."""
+        return self._cache.was_new
+
+    def keep_cache(self) -> None:
+        """Write cache.json on commit even when nothing in it changed, so that its absence
+        later means it was lost (see cache_missing)."""
+        self._cache.stamp()
 
     def _migrate(self) -> None:
         version = self._precious.schema
@@ -656,6 +938,12 @@ class Transaction:
             with gc_paused():
                 objects = [decode(doc) for doc in table.values()]
         except ValueError as exc:
+            cache = self._cache_file
+            if name in _CACHE_TABLES and cache is not None and not _changed(cache):
+                cache.close()
+                damage = _Damaged("", f"table {name!r}: {exc}", cache.storage.seen)
+                self._cache_file = self._without_cache(damage)
+                return self._objects(name)
             raise self._damaged(name, exc) from exc
         self._decoded[name] = (table.version, objects)
         return objects
@@ -955,40 +1243,14 @@ class Transaction:
                     added += 1
         return added, updated
 
-    def forget(self, person: str, *, names: Iterable[str] = ()) -> dict[str, int]:
-        """Remove every record about a person; how many went from each table. `person` is
-        the key their records are filed under; `names` are every name they went by (for
-        the comments they wrote and their LinkedIn entry)."""
-        folded = fold_name(person)
-        called = {folded, *(fold_name(name) for name in names)}
+    def forget(self, who: Forgetting) -> dict[str, int]:
+        """Remove every record about a person (see _forget_in); how many, by kind. The
+        backups still hold them: Store.forget rewrites those once this has committed."""
+        return _forget_in(self._table, who)
 
-        def filed(*fields: str) -> Callable[[Doc], bool]:
-            return lambda doc: any(fold_name(str(doc.get(f) or "")) == folded for f in fields)
-
-        def wrote(doc: Doc) -> bool:
-            return filed("person")(doc) or fold_name(str(doc.get("author") or "")) in called
-
-        rules: dict[str, Callable[[Doc], bool]] = {
-            "feeds": filed("person"),
-            "posts": filed("person"),
-            # Comments on their blog, and comments they wrote on anyone else's.
-            "comments": wrote,
-            "events": filed("person"),
-            "tombstones": filed("person"),
-            "intro_evidence": filed("person", "contact"),
-            "linkedin_contacts": lambda doc: fold_name(str(doc.get("name") or "")) in called,
-            "identities": filed("key"),
-            "social_accounts": filed("person"),
-            "social_posts": filed("person"),
-        }
-        counts: dict[str, int] = {}
-        for name, about in rules.items():
-            table = self._table(name)
-            doomed = [key for key, doc in table.docs.items() if about(doc)]
-            for key in doomed:
-                table.remove(key)
-            counts[name] = len(doomed)
-        return counts
+    def after_commit(self, step: Callable[[], None]) -> None:
+        """Run `step` once this transaction has written its files, still under the lock."""
+        self._after_commit.append(step)
 
     def prune_cache(self, now: datetime, keep_days: int, keep_urls: set[str]) -> int:
         """Drop posts and comments first seen more than `keep_days` ago, except what
@@ -1213,7 +1475,156 @@ def _parse_time(value: Any) -> datetime | None:
 
 
 # ---------------------------------------------------------------------------
+# Forgetting a person
+
+
+@dataclass(frozen=True)
+class Forgetting:
+    """Whom `forget` removes, as the store can recognise them."""
+
+    identity: Identity  # their name, folded names and aliases, and their own sites
+    feeds: frozenset[str] = frozenset()  # their feeds (those stored under their name too)
+    # How other people's writing names them: the full name and aliases of several words
+    # (a one-word alias like "will" cannot be told from an ordinary word).
+    said: tuple[str, ...] = ()
+    # Their Mastodon and Bluesky addresses as statuses carry them (user@host, a DID): my
+    # replies, boosts and mentions of them go too.
+    addresses: tuple[str, ...] = ()
+
+
+# What forget removed, by kind, in the order a user reads them.
+FORGOTTEN_KINDS = (
+    "events",
+    "undo markers",
+    "feeds",
+    "posts",
+    "comments on their feeds",
+    "comments they wrote",
+    "intro evidence",
+    "LinkedIn entries",
+    "posts and comments naming them",
+    "social accounts",
+    "social statuses",
+    "texts with their name taken out",
+)
+REDACTED = "[forgotten]"
+
+
+def _forget_in(table: Callable[[str], _Table | None], who: Forgetting) -> dict[str, int]:
+    """Remove everything about a person from the tables `table` gives (None: not in this
+    file): their events and undo markers; their feeds with their state, posts and
+    comments; the comments they wrote (by name or alias, or an author URL on their sites);
+    intro evidence naming them on either side; their LinkedIn entry; others' posts and
+    comments that name them or link to their sites (the cache refetches what it needs);
+    and their name in the notes and snippets of what stays."""
+    from engage.detect import on_sites
+
+    key, names = fold_name(who.identity.name), who.identity.names
+    counts = dict.fromkeys(FORGOTTEN_KINDS, 0)
+
+    def named(doc: Doc, *fields: str) -> bool:
+        """Filed under their key (what every `person` field holds, docs/design.md,
+        "Identity")."""
+        return any(fold_name(str(doc.get(f) or "")) == key for f in fields)
+
+    def called(doc: Doc, field: str) -> bool:
+        """Written by any name they ever went by (a comment's author, a LinkedIn entry)."""
+        return fold_name(str(doc.get(field) or "")) in names
+
+    def drop(name: str, kind: str, about: Callable[[Doc], bool]) -> None:
+        found = table(name)
+        if found is None:
+            return
+        doomed = [key for key, doc in found.docs.items() if about(doc)]
+        for key in doomed:
+            found.remove(key)
+        counts[kind] += len(doomed)
+
+    feeds = set(who.feeds)
+    stored = table("feeds")
+    if stored is not None:
+        feeds.update(str(doc["url"]) for doc in stored.docs.values() if named(doc, "person"))
+    said = _said_pattern(who.said)
+
+    def says(doc: Doc, *fields: str) -> bool:
+        return said is not None and any(said.search(str(doc.get(f) or "")) for f in fields)
+
+    def links(doc: Doc, *fields: str) -> bool:
+        urls = [doc.get(f) for f in fields if f != "links"] + list(doc.get("links") or ())
+        return any(isinstance(url, str) and on_sites(who.identity, url) for url in urls)
+
+    drop("events", "events", lambda doc: named(doc, "person"))
+    drop("tombstones", "undo markers", lambda doc: named(doc, "person"))
+    drop("feeds", "feeds", lambda doc: named(doc, "person") or doc.get("url") in feeds)
+    drop("posts", "posts", lambda doc: named(doc, "person") or doc.get("feed") in feeds)
+    their_comments: Callable[[Doc], bool] = lambda doc: (  # noqa: E731
+        named(doc, "person") or doc.get("feed") in feeds
+    )
+    drop("comments", "comments on their feeds", their_comments)
+    drop(
+        "comments",
+        "comments they wrote",
+        lambda doc: called(doc, "author") or links(doc, "author_url"),
+    )
+    drop("intro_evidence", "intro evidence", lambda doc: named(doc, "person", "contact"))
+    drop("linkedin_contacts", "LinkedIn entries", lambda doc: called(doc, "name"))
+    mentions = "posts and comments naming them"
+    drop("posts", mentions, lambda doc: says(doc, "title", "summary") or links(doc, "links"))
+    drop("comments", mentions, lambda doc: says(doc, "snippet") or links(doc, "post_link"))
+    drop("social_accounts", "social accounts", lambda doc: named(doc, "person"))
+    addresses = [a.casefold() for a in who.addresses if a.strip()]
+
+    def about_them(doc: Doc) -> bool:
+        """Theirs, or one of anyone's statuses that answers, shares or names them."""
+        if named(doc, "person"):
+            return True
+        text = json.dumps(doc, ensure_ascii=False)
+        folded = text.casefold()
+        return any(a in folded for a in addresses) or (said is not None and bool(said.search(text)))
+
+    drop("social_posts", "social statuses", about_them)
+    known = table("identities")  # who they were (every name): gone with them, not counted
+    if known is not None:
+        for doomed in [k for k, doc in known.docs.items() if named(doc, "key")]:
+            known.remove(doomed)
+    texts = {"events": ("evidence", "note"), "intro_evidence": ("evidence",), "feeds": ("title",)}
+    for name, fields in texts.items() if said is not None else ():
+        kept = table(name)
+        for found, doc in list(kept.docs.items()) if kept is not None else ():
+            if kept is not None and said is not None and says(doc, *fields):
+                redacted = {f: said.sub(REDACTED, doc[f]) for f in fields if doc.get(f)}
+                kept.put(found, {**doc, **redacted})
+                counts["texts with their name taken out"] += 1
+    return counts
+
+
+def _said_pattern(said: Sequence[str]) -> re.Pattern[str] | None:
+    """Any of the ways of naming someone, as words, case and spacing aside."""
+    forms = [r"\s+".join(re.escape(word) for word in form.split()) for form in said]
+    forms = [form for form in forms if form]
+    if not forms:
+        return None
+    return re.compile(r"(?<!\w)(?:" + "|".join(forms) + r")(?!\w)", re.IGNORECASE)
+
+
+# ---------------------------------------------------------------------------
 # The store
+
+
+def _make_folder(folder: Path) -> None:
+    """The data folder, made if missing; one line saying why it cannot be."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise StoreError(
+            f"{folder}: this is a file, not a folder; give --data or ENGAGE_DATA a folder"
+        ) from None
+    except NotADirectoryError as exc:
+        raise StoreError(
+            f"{folder}: cannot make the data folder, a part of its path is a file ({exc.filename})"
+        ) from None
+    except OSError as exc:
+        raise StoreError(f"{folder}: cannot make the data folder ({exc.strerror})") from exc
 
 
 class Store:
@@ -1221,26 +1632,55 @@ class Store:
     releasing it; reads take no lock (every write is an atomic replace), so the CLI, the
     daemon and the web report can share the folder and a read never waits for a write."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, notify: Callable[[str], None] | None = None) -> None:
+        """Open (or create) the store in `folder`. Nothing is written unless something
+        must be: a new store's first file, or a migration (skipped where the folder is
+        read-only: every read migrates in memory). `notify` hears one-line warnings (a
+        damaged cache set aside)."""
         self.folder = Path(folder)
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(f"{self.folder}: cannot create the data folder ({exc})") from exc
+        self._notify = notify or (lambda _message: None)
         self._local = threading.local()
+        self.created = False  # this call made a new, empty store
+        _make_folder(self.folder)
         self._clean_if_idle()
         if _peek_schema(self.folder / PRECIOUS) == SCHEMA:
             return  # the usual case, known from the file's first bytes, without the lock
-        with self.transaction() as tx:
-            # Creates a new store's file, migrates an old one, refuses a newer one.
-            tx._precious.stamp()
+        # Anything else is read without the lock first: a newer, damaged or lost file stops
+        # here, and a current file that was only reformatted needs nothing written.
+        new = True
+        try:
+            view = self.view(with_cache=False)
+        except LostStore as exc:
+            if exc.traces != (LOCK,):
+                raise
+            # Only the lock: perhaps another process is creating this store right now;
+            # the transaction below waits for it and looks again.
+        else:
+            try:
+                new = view._precious.was_new
+                if not (new or view.migrated):
+                    return
+            finally:
+                view.close()
+        try:
+            with self.transaction() as tx:
+                # Creates a new store's file, migrates an old one.
+                self.created = tx._precious.was_new
+                tx._precious.stamp()
+        except StoreError:
+            if new or os.access(self.folder, os.W_OK):
+                raise
+            # An old file in a read-only folder: every read migrates it in memory.
 
     def __repr__(self) -> str:
         return f"Store({str(self.folder)!r})"
 
     def _clean_if_idle(self) -> None:
         """Remove a killed writer's temp files now when no write is running; when one is,
-        leave them to the next transaction rather than wait for the lock."""
+        leave them to the next transaction rather than wait for the lock. Without any,
+        the lock is not even taken: opening the store writes nothing."""
+        if next(_orphans(self.folder), None) is None:
+            return
         try:
             with exclusive_lock(self.folder / LOCK, timeout=0):
                 clean_orphans(self.folder)
@@ -1248,20 +1688,32 @@ class Store:
             pass
 
     @contextmanager
-    def _locked(self) -> Iterator[None]:
+    def _locked(self) -> Iterator[bool]:
+        """Hold the folder's lock; yields whether the lock file was there before (a store
+        engage used), for telling a new store from a lost one."""
         lock = self.folder / LOCK
-        try:
-            with exclusive_lock(lock, timeout=LOCK_TIMEOUT_SECONDS):
-                yield
-        except LockTimeout:
-            raise StoreError(
+        existed = lock.exists()
+
+        def busy() -> StoreError:
+            return StoreError(
                 f"{lock}: another engage process has held the data folder for "
                 f"{LOCK_TIMEOUT_SECONDS:.0f} s; try again when it is done"
-            ) from None
-        except OSError as exc:
-            if exc.filename is not None and Path(exc.filename) == lock:
-                raise StoreError(f"{lock}: cannot lock the data folder ({exc})") from exc
-            raise
+            )
+
+        def unavailable(exc: OSError) -> None:
+            raise StoreError(_cannot_save(self.folder, exc)) from exc
+
+        with holding(lock, timeout=LOCK_TIMEOUT_SECONDS, busy=busy, unavailable=unavailable):
+            yield existed
+
+    def check_writable(self) -> None:
+        """Say now, in one line, when nothing could be saved here: before a poll spends a
+        minute fetching what it could not keep."""
+        with self._locked():
+            pass
+        if not os.access(self.folder, os.W_OK):
+            denied = PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+            raise StoreError(_cannot_save(self.folder, denied))
 
     @contextmanager
     def transaction(self, now: datetime | None = None) -> Iterator[Transaction]:
@@ -1270,32 +1722,135 @@ class Store:
         if getattr(self._local, "open", False):
             # A nested transaction would commit first and then be overwritten by the outer.
             raise RuntimeError("a transaction is already open on this store in this thread")
-        with self._locked():
+        with self._locked() as lock_existed:
             clean_orphans(self.folder)
             self._local.open = True
             tx: Transaction | None = None
             try:
-                tx = Transaction(self.folder, now or datetime.now(UTC))
+                tx = Transaction(
+                    self.folder,
+                    now or datetime.now(UTC),
+                    locked=True,
+                    lock_counts=lock_existed,
+                    store=self,
+                )
                 yield tx
-                tx._commit()
+                try:
+                    tx._commit()
+                    for step in tx._after_commit:
+                        step()
+                except OSError as exc:
+                    raise StoreError(_cannot_save(self.folder, exc)) from exc
             finally:
                 self._local.open = False
                 if tx is not None:
                     tx._close()
+
+    def forget(self, who: Forgetting) -> dict[str, int]:
+        """Remove everything about a person from the data folder, under one lock: the store
+        itself, then every backup copy (rewritten without them, or removed when it does
+        not load) and any set-aside damaged cache. How many went, by kind."""
+        with self.transaction() as tx:
+            counts = tx.forget(who)
+            tx.after_commit(lambda: counts.update(self._forget_in_copies(who)))
+        return counts
+
+    def _forget_in_copies(self, who: Forgetting) -> dict[str, int]:
+        counts = {"backup copies rewritten": 0, "backup copies removed": 0}
+        # A copy and its hard links (engage.json.bak is often the day's generation too)
+        # are rewritten once and linked again, so they stay one file.
+        linked: dict[tuple[int, int], list[Path]] = {}
+        for copy in backup_copies(self.folder):
+            stat = copy.stat()
+            linked.setdefault((stat.st_dev, stat.st_ino), []).append(copy)
+        for copies in linked.values():
+            first, stat = copies[0], copies[0].stat()
+            try:
+                file = _File(first, precious=False)
+            except StoreError:  # a copy that does not load may hold them, and restores nothing
+                for copy in copies:
+                    copy.unlink(missing_ok=True)
+                counts["backup copies removed"] += len(copies)
+                continue
+            try:
+                found = _forget_in(file.table_if_held, who)
+                if any(found.values()):
+                    file.commit(stamp=False)
+                    os.utime(first, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # its day stays
+                    for copy in copies[1:]:
+                        keep_copy(first, copy)
+                    counts["backup copies rewritten"] += len(copies)
+            finally:
+                file.close()
+        damaged = list(self.folder.glob(DAMAGED_CACHE + "*"))
+        for aside in damaged:
+            aside.unlink(missing_ok=True)  # set aside for a look; it may hold them
+        counts["damaged caches removed"] = len(damaged)
+        return counts
+
+    def files_mentioning(self, needles: Iterable[str]) -> list[Path]:
+        """Every file in the data folder whose text holds one of `needles` (case aside, HTML
+        entities read as text): what `forget` checks it left nothing of someone behind."""
+        wanted = [needle.casefold() for needle in needles if needle.strip()]
+        found = []
+        for root, _folders, names in os.walk(self.folder):
+            for name in names:
+                path = Path(root) / name
+                try:
+                    raw = path.read_bytes()
+                except OSError:
+                    continue
+                text = html.unescape(raw.decode("utf-8", errors="replace")).casefold()
+                if any(needle in text for needle in wanted):
+                    found.append(path)
+        return sorted(found)
 
     def view(self, *, with_cache: bool = True) -> Transaction:
         """One consistent read of the store, without the lock, for reading only (it is
         never committed). engage.json is read now, and with `with_cache` cache.json too
         (its bytes; they are parsed and decoded only when a table of it is asked for), so
         every part of the view comes from the same moment."""
-        return Transaction(self.folder, datetime.now(UTC), preload_cache=with_cache)
+        return Transaction(self.folder, datetime.now(UTC), preload_cache=with_cache, store=self)
 
     def _read(self, read: Callable[[Transaction], T]) -> T:
-        tx = Transaction(self.folder, datetime.now(UTC))
+        tx = Transaction(self.folder, datetime.now(UTC), store=self)
         try:
             return read(tx)
         finally:
             tx._close()
+
+    def _set_aside_cache(self, reason: str, seen: os.stat_result | None, *, locked: bool) -> None:
+        """Rename a damaged cache.json to cache.json.damaged-<UTC time> (under the lock, and
+        only if it is still the file found damaged) and say so in one line."""
+        path = self.folder / CACHE
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        target = self.folder / f"{DAMAGED_CACHE}{stamp}"
+        copy = 1
+        while target.exists():
+            copy += 1
+            target = self.folder / f"{DAMAGED_CACHE}{stamp}-{copy}"
+        try:
+            with ExitStack() as stack:
+                if not locked:
+                    lock = self.folder / LOCK
+                    stack.enter_context(exclusive_lock(lock, timeout=SET_ASIDE_WAIT_SECONDS))
+                if seen is not None and not _same_file(path, seen):
+                    return  # replaced meanwhile by a writer: not the file found damaged
+                os.rename(path, target)
+                fsync_folder(self.folder)
+        except FileNotFoundError:
+            return  # another engage process set it aside first
+        except (LockTimeout, OSError) as exc:
+            why = "the data folder is busy" if isinstance(exc, LockTimeout) else exc.strerror
+            self._notify(
+                f"engage: {path} is damaged ({reason}); reading on without it (it cannot be "
+                f"set aside now: {why})"
+            )
+            return
+        self._notify(
+            f"engage: {path} was damaged ({reason}); set aside as {target.name}, the next "
+            "`engage poll` fetches its posts and comments again"
+        )
 
     def feeds(self) -> list[FeedState]:
         return self._read(lambda tx: tx.feeds())

@@ -32,7 +32,7 @@ from engage.places import cached_file_for
 
 _CACHE_FORMAT = 1
 # The modules whose code decides what a watchlist file becomes.
-_CODE = ("config.py", "models.py", "codec.py")
+_CODE = ("config.py", "models.py", "codec.py", "clean.py")
 
 
 def load_watchlist(path: Path) -> Watchlist:

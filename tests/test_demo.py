@@ -17,12 +17,16 @@ The expected numbers are worked out from demo/site.py, not copied from a run:
 from __future__ import annotations
 
 import json
+import os
+import re
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,7 +58,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path, float]:
     folder and how long it took."""
     work = tmp_path_factory.mktemp("demo") / "kept"
     started = time.monotonic()
-    done = _run("-m", "demo", "--data", str(work))
+    done = _run("-m", "demo", "--data", str(work), "--no-serve")
     seconds = time.monotonic() - started
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
@@ -96,9 +100,12 @@ def test_feed_health_is_reported(demo: tuple[str, Path, float]) -> None:
         and "/bram/feed/atom/" in line
         for line in poll_lines
     )
-    # and again in `engage feeds`
-    assert "error (HTTP 500 Internal Server Error)" in output
-    assert "never (gone)" in output
+    # and again in `engage feeds`, the error under the feed
+    shown = output.split("$ engage feeds", 1)[1]
+    assert any(line.startswith("Hollis ") and " error " in line and "/hollis/feed/" in line
+               for line in shown.splitlines())  # fmt: skip
+    assert "HTTP 500 Internal Server Error" in shown
+    assert "never (gone)" in shown
 
 
 def test_the_meter_gives_each_demo_person_their_stage(demo: tuple[str, Path, float]) -> None:
@@ -131,7 +138,7 @@ def test_intro_finds_the_contact_from_public_evidence(demo: tuple[str, Path, flo
 def test_a_folder_the_demo_did_not_make_is_left_alone(tmp_path: Path) -> None:
     precious = tmp_path / "notes.txt"
     precious.write_text("mine", encoding="utf-8")
-    done = _run("-m", "demo", "--data", str(tmp_path), timeout=30)
+    done = _run("-m", "demo", "--data", str(tmp_path), "--no-serve", timeout=30)
     assert done.returncode != 0
     assert "not empty" in done.stderr
     assert precious.read_text(encoding="utf-8") == "mine"
@@ -152,3 +159,43 @@ def test_the_demo_digest_has_something_in_every_section(demo: tuple[str, Path, f
         "FEEDS THAT NEED ATTENTION (3)",  # Esme's gone blog, Bram's move, Hollis's 500
     ):
         assert heading in text
+
+
+def test_the_demo_ends_by_serving_its_world_until_ctrl_c() -> None:
+    """`make demo` without --no-serve: the report of the demo world on the printed URL,
+    until Ctrl-C (sent to the process group, as a terminal does); then the temporary
+    folder is gone."""
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "demo"], cwd=ROOT, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )  # fmt: skip
+    assert demo.stdout is not None
+    seen: list[str] = []
+    try:
+        url = None
+        deadline = time.monotonic() + 120  # a hang guard, not a speed claim
+        while url is None and time.monotonic() < deadline:
+            line = demo.stdout.readline()
+            if not line:
+                break
+            seen.append(line)
+            found = re.search(r"the report is at (http://127\.0\.0\.1:\d+/)", line)
+            url = found.group(1) if found else None
+        assert url is not None, "".join(seen)
+        with httpx.Client(timeout=60) as client:
+            people = client.get(url)
+            ada = client.get(url + "people/ada-lanternfield")
+        os.killpg(demo.pid, signal.SIGINT)
+        rest, _ = demo.communicate(timeout=60)
+    finally:
+        if demo.poll() is None:
+            os.killpg(demo.pid, signal.SIGKILL)
+            demo.wait(timeout=60)
+    output = "".join(seen) + rest
+    assert people.status_code == 200
+    assert "Ada Lanternfield" in people.text and "Follow-ups due" in people.text
+    assert ada.status_code == 200 and "score-chart" in ada.text
+    assert demo.returncode == 0, output
+    assert "Traceback" not in output
+    data = re.search(r"ENGAGE_DATA=(\S+)", output)
+    assert data is not None and not Path(data.group(1)).exists()

@@ -31,6 +31,7 @@ LAYERS: dict[str, int] = {
     "engage.urls": VALUES,
     "engage.comment_marks": VALUES,
     "engage.safe_html": VALUES,
+    "engage.clean": VALUES,
     "engage.meter": PURE,
     "engage.meter.": PURE,
     "engage.detect": PURE,

@@ -21,6 +21,7 @@ import pytest
 
 from engage import models
 from engage.codec import from_json, to_json
+from engage.detect import identity_of
 from engage.errors import StoreError
 from engage.models import (
     DIRECTION,
@@ -39,7 +40,16 @@ from engage.models import (
 )
 from engage.social.accounts import SocialPost
 from engage.social.mastodon import Status
-from engage.store import BACKUP_SUFFIX, CACHE, LOCK, PRECIOUS, SCHEMA, Snapshot, Store
+from engage.store import (
+    BACKUP_SUFFIX,
+    CACHE,
+    LOCK,
+    PRECIOUS,
+    SCHEMA,
+    Forgetting,
+    Snapshot,
+    Store,
+)
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 CET = timezone(timedelta(hours=2))
@@ -588,18 +598,18 @@ def toot(n: int, person: str, *, first_seen: datetime | None = None) -> SocialPo
 def test_forget_removes_every_record_about_a_person_and_nothing_else(store: Store) -> None:
     fill_for_forget(store)
     with store.transaction() as tx:
-        counts = tx.forget("dana")
-    assert counts == {
+        counts = tx.forget(Forgetting(identity_of(Person("Dana"))))
+    assert {kind: n for kind, n in counts.items() if n} == {
+        "events": 1,
+        "undo markers": 1,
         "feeds": 1,
         "posts": 1,
-        "comments": 2,
-        "events": 1,
-        "tombstones": 1,
-        "intro_evidence": 2,
-        "linkedin_contacts": 1,
-        "identities": 1,
-        "social_accounts": 1,
-        "social_posts": 1,
+        "comments on their feeds": 1,
+        "comments they wrote": 1,
+        "intro evidence": 2,
+        "LinkedIn entries": 1,
+        "social accounts": 1,
+        "social statuses": 1,
     }
     everything = json.dumps(json.loads((store.folder / PRECIOUS).read_text())) + json.dumps(
         json.loads((store.folder / CACHE).read_text())
@@ -790,11 +800,18 @@ def test_a_damaged_file_without_backup_says_so(tmp_path: Path) -> None:
         Store(tmp_path)
 
 
-def test_a_damaged_cache_says_that_a_poll_rebuilds_it(store: Store) -> None:
-    (store.folder / CACHE).write_text('{"posts": ')
-    with pytest.raises(StoreError, match=r"cache\.json: cannot read it .*engage poll"):
-        store.posts()
-    assert store.events() == []  # the precious data is still there to read
+def test_a_damaged_cache_is_set_aside_with_one_notice_and_reads_go_on(tmp_path: Path) -> None:
+    notices: list[str] = []
+    store = Store(tmp_path, notify=notices.append)
+    with store.transaction() as tx:
+        tx.add_events([event("a")])
+    (tmp_path / CACHE).write_text('{"posts": ')
+    assert store.posts() == []
+    assert [e.id for e in store.events()] == ["a"]  # the precious data is still there to read
+    [notice] = notices
+    assert "cache.json was damaged (Expecting value" in notice
+    assert "the next `engage poll` fetches its posts and comments again" in notice
+    assert not (tmp_path / CACHE).exists()
 
 
 def write_newer(folder: Path, version: int = 3, *, compact: bool = True) -> None:
@@ -950,7 +967,11 @@ def test_forget_with_yes_removes_the_person_and_reminds_about_the_watchlist(
     (tmp_path / "feeds.yaml").write_text("me:\n  name: Me\npeople:\n  - name: Dana\n")
     result = run_engage(tmp_path, "forget", "Dana", "--yes", "--data", str(data))
     assert result.returncode == 0, result.stderr
-    assert "Forgot Dana: removed 11 records" in result.stdout
+    assert result.stdout.startswith(
+        "Forgot Dana: 1 events, 1 undo markers, 1 feeds, 1 posts, 1 comments on their feeds, "
+        "1 comments they wrote, 2 intro evidence, 1 LinkedIn entries, 1 social accounts, "
+        "1 social statuses, 2 backup copies rewritten."
+    )
     assert "Dana is still listed in feeds.yaml" in result.stdout
     assert Store(data).events(person="Dana") == []
 

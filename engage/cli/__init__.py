@@ -13,8 +13,9 @@ import click
 from engage import __version__
 
 # command name -> "module:attribute": a submodule of engage.cli, or (with a dot) a module
-# of another surface that owns its command (the daemon's `run`). Loaded on first use by
-# name, so the command line needs none of them to start, and no surface imports another.
+# of another surface that owns its command (the daemon's `run`, the web report's `serve`).
+# Loaded on first use by name, so the command line needs none of them to start, and no
+# surface imports another.
 COMMANDS: dict[str, str] = {
     "check": "watchlist:check",
     "add-person": "watchlist:add_person",
@@ -43,6 +44,7 @@ COMMANDS: dict[str, str] = {
     "import-linkedin": "meter:import_linkedin",
     "digest": "daily:digest",
     "run": "engage.daemon:command",
+    "serve": "engage.web.serve:command",
 }
 
 

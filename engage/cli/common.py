@@ -10,7 +10,8 @@ from typing import Any
 
 import click
 
-from engage.errors import EngageError
+from engage.cli.output import echo
+from engage.errors import EngageError, Interrupted
 
 
 def run_main(group: click.Group, argv: list[str]) -> Any:
@@ -19,15 +20,18 @@ def run_main(group: click.Group, argv: list[str]) -> Any:
         return group.main(args=argv, prog_name="engage", standalone_mode=False)
     except EngageError as exc:
         for line in exc.lines:
-            click.echo(line, err=True)
+            echo(line, err=True)
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
+        echo("Aborted.", err=True)
         sys.exit(1)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Interrupted as exc:
+        echo("Stopped at once (signal sent twice): nothing more was saved.", err=True)
         sys.exit(exc.exit_code)
 
 

@@ -3,11 +3,11 @@ written to the data folder, and e-mailed on request."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
+from engage.cli.output import echo, echo_json
 from engage.launch import config_option, data_option, open_app
 
 
@@ -47,12 +47,12 @@ def digest(
     if as_json:
         from engage.views import agenda_json
 
-        click.echo(json.dumps(agenda_json(app.agenda(day)), ensure_ascii=False, indent=2))
+        echo_json(agenda_json(app.agenda(day)))
         return
     built = app.build_digest(day, out=out)
-    click.echo(str(built.page))
+    echo(str(built.page))
     if mail:
-        click.echo(app.send_digest(built))
+        echo(app.send_digest(built))
     if show:
         import webbrowser
 

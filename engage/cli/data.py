@@ -3,13 +3,13 @@ out and back in (a new machine, a restore), or one person's gone."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
 from engage import launch
 from engage.cli import common
+from engage.cli.output import confirm, echo, json_document, write_raw
 from engage.errors import EngageError
 
 
@@ -33,16 +33,14 @@ def export(config_path: Path | None, data_dir: Path | None, output: Path | None)
       engage export > engage-export.json
       engage export --data ~/engage-data --output backup.json
     """
-    import json
-
     app = launch.open_app(config_path, data_dir)
     document = app.export()
-    text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    text = json_document(document)
     if output is None:
-        sys.stdout.write(text)
+        write_raw(text)
         return
     app.write_file(output, text, "the export")
-    click.echo(
+    echo(
         f"Exported {len(document['events'])} events, {len(document['feeds'])} feeds, "
         f"{len(document['posts'])} posts and {len(document['comments'])} comments to {output}",
         err=True,
@@ -74,7 +72,7 @@ def import_(file: Path, config_path: Path | None, data_dir: Path | None) -> None
     done = app.import_export(data, label=str(file))
     here = sum(done.offered.get(n, 0) - done.added.get(n, 0) for n in common.RECORD_WORDS)
     already = f"; {here} already here" if here else ""
-    click.echo(f"Imported {common.records(done.added, zeros=True)} into {app.data_dir}{already}.")
+    echo(f"Imported {common.records(done.added, zeros=True)} into {app.data_dir}{already}.")
 
 
 @click.command()
@@ -82,41 +80,57 @@ def import_(file: Path, config_path: Path | None, data_dir: Path | None) -> None
 @launch.config_option
 @launch.data_option
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
-def forget(person: str, config_path: Path | None, data_dir: Path | None, yes: bool) -> None:
-    """Remove every record about PERSON from the data folder: events, feeds and their
-    state, posts, comments (on their blog and by them), their Mastodon and Bluesky
-    accounts' state and statuses, undo markers, intro evidence naming them, and their
-    LinkedIn contact entry. feeds.yaml is not changed.
+@click.option(
+    "--from-watchlist",
+    is_flag=True,
+    help="Take them out of feeds.yaml too (and out of everyone's knows:), comments kept.",
+)
+def forget(
+    person: str, config_path: Path | None, data_dir: Path | None, yes: bool, from_watchlist: bool
+) -> None:
+    """Remove everything engage keeps about PERSON (a name or an alias, as every command
+    takes it; or the name their data is stored under once they left feeds.yaml): their
+    events and undo markers, their feeds with their state, posts and comments, the
+    comments they wrote, intro evidence naming them, their LinkedIn entry, their Mastodon
+    and Bluesky accounts' state and statuses (and statuses that answer, share or name
+    them), other people's posts and comments that name them, their name in the notes that
+    stay, and all of it
+    in the backup copies and digest pages of the data folder. feeds.yaml is changed only
+    with --from-watchlist.
 
     \b
     Example:
       engage forget "Dana Example"
-      engage forget "Dana Example" --yes --data ~/engage-data
+      engage forget dana --yes --from-watchlist --data ~/engage-data
     """
+    from engage.cli.common import quote
+
     app = launch.open_app(config_path, data_dir)
     if not yes:
         folder = app.existing_store().folder
-        click.confirm(
-            f"Remove every record about {person} from {folder}? This cannot be undone",
-            abort=True,
-            err=True,
-        )
-    done = app.forget(person)
-    total = sum(done.counts.values())
-    if total:
-        details = ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in done.counts.items() if n)
-        click.echo(f"Forgot {person}: removed {total} records ({details}).")
+        where = f"{folder} and from {app.config_path}" if from_watchlist else str(folder)
+        confirm(f"Remove every record about {person} from {where}? This cannot be undone")
+    done = app.forget(person, from_watchlist=from_watchlist)
+    details = ", ".join(f"{n} {kind}" for kind, n in done.counts.items() if n)
+    if details:
+        asked = f" ({person!r})" if person != done.person else ""
+        echo(f"Forgot {done.person}{asked}: {details}.")
     else:
         near = f" (did you mean {done.near!r}?)" if done.near else ""
-        click.echo(f"Nothing about {person} was stored; nothing removed.{near}")
-    if done.listed is not None:
+        echo(f"Nothing about {person} was stored; nothing removed.{near}")
+    for path in done.left:
+        echo(f"{path} still names them: engage does not manage that file; edit or delete it.")
+    if done.unlisted:
+        echo(f"Removed {done.person} from {app.config_path} (and from every knows: list).")
+    elif done.listed is not None:
         where = app.watchlist.path or "feeds.yaml"
-        click.echo(
-            f"{done.listed.name} is still listed in {where}: remove them there too, or the next "
-            "poll will start collecting their posts again."
+        echo(
+            f"{done.listed.name} is still listed in {where}: remove them there too "
+            f"(`engage forget {quote(done.listed.name)} --from-watchlist`), or the next poll "
+            "will start collecting their posts again."
         )
     elif not done.had_watchlist:
-        click.echo(
+        echo(
             f"If {person} is listed in your feeds.yaml, remove them there too, or the next "
             "poll will start collecting their posts again."
         )

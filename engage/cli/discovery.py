@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from engage.cli.output import echo
 from engage.launch import config_option, open_app
 from engage.models import FeedKind
 
@@ -54,28 +55,28 @@ def add(
     """
     done = open_app(config_path).add(url, person_name, kind=kind, comments=comments, create=create)
     if done.created:
-        click.echo(f"added {done.person} to people")
+        echo(f"added {done.person} to people")
         for feed in done.feeds:
-            click.echo(f"  {feed.kind.value:8} {feed.url}")
+            echo(f"  {feed.kind.value:8} {feed.url}")
     for feed in done.feeds if not done.created else ():
         if feed.listed_for is not None:
-            click.echo(f"already listed for {feed.listed_for}: {feed.url}")
+            echo(f"already listed for {feed.listed_for}: {feed.url}")
         else:
-            click.echo(f"added {feed.kind.value} feed for {done.person}: {feed.url}")
+            echo(f"added {feed.kind.value} feed for {done.person}: {feed.url}")
     if done.handle is not None:
         network, handle = done.handle
         if done.kept_handle is not None:
-            click.echo(
+            echo(
                 f"{done.person} already has {network}: {done.kept_handle} under handles: "
                 f"(kept; edit feeds.yaml to follow {handle} instead)"
             )
         else:
-            click.echo(f"{network}: {handle} is under {done.person}'s handles: (their replies "
-                       "and mentions are read from its API)")  # fmt: skip
+            echo(f"{network}: {handle} is under {done.person}'s handles: (their replies "
+                 "and mentions are read from its API)")  # fmt: skip
     if done.feed_error is not None:
-        click.echo(f"no profile feed added: {done.feed_error}")
+        echo(f"no profile feed added: {done.feed_error}")
     if done.entries and not done.created:
-        click.echo(f"  {done.entries} entries now; `engage poll` will store them")
+        echo(f"  {done.entries} entries now; `engage poll` will store them")
 
 
 @click.command("import-opml")
@@ -114,12 +115,12 @@ def import_opml(
     )
     if dry_run:
         for name, feeds in done.people:
-            click.echo(f"{name}: {len(feeds)} feed{'s' if len(feeds) != 1 else ''}")
+            echo(f"{name}: {len(feeds)} feed{'s' if len(feeds) != 1 else ''}")
             for feed in feeds:
-                click.echo(f"  {feed.url}")
-        click.echo(f"dry run: {len(done.people)} people, {done.outlines} feeds in {file}")
+                echo(f"  {feed.url}")
+        echo(f"dry run: {len(done.people)} people, {done.outlines} feeds in {file}")
         return
-    click.echo(
+    echo(
         f"imported {done.feeds_added} feeds ({done.people_added} new people) from {file}"
         + (f"; {done.skipped} already listed" if done.skipped else "")
     )
@@ -145,8 +146,8 @@ def export_opml(output: Path | None, config_path: Path | None) -> None:
     app = open_app(config_path)
     text = app.export_opml()
     if output is None:
-        click.echo(text, nl=False)
+        echo(text, nl=False)
         return
     app.write_file(output, text, "it")
     count = text.count("xmlUrl=")
-    click.echo(f"wrote {count} feeds to {output}", err=True)
+    echo(f"wrote {count} feeds to {output}", err=True)

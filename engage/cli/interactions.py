@@ -4,7 +4,6 @@ events, and undo one. Only click and our own light modules are imported at the t
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 import click
 
 from engage.app import OUTCOMES, Logged, local_zone
+from engage.cli.output import cell, console, echo, echo_json, print_table, table
 from engage.launch import config_option, data_option, open_app
 from engage.models import Event
 from engage.views import EVENT_FIELDS, event_json
@@ -24,11 +24,11 @@ def _say_logged(logged: Logged) -> None:
     url, note = logged.url, logged.note
     stamp = when.strftime("%Y-%m-%d %H:%M")
     if event is not None:
-        click.echo(f"logged {kind.value} with {person.name} at {stamp} (id {event.id})")
+        echo(f"logged {kind.value} with {person.name} at {stamp} (id {event.id})")
         return
     if logged.detected is not None:
         found = logged.detected
-        click.echo(
+        echo(
             f"already found by `engage poll`: {found.kind.value} with {person.name} at "
             f"{found.when.astimezone(local_zone()):%Y-%m-%d %H:%M} (id {found.id}), same link; "
             "nothing added"
@@ -37,9 +37,9 @@ def _say_logged(logged: Logged) -> None:
     same = ["person", "kind", "time (to the minute)"]
     same.append(f"URL {url}" if url else "no URL")
     same.append(f"note {note!r}" if note else "no note")
-    click.echo(f"already logged: {kind.value} with {person.name} at {stamp}")
-    click.echo(f"  (an event with the same {', '.join(same)} is already there; nothing added)")
-    click.echo(
+    echo(f"already logged: {kind.value} with {person.name} at {stamp}")
+    echo(f"  (an event with the same {', '.join(same)} is already there; nothing added)")
+    echo(
         f"  To log another one, give its time of day (--when {when:%Y-%m-%d}THH:MM) "
         "or a different --note."
     )
@@ -140,16 +140,16 @@ def events(
     """
     chosen = open_app(config_path, data_dir).events(person, kind=kind_text, since=since_text)
     if as_json:
-        click.echo(json.dumps([event_json(e) for e in chosen], indent=2, ensure_ascii=False))
+        echo_json([event_json(e) for e in chosen])
         return
     if not chosen:
-        click.echo("no events")
+        echo("no events")
         return
     if sys.stdout.isatty():
         _rich_table(chosen)
     else:
         for event in chosen:
-            click.echo("\t".join(_row(event)))
+            echo("\t".join(_row(event)))
 
 
 def _row(event: Event) -> list[str]:
@@ -168,21 +168,29 @@ def _row(event: Event) -> list[str]:
     ]
 
 
-def _rich_table(chosen: Sequence[Event]) -> None:
-    from rich.console import Console
-    from rich.table import Table
+# The id, the time and the kind alone take 55 columns: under this width a table leaves
+# nothing for the person and the detail, so each event is two lines instead.
+WIDE_EVENTS = 120
 
+
+def _rich_table(chosen: Sequence[Event]) -> None:
     rows = [_row(event) for event in chosen]
-    table = Table()
+    screen = console()
+    if screen.width < WIDE_EVENTS:
+        for event_id, when, person, kind, direction, source, detail in rows:
+            echo(f"{event_id}  {when}  {kind} ({direction}, {source})")
+            echo(f"    {person}" + (f": {detail}" if detail else ""))
+        return
+    made = table((), plain=False)
     # The id is what `engage undo` takes, the kind is the scripting name: never cut them.
     for index, name in enumerate(("id", "when", "person", "kind", "dir", "source", "detail")):
         if name in ("id", "when", "kind"):
-            table.add_column(name, no_wrap=True, min_width=max(len(r[index]) for r in rows))
+            made.add_column(name, no_wrap=True, min_width=max(len(r[index]) for r in rows))
         else:
-            table.add_column(name)
+            made.add_column(name)
     for row in rows:
-        table.add_row(*row)
-    Console().print(table)
+        made.add_row(*(cell(text) for text in row))
+    print_table(made, on=screen)
 
 
 @click.command("undo")
@@ -201,7 +209,7 @@ def undo(event_id: str, config_path: Path | None, data_dir: Path | None) -> None
     """
     removed = open_app(config_path, data_dir).undo(event_id)
     stamp = removed.when.astimezone(local_zone()).strftime("%Y-%m-%d %H:%M")
-    click.echo(f"removed {removed.kind.value} with {removed.person} at {stamp} ({removed.id})")
+    echo(f"removed {removed.kind.value} with {removed.person} at {stamp} ({removed.id})")
 
 
 @click.command("outcome")

@@ -24,7 +24,6 @@ JSON interface (`--json`), stable for scripts:
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -34,6 +33,7 @@ import click
 
 from engage.app import orphan_line, stage_words
 from engage.cli.common import quote
+from engage.cli.output import cell, echo, echo_json, lines, print_table, table
 from engage.errors import EngageError
 from engage.launch import config_option, data_option, open_app
 from engage.models import Reading, Stage
@@ -102,45 +102,38 @@ def status(
     # goes to stderr, so the document stays what scripts expect.
     orphans = [orphan_line(orphan, where) for orphan in app.orphans()]
     if as_json:
-        click.echo(json.dumps([reading_json(r) for r in readings], ensure_ascii=False, indent=2))
+        echo_json([reading_json(r) for r in readings])
         for line in orphans:
-            click.echo(line, err=True)
+            echo(line, err=True)
         return
     _status_table(readings, stages)
     for line in orphans:
-        click.echo(line)
+        echo(line)
 
 
 def _status_table(readings: Sequence[Reading], stages: Sequence[str]) -> None:
     if not readings:
-        click.echo("Nobody to show." if stages else "No people in the watchlist yet.")
+        echo("Nobody to show." if stages else "No people in the watchlist yet.")
         return
     if sys.stdout.isatty():
-        from rich.console import Console
-        from rich.markup import escape
-        from rich.table import Table
-
-        table = Table(box=None, pad_edge=False)
-        for column in ("person", "stage", "score", "", "why / next"):
-            table.add_column(column)
+        made = table(("person", "stage", "score", "", "why / next"))
         for r in readings:
-            table.add_row(
-                escape(r.person),
-                stage_words(r.stage),
-                f"{r.score:.1f}",
-                _bar(r.score, fancy=True),
-                # Notes and URLs are the user's text: never rich markup.
-                f"{escape(r.reason)}\n[dim]→ {escape(r.next_step)}[/dim]",
+            made.add_row(
+                cell(r.person),
+                cell(stage_words(r.stage)),
+                cell(f"{r.score:.1f}"),
+                cell(_bar(r.score, fancy=True)),
+                lines((r.reason, None), (f"\n→ {r.next_step}", "dim")),
             )
-        Console().print(table)
+        print_table(made)
         return
     width = max(len(r.person) for r in readings)
     for r in readings:
-        click.echo(
+        echo(
             f"{r.person:<{width}}  {stage_words(r.stage):<11}  {r.score:5.1f} "
             f"{_bar(r.score, fancy=False)}  {r.reason}"
         )
-        click.echo(f"{'':<{width}}  → {r.next_step}")
+        echo(f"{'':<{width}}  → {r.next_step}")
 
 
 @click.command("explain")
@@ -168,29 +161,29 @@ def explain(
 
     found = open_app(config_path, data_dir).explain(person, at)
     if as_json:
-        click.echo(json.dumps(explanation_json(found), ensure_ascii=False, indent=2))
+        echo_json(explanation_json(found))
         return
     reading, events, linked = found.reading, found.timeline, found.linkedin
     r = reading
-    click.echo(
+    echo(
         f"{r.person} — {stage_words(r.stage)}, score {r.score:.1f} "
         f"(from them {r.score_in:.1f}, from you {r.score_out:.1f}, together {r.score_both:.1f})"
     )
-    click.echo(f"Why:  {r.reason}")
+    echo(f"Why:  {r.reason}")
     for more in r.reasons:
-        click.echo(f"      {more}")
-    click.echo(f"Next: {r.next_step}")
+        echo(f"      {more}")
+    echo(f"Next: {r.next_step}")
     if linked:
-        click.echo("      (you are already connected on LinkedIn; the meter counts exchanges)")
-    click.echo("Gates:")
+        echo("      (you are already connected on LinkedIn; the meter counts exchanges)")
+    echo("Gates:")
     for gate in r.gates:
-        click.echo(f"  {'pass' if gate.passed else 'FAIL'}  {gate.name:<15} {gate.detail}")
+        echo(f"  {'pass' if gate.passed else 'FAIL'}  {gate.name:<15} {gate.detail}")
     if r.points_by_kind:
-        click.echo("Points by kind:")
+        echo("Points by kind:")
         for kind, points in r.points_by_kind.items():
-            click.echo(f"  {kind:<22} {points:5.2f}")
+            echo(f"  {kind:<22} {points:5.2f}")
     if events:
-        click.echo("Recent events:")
+        echo("Recent events:")
         from engage.app import local_zone
 
         zone = local_zone()
@@ -198,29 +191,29 @@ def explain(
             where = f"  {e.url}" if e.url else ""
             note = f"  ({e.note})" if e.note else ""
             stamp = e.when.astimezone(zone).strftime("%Y-%m-%d")
-            click.echo(f"  {stamp}  {e.kind.value:<22} {e.direction.value:<4}{where}{note}")
+            echo(f"  {stamp}  {e.kind.value:<22} {e.direction.value:<4}{where}{note}")
     _print_paths(found.paths, found.person.name, limit=3, longer=found.longer_paths)
 
 
 def _print_paths(paths: Sequence[IntroPath], target: str, *, limit: int, longer: int = 0) -> None:
     """`longer`: how many two-hop paths exist when one hop found none."""
     if not paths and longer:
-        click.echo(
+        echo(
             f"Nobody you know knows {target} directly; `engage intro {quote(target)} --hops 2` "
             f"finds {longer} longer path{'s' if longer != 1 else ''}."
         )
         return
     if not paths:
-        click.echo(
+        echo(
             f"Nobody you know is known to know {target} yet (add `knows:` in feeds.yaml, "
             "or engage import-linkedin Connections.csv)."
         )
         return
-    click.echo(f"Who could introduce you to {target}:")
+    echo(f"Who could introduce you to {target}:")
     for path in paths[:limit]:
-        click.echo(f"  {' → '.join(path.via)}  (strength {path.strength:.2f})")
+        echo(f"  {' → '.join(path.via)}  (strength {path.strength:.2f})")
         for ev in path.evidence:
-            click.echo(f"      - {ev.text}" + (f" <{ev.url}>" if ev.url else ""))
+            echo(f"      - {ev.text}" + (f" <{ev.url}>" if ev.url else ""))
 
 
 @click.command("intro")
@@ -253,22 +246,22 @@ def intro(
 
     found = open_app(config_path, data_dir).intro(person, hops, at)
     if as_json:
-        click.echo(json.dumps(introduction_json(found), ensure_ascii=False, indent=2))
+        echo_json(introduction_json(found))
         return
     who = found.person
     if found.contact:
         # I already know a contact: an introduction to them is the wrong tool.
-        click.echo(
+        echo(
             f"{who.name} is one of your contacts: you already know them, so no introduction "
             f"is needed — write to them directly (see engage explain {quote(who.name)})."
         )
         return
     _print_paths(found.paths, who.name, limit=10, longer=found.longer_paths)
     if found.note is not None:
-        click.echo("")
-        click.echo(f"Draft for {found.paths[0].connector} (copy, edit, send it yourself):")
-        click.echo("")
-        click.echo(found.note.rstrip("\n"))
+        echo("")
+        echo(f"Draft for {found.paths[0].connector} (copy, edit, send it yourself):")
+        echo("")
+        echo(found.note.rstrip("\n"))
 
 
 @click.command("ask")
@@ -299,28 +292,28 @@ def ask(
     who, reading, warning = done.person, done.reading, done.warning
     if done.refused:
         assert warning is not None
-        click.echo(warning, err=True)
+        echo(warning, err=True)
         for more in reading.reasons:
-            click.echo(f"  {more}", err=True)
-        click.echo(f"Next step instead: {reading.next_step}", err=True)
+            echo(f"  {more}", err=True)
+        echo(f"Next step instead: {reading.next_step}", err=True)
         if done.paths:
             names = ", ".join(f"{p.connector} ({p.strength:.2f})" for p in done.paths[:3])
-            click.echo(
+            echo(
                 f"Who could introduce you instead: {names} — see engage intro {who.name!r}",
                 err=True,
             )
-        click.echo(f"Nothing recorded. To record it anyway: engage ask {who.name!r} --anyway",
+        echo(f"Nothing recorded. To record it anyway: engage ask {who.name!r} --anyway",
                    err=True)  # fmt: skip
         sys.exit(1)  # refused, not a user mistake in the command line: 1, not 2
     if warning is not None:
-        click.echo(f"Recording anyway. {warning}")
+        echo(f"Recording anyway. {warning}")
     assert done.logged is not None
     event, when = done.logged.event, done.logged.when
     if event is None:
-        click.echo(f"already recorded: your ask to {who.name} at {when:%Y-%m-%d %H:%M}")
+        echo(f"already recorded: your ask to {who.name} at {when:%Y-%m-%d %H:%M}")
         return
     days = done.follow_up_days
-    click.echo(
+    echo(
         f"Recorded your ask to {who.name} (id {event.id}). One follow-up is fine after "
         f"{days} days; log the answer with: engage outcome {who.name!r} "
         "accepted|declined|no-answer"
@@ -356,13 +349,13 @@ def import_linkedin(
         raise EngageError(f"{csv_path}: not UTF-8 text ({exc.reason})") from exc
     done = app.import_linkedin(text, label=str(csv_path), strength=strength)
     unchanged = done.connections - done.added - done.updated
-    click.echo(
+    echo(
         f"Imported {done.connections} LinkedIn connections from {csv_path.name}: "
         f"{done.added} new, {done.updated} updated, {unchanged} unchanged"
         + (f"; {done.skipped_rows} rows without a name skipped." if done.skipped_rows else ".")
     )
     for note in done.notes:
-        click.echo(f"  {note}")
+        echo(f"  {note}")
 
 
 def _a_number(value: float) -> float:

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from engage.cli.common import records
+from engage.cli.output import echo
 from engage.launch import config_option, data_option, open_app
 
 
@@ -56,13 +57,13 @@ def rename(
     if done.linked:
         own = done.carried.get("events", 0)
         theirs = f", {own} of them {done.new}'s own" if own else ""
-        click.echo(
+        echo(
             f"The history stored for {done.old!r} is now {done.new}'s: {events} in all"
             f"{theirs}{_duplicates(done.carried)}{alias}."
         )
         return
     follow = f"; their {events} follow{'s' if done.events == 1 else ''} them" if done.events else ""
-    click.echo(f"Renamed {done.old} to {done.new} in {where}{alias}{follow}.")
+    echo(f"Renamed {done.old} to {done.new} in {where}{alias}{follow}.")
 
 
 @click.command("merge")
@@ -82,12 +83,12 @@ def merge(keep: str, gone: str, config_path: Path | None, data_dir: Path | None)
     """
     app = open_app(config_path, data_dir)
     done = app.merge(keep, gone)
-    click.echo(
+    echo(
         f"Merged {done.merged} into {done.kept} in {app.config_path}: "
         f"{records(done.carried)} moved{_duplicates(done.carried)}."
     )
     for handle in done.dropped_handles:
-        click.echo(
+        echo(
             f"  {done.kept} already had a {handle.split(':', 1)[0]} handle; "
             f"{done.merged}'s ({handle.split(':', 1)[1].strip()}) was not kept."
         )

@@ -3,7 +3,6 @@ and seeing what was found."""
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -11,10 +10,28 @@ from typing import TYPE_CHECKING
 
 import click
 
+from engage.cli.output import (
+    cell,
+    console,
+    echo,
+    echo_json,
+    feed_label,
+    fit_columns,
+    print_table,
+    table,
+    url_cell,
+)
 from engage.launch import config_option, data_option, open_app
 
 if TYPE_CHECKING:
-    from engage.models import AccountOutcome, FeedOutcome, FeedState, ProgressHook, SocialAccount
+    from engage.models import (
+        AccountOutcome,
+        CycleSummary,
+        FeedOutcome,
+        FeedState,
+        ProgressHook,
+        SocialAccount,
+    )
 
 
 @click.command()
@@ -69,16 +86,34 @@ def poll(
         summary = app.poll(everything=everything, person=person)
     if verbose:
         for outcome in summary.outcomes:
-            click.echo(_outcome_line(outcome))
+            echo(_outcome_line(outcome))
         for account in summary.accounts:
-            click.echo(_account_line(account))
-    click.echo(summary.line())
+            echo(_account_line(account))
+    if summary.interrupted is not None:
+        echo(_interrupted_line(summary), err=True)
+        # 128 + the signal, as a shell reports it: 130 for Ctrl-C, 143 for SIGTERM.
+        sys.exit(128 + summary.interrupted)
+    echo(summary.line())
     moved = [o for o in summary.outcomes if o.moved_to]
     for outcome in moved:
-        click.echo(
+        echo(
             f"moved: {outcome.url} -> {outcome.moved_to} (permanent redirect; "
             "`engage feeds --apply-moves` updates feeds.yaml)"
         )
+
+
+def _interrupted_line(summary: CycleSummary) -> str:
+    """What a stopped poll kept and what it did not, in one line."""
+    import signal
+
+    how = "Interrupted" if summary.interrupted == signal.SIGINT else "Stopped by SIGTERM"
+    kept = (
+        f"kept {summary.polled} feeds that finished ({summary.new_posts} new posts, "
+        f"{summary.new_comments} new comments, {summary.new_events} new interactions)"
+    )
+    if not summary.unfinished:
+        return f"{how}: {kept}; none was left unfinished."
+    return f"{how}: {kept}; {summary.unfinished} not finished, polled again next time."
 
 
 def _outcome_line(outcome: FeedOutcome) -> str:
@@ -119,57 +154,94 @@ def feeds(
     if apply_moves:
         done = app.apply_moves()
         if not done.moves:
-            click.echo("No proposed moves.")
+            echo("No proposed moves.")
             return
         for old, new in done.moves.items():
-            click.echo(f"{old} -> {new}")
-        click.echo(f"{done.changed} feed URL(s) updated in the watchlist.")
+            echo(f"{old} -> {new}")
+        echo(f"{done.changed} feed URL(s) updated in the watchlist.")
         return
     listed = app.feeds()
     accounts = app.accounts()
     if as_json:
         from engage.views import account_json, feed_json
 
-        shown = [feed_json(s) for s in listed] + [account_json(a) for a in accounts]
-        click.echo(json.dumps(shown, indent=2, ensure_ascii=False))
+        echo_json([feed_json(s) for s in listed] + [account_json(a) for a in accounts])
         return
     _print_feeds(listed)
     if accounts:
         _print_accounts(accounts)
 
 
-def _print_feeds(listed: list[FeedState]) -> None:
-    from rich.console import Console
-    from rich.table import Table
+FEED_FLOOR = 24  # "host:port…/feed/" still says which feed it is
+PERSON_FLOOR = 16  # a longer name wraps at its spaces (its longest word stays whole)
+WIDE = ("person", "kind", "status", "last success", "fails", "next check", "feed")
+NARROW = ("person", "kind", "status", "next check", "feed")
 
-    table = Table(box=None, pad_edge=False)
-    for column in ("person", "kind", "status", "last success", "fails", "next check", "feed"):
-        table.add_column(column)
-    for s in listed:
-        status = s.status.value + (f" ({s.last_error})" if s.last_error and s.failures else "")
-        if s.moved_to:
-            status += f" → moved to {s.moved_to}"
-        table.add_row(
-            s.person,
-            s.kind.value,
-            status,
-            _short(s.last_success),
-            str(s.failures),
-            _short(s.next_check) if not s.gone else "never (gone)",
-            s.url,
+
+def _print_feeds(listed: list[FeedState]) -> None:
+    """Every column when they all fit whole; else "last success" and "fails" go (the count
+    shows as "error ×3") and the dates lose their year, so that the feed (host and path,
+    cut in the middle only when it must) keeps its room. An error or a move wraps under
+    the feed. rich alone cut the widest column at its end: at 80 columns every URL read
+    "http://127.…"."""
+    screen = console()
+    rows = [_feed_row(s) for s in listed]
+    wants = [
+        max([len(name), *(len(row[i]) for row in rows)]) for i, name in enumerate(WIDE[:-1])
+    ]
+    wants.append(max([4, *(len(feed_label(s.url)[0]) for s in listed)]))
+    wide = sum(wants) + 2 * (len(WIDE) - 1) <= screen.width
+    names = WIDE if wide else NARROW
+    if not wide:
+        rows = [_narrow(row, s) for row, s in zip(rows, listed, strict=True)]
+        wants = [wants[WIDE.index(name)] for name in names]
+        wants[names.index("status")] = max([len("status"), *(len(row[2]) for row in rows)])
+        wants[names.index("next check")] = max([10, *(len(row[3]) for row in rows)])
+    longest_word = max([0, *(len(word) for s in listed for word in s.person.split())])
+    floors = [
+        max(PERSON_FLOOR, min(longest_word, 2 * PERSON_FLOOR)) if name == "person"
+        else FEED_FLOOR if name == "feed"
+        else want
+        for name, want in zip(names, wants, strict=True)
+    ]  # fmt: skip
+    order = [names.index("feed"), names.index("person")]
+    widths = fit_columns(screen.width - 2 * (len(names) - 1), wants, floors, order)
+    made = table(())
+    for name, width in zip(names, widths, strict=True):
+        # The feed's URL cuts itself to fit (url_cell); a name and an error wrap.
+        made.add_column(name, width=width, no_wrap=name not in ("person", "feed"))
+    for row, s in zip(rows, listed, strict=True):
+        notes = (
+            s.last_error if s.last_error and s.failures else "",
+            f"moved to {s.moved_to}" if s.moved_to else "",
         )
-    Console(width=200 if not sys.stdout.isatty() else None).print(table)
+        made.add_row(*(cell(text) for text in row), url_cell(s.url, *notes))
+    print_table(made, on=screen)
+
+
+def _feed_row(s: FeedState) -> list[str]:
+    """The wide row's text cells (the feed itself is url_cell)."""
+    return [
+        s.person,
+        s.kind.value,
+        s.status.value,
+        _short(s.last_success),
+        str(s.failures),
+        _short(s.next_check) if not s.gone else "never (gone)",
+    ]
+
+
+def _narrow(row: list[str], s: FeedState) -> list[str]:
+    status = s.status.value + (f" ×{s.failures}" if s.failures > 1 else "")
+    when = _short(s.next_check, "%m-%d %H:%M") if not s.gone else "never (gone)"
+    return [row[0], row[1], status, when]
 
 
 def _print_accounts(accounts: list[SocialAccount]) -> None:
-    """The Mastodon and Bluesky accounts read through their APIs, then one line for each
-    that has a problem, with what engage does about it."""
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(box=None, pad_edge=False)
-    for column in ("person", "network", "status", "last success", "fails", "next check", "account"):
-        table.add_column(column)
+    """The Mastodon and Bluesky accounts read through their APIs, after the feeds, then one
+    line for each that has a problem, with what engage does about it (the line wraps as a
+    message does, not inside a cell)."""
+    made = table(("person", "network", "status", "next check", "account"))
     for a in accounts:
         if a.gone:
             due = "never (gone)"
@@ -177,25 +249,17 @@ def _print_accounts(accounts: list[SocialAccount]) -> None:
             due = _short(a.wait_until)
         else:
             due = _short(a.next_check)
-        table.add_row(
-            a.person,
-            a.network.value,
-            a.status.value,
-            _short(a.last_success),
-            str(a.failures),
-            due,
-            a.handle,
-        )
-    console = Console(width=200 if not sys.stdout.isatty() else None)
-    console.print()
-    console.print(table)
+        status = a.status.value + (f" ×{a.failures}" if a.failures > 1 else "")
+        made.add_row(*(cell(text) for text in (a.person, a.network.value, status, due, a.handle)))
+    echo()
+    print_table(made)
     for a in accounts:
         if a.last_error and a.status.value != "ok":
-            click.echo(f"{a.person}: {a.network.value} {a.handle}: {a.last_error}")
+            echo(f"{a.person}: {a.network.value} {a.handle}: {a.last_error}")
 
 
-def _short(value: datetime | None) -> str:
-    return value.astimezone().strftime("%Y-%m-%d %H:%M") if value else "—"
+def _short(value: datetime | None, stamp: str = "%Y-%m-%d %H:%M") -> str:
+    return value.astimezone().strftime(stamp) if value else "—"
 
 
 # ---------------------------------------------------------------------------
@@ -229,15 +293,15 @@ def posts(
     if as_json:
         from engage.views import post_json
 
-        click.echo(json.dumps([post_json(p) for p in found], indent=2, ensure_ascii=False))
+        echo_json([post_json(p) for p in found])
         return
     for p in found:
-        click.echo(f"{_short(p.published)}  {p.person}: {p.title}\n    {p.link or p.id}")
+        echo(f"{_short(p.published)}  {p.person}: {p.title}\n    {p.link or p.id}")
     if not found:
         if person is None and since is None:
-            click.echo("No posts yet (run `engage poll`).")
+            echo("No posts yet (run `engage poll`).")
         else:
-            click.echo("No posts match; `engage posts` without filters lists them all.")
+            echo("No posts match; `engage posts` without filters lists them all.")
 
 
 # ---------------------------------------------------------------------------
@@ -261,8 +325,8 @@ def detect(rebuild: bool, config_path: Path | None, data_dir: Path | None) -> No
     """
     done = open_app(config_path, data_dir).detect(rebuild=rebuild)
     for warning in done.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        echo(f"warning: {warning}", err=True)
     if rebuild:
-        click.echo(f"Rebuilt automatic events: {done.added} (was {done.removed}).")
+        echo(f"Rebuilt automatic events: {done.added} (was {done.removed}).")
     else:
-        click.echo(f"{done.added} new interactions, {done.new_evidence} new introduction clues.")
+        echo(f"{done.added} new interactions, {done.new_evidence} new introduction clues.")

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from engage.app import orphan_line
+from engage.cli.output import echo
 from engage.launch import config_option, data_option, open_app
 from engage.models import FeedKind, MeterRules, Watchlist
 
@@ -35,6 +36,8 @@ def check(config_path: Path | None, data_dir: Path | None) -> None:
     """
     app = open_app(config_path, data_dir)
     watchlist = app.watchlist
+    for warning in app.watchlist_warnings():
+        echo(warning, err=True)
     me = watchlist.me
     everyone = watchlist.everyone()
     kinds = Counter(feed.kind.value for person in everyone for feed in person.feeds)
@@ -43,27 +46,27 @@ def check(config_path: Path | None, data_dir: Path | None) -> None:
     settings = watchlist.settings
     digest = settings.digest
     overrides = _meter_overrides(watchlist)
-    click.echo(f"{watchlist.path}: OK")
-    click.echo(
+    echo(f"{watchlist.path}: OK")
+    echo(
         f"  me:       {me.name} ({_count(len(me.feeds), 'feed')}, "
         f"{_count(len(me.aliases), 'alias', 'aliases')})"
     )
-    click.echo(f"  people:   {len(watchlist.people)}")
-    click.echo(f"  contacts: {len(watchlist.contacts)}")
-    click.echo(f"  feeds:    {total}" + (f" ({by_kind})" if by_kind else ""))
-    click.echo(
+    echo(f"  people:   {len(watchlist.people)}")
+    echo(f"  contacts: {len(watchlist.contacts)}")
+    echo(f"  feeds:    {total}" + (f" ({by_kind})" if by_kind else ""))
+    echo(
         f"  polling:  every {settings.poll_interval_minutes} min, "
         f"{settings.concurrency} at a time, {settings.per_host} per host"
     )
     mail = f", e-mailed to {digest.email_to} via {digest.smtp_host}" if digest.email_to else ""
-    click.echo(f"  digest:   daily at {digest.time.strftime('%H:%M')}{mail}")
-    click.echo("  meter:    " + (", ".join(overrides) if overrides else "defaults"))
-    click.echo(f"  data:     {app.data_dir}")
+    echo(f"  digest:   daily at {digest.time.strftime('%H:%M')}{mail}")
+    echo("  meter:    " + (", ".join(overrides) if overrides else "defaults"))
+    echo(f"  data:     {app.data_dir}")
     silent = [p.name for p in watchlist.people if not p.feeds]
     if silent:
-        click.echo(f"  no feeds yet: {', '.join(silent)} (engage add-feed NAME URL)")
+        echo(f"  no feeds yet: {', '.join(silent)} (engage add-feed NAME URL)")
     for orphan in app.orphans():
-        click.echo(orphan_line(orphan, Path(watchlist.path or "feeds.yaml").name))
+        echo(orphan_line(orphan, Path(watchlist.path or "feeds.yaml").name))
 
 
 def _count(n: int, one: str, many: str | None = None) -> str:
@@ -120,7 +123,7 @@ def add_person(
     app = open_app(config_path)
     app.add_person(name, sites=sites, feeds=feeds, kind=kind, aliases=aliases)
     added = f" with {_count(len(feeds), 'feed')}" if feeds else ""
-    click.echo(f"Added {name.strip()}{added} to {app.config_path}.")
+    echo(f"Added {name.strip()}{added} to {app.config_path}.")
 
 
 @click.command("add-feed")
@@ -142,4 +145,4 @@ def add_feed(person: str, url: str, kind: str, title: str | None, config_path: P
     """
     app = open_app(config_path)
     app.add_feed(person, url, kind=kind, title=title)
-    click.echo(f"Added {kind} feed {url.strip()} to {person} in {app.config_path}.")
+    echo(f"Added {kind} feed {url.strip()} to {person} in {app.config_path}.")

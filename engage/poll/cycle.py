@@ -11,13 +11,18 @@ import asyncio
 import functools
 import multiprocessing
 import os
+import signal
+import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 
+from engage.errors import Interrupted
 from engage.models import (
     Comment,
     CycleSummary,
@@ -51,6 +56,9 @@ if TYPE_CHECKING:
 POOL_MIN_FEEDS = 8
 # Per-post comment feeds are followed until the thread has been quiet this long.
 THREAD_QUIET_DAYS = 30
+# After a stop signal, parses already under way get this long to finish and be kept.
+PARSE_GRACE_SECONDS = 1.0
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 @dataclass(frozen=True)
@@ -153,6 +161,55 @@ def comment_feed_candidates(parsed: ParsedFeed, feed_url: str) -> list[str]:
 # Running a cycle (I/O)
 
 
+class _Stop:
+    """Ctrl-C (SIGINT) or SIGTERM (a scheduler, systemd) during a cycle.
+
+    The first one stops the fetching: feeds fetched and parsed by then are stored (their
+    state, posts, comments and the interactions in them), the rest are polled next time,
+    and the summary says which signal it was. A second one stops at once (Interrupted),
+    storing nothing more. Only the main thread can receive signals; a cycle run from
+    another thread (a scheduler's) is stopped by its owner."""
+
+    def __init__(self) -> None:
+        self.signal: int | None = None
+        self._wake: Callable[[], None] | None = None
+
+    def _handle(self, signum: int, _frame: FrameType | None) -> None:
+        if self.signal is not None:
+            raise Interrupted(signum)
+        self.signal = signum
+        if self._wake is not None:
+            self._wake()
+
+    @contextmanager
+    def installed(self) -> Iterator[_Stop]:
+        if threading.current_thread() is not threading.main_thread():
+            yield self
+            return
+        previous: dict[signal.Signals, Any] = {sig: signal.getsignal(sig) for sig in STOP_SIGNALS}
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, self._handle)
+        try:
+            yield self
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+
+    @contextmanager
+    def waking(self, stopped: asyncio.Event) -> Iterator[None]:
+        """Set `stopped` on the running loop when a signal comes (or came already)."""
+        loop = asyncio.get_running_loop()
+
+        def wake() -> None:
+            loop.call_soon_threadsafe(stopped.set)
+
+        self._wake = wake
+        if self.signal is not None:
+            stopped.set()
+        try:
+            yield
+        finally:
+            self._wake = None
 
 
 class _Known:
@@ -166,6 +223,9 @@ class _Known:
         self.events = tuple(self._view.events())
         self.comments = tuple(self._view.comments())
         self._posts: tuple[Post, ...] | None = None
+        # cache.json lost (deleted, or damaged and set aside) after feeds were polled: their
+        # validators would bring 304s and nothing back, so everything is fetched in full.
+        self.cache_lost = self._view.cache_missing and any(f.last_success for f in self.feeds)
 
     @property
     def posts(self) -> tuple[Post, ...]:
@@ -193,34 +253,42 @@ def _make_pool(workers: int) -> Executor:
     nothing can be holding a lock across the fork. Otherwise they come from a
     forkserver: a clean process that imports the parser once."""
     import sys
-    import threading
 
     from engage.poll.parse import parse_feed
 
+    # Ctrl-C reaches every process of the terminal's group, systemd's SIGTERM every one
+    # in the unit: the workers block both, so that only this process decides (store what
+    # finished) instead of each worker printing a KeyboardInterrupt traceback.
+    quiet = (signal.SIG_BLOCK, STOP_SIGNALS)
     if sys.platform == "linux" and threading.active_count() == 1:
+        fork = multiprocessing.get_context("fork")
         pool = ProcessPoolExecutor(
-            max_workers=workers, mp_context=multiprocessing.get_context("fork")
+            workers, fork, initializer=signal.pthread_sigmask, initargs=quiet
         )
         # With fork, the first submit starts every worker, before any thread exists.
         pool.submit(parse_feed, b"", url="about:blank").result()
         return pool
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["engage.poll.parse"])
-    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    return ProcessPoolExecutor(workers, ctx, initializer=signal.pthread_sigmask, initargs=quiet)
 
 
 async def _fetch_and_parse(
     planned: Sequence[PlannedFeed],
     watchlist: Watchlist,
     pool: Executor | None,
-    hook: ProgressHook | None = None,
+    hook: ProgressHook | None,
+    stop: _Stop,
 ) -> list[tuple[PlannedFeed, FetchResult, ParsedFeed | None]]:
+    """Fetch and parse the planned feeds. After a stop signal, only the feeds fetched and
+    parsed by then are returned (those under way get PARSE_GRACE_SECONDS), in plan order."""
     from engage.poll.fetch import FetchRequest, fetch_all
     from engage.poll.parse import parse_feed
 
     settings = watchlist.settings
     loop = asyncio.get_running_loop()
     parse_jobs: dict[str, asyncio.Future[ParsedFeed]] = {}
+    finished: dict[str, FetchResult] = {}
     requests = [
         FetchRequest(
             url=item.state.url,
@@ -237,6 +305,9 @@ async def _fetch_and_parse(
         if hook is not None:
             status = FeedStatus.OK if result.error is None else FeedStatus.ERROR
             hook(FeedOutcome(url=result.url, person=owners.get(result.url, ""), status=status))
+        # The body goes to the parser; keeping it to the end of the cycle would hold every
+        # feed's bytes at once (~50 MB for 1,000 feeds of 47 KB).
+        finished[result.url] = replace(result, body=None)
         # Parsing starts as each body arrives, so the fetching of the others goes on.
         if result.body is None or result.status is None or result.status >= 300:
             return
@@ -253,14 +324,42 @@ async def _fetch_and_parse(
             future.set_result(job())
             parse_jobs[result.url] = future
 
-    results = await fetch_all(requests, settings, on_result=start_parse)
+    stopped = asyncio.Event()
+    with stop.waking(stopped):
+        fetching = asyncio.ensure_future(fetch_all(requests, settings, on_result=start_parse))
+        if await _unless_stopped(fetching, stopped):
+            fetching.result()  # a bug in a fetch is a traceback, not a quiet loss
+        jobs = list(parse_jobs.values())
+        if jobs and not await _unless_stopped(asyncio.wait(jobs), stopped):
+            await asyncio.wait(jobs, timeout=PARSE_GRACE_SECONDS)
+
     out: list[tuple[PlannedFeed, FetchResult, ParsedFeed | None]] = []
-    for item, result in zip(planned, results, strict=True):
-        parsed = await parse_jobs.pop(result.url) if result.url in parse_jobs else None
-        # The body is parsed; keeping it to the end of the cycle would hold every feed's
-        # bytes at once (~50 MB for 1,000 feeds of 47 KB).
-        out.append((item, replace(result, body=None), parsed))
+    for item in planned:
+        result = finished.get(item.state.url)
+        if result is None:
+            continue  # not fetched before the stop
+        job = parse_jobs.get(result.url)
+        if job is not None and (not job.done() or job.cancelled()):
+            continue  # fetched but not parsed: its new state must not be stored alone
+        if job is not None and stop.signal is not None and job.exception() is not None:
+            continue  # a worker stopped with the cycle
+        out.append((item, result, job.result() if job is not None else None))
     return out
+
+
+async def _unless_stopped(work: Any, stopped: asyncio.Event) -> bool:
+    """Wait for `work` or for the stop, whichever comes first; True when `work` is done."""
+    task = asyncio.ensure_future(work)
+    waiter = asyncio.ensure_future(stopped.wait())
+    try:
+        await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiter.cancel()
+    if not task.done():
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        return False
+    return True
 
 
 def run_cycle(
@@ -274,43 +373,74 @@ def run_cycle(
     workers: int | None = None,
 ) -> CycleSummary:
     """Poll what is due, detect interactions in what arrived, and store both in one short
-    batched write."""
+    batched write. A stop signal (see _Stop) ends the fetching early; what finished by then
+    is stored all the same, and the summary says so."""
     from engage.detect import threads_i_joined
 
     started = time.monotonic()
-    snapshot = _Known(store)
-    threads = {
-        thread_key(t)
-        for t in threads_i_joined(
-            watchlist, snapshot.comments, now=now, quiet_days=THREAD_QUIET_DAYS
+    store.check_writable()  # a read-only folder is said now, not after a minute of fetching
+    with _Stop().installed() as stop:
+        snapshot = _Known(store)
+        threads = {
+            thread_key(t)
+            for t in threads_i_joined(
+                watchlist, snapshot.comments, now=now, quiet_days=THREAD_QUIET_DAYS
+            )
+        } | _manual_threads(snapshot.events)
+        thread_feeds = _thread_feeds(snapshot.posts, threads) if threads else {}
+        planned = plan(
+            watchlist,
+            snapshot.feeds,
+            now,
+            everything=everything or snapshot.cache_lost,
+            person=person,
+            threads=threads,
+            thread_feeds=thread_feeds,
         )
-    } | _manual_threads(snapshot.events)
-    thread_feeds = _thread_feeds(snapshot.posts, threads) if threads else {}
-    planned = plan(
-        watchlist,
-        snapshot.feeds,
-        now,
-        everything=everything,
-        person=person,
-        threads=threads,
-        thread_feeds=thread_feeds,
+        if snapshot.cache_lost:
+            planned = [replace(p, state=_without_validators(p.state)) for p in planned]
+        hook = progress(len(planned)) if progress else None
+        fetched = _run_async(planned, watchlist, workers, hook, stop)
+        unfinished = len(planned) - len(fetched)
+
+        # Second round, small: site-wide comment feeds of blogs polled for the first time,
+        # and per-post comment feeds of threads I joined in what was just fetched.
+        known = {s.url for s in snapshot.feeds} | {p.state.url for p in planned}
+        # A blog's comment feed found in round two can reveal a thread I joined, whose
+        # per-post feed is then fetched in round three; three rounds cover every chain.
+        for _round in range(2):
+            if stop.signal is not None:
+                break
+            extra = _follow_up_round(fetched, watchlist, now, known, snapshot)
+            if not extra:
+                break
+            if progress:
+                hook = progress(len(extra))  # the bar's total grows by what this round adds
+            more = _run_async(extra, watchlist, workers, hook, stop)
+            unfinished += len(extra) - len(more)
+            fetched += more
+
+        summary = _store_cycle(watchlist, store, snapshot, fetched, now)
+    return replace(
+        summary,
+        seconds=time.monotonic() - started,
+        interrupted=stop.signal,
+        unfinished=unfinished,
     )
-    hook = progress(len(planned)) if progress else None
-    fetched = _run_async(planned, watchlist, workers, hook)
 
-    # Second round, small: site-wide comment feeds of blogs polled for the first time, and
-    # per-post comment feeds of threads I joined in what was just fetched.
-    known = {s.url for s in snapshot.feeds} | {p.state.url for p in planned}
-    # A blog's comment feed found in round two can reveal a thread I joined, whose
-    # per-post feed is then fetched in round three; three rounds cover every chain.
-    for _round in range(2):
-        extra = _follow_up_round(fetched, watchlist, now, known, snapshot)
-        if not extra:
-            break
-        if progress:
-            hook = progress(len(extra))  # the bar's total grows by what this round adds
-        fetched += _run_async(extra, watchlist, workers, hook)
 
+def _without_validators(state: FeedState) -> FeedState:
+    return replace(state, etag=None, last_modified=None)
+
+
+def _store_cycle(
+    watchlist: Watchlist,
+    store: Store,
+    snapshot: _Known,
+    fetched: Sequence[tuple[PlannedFeed, FetchResult, ParsedFeed | None]],
+    now: datetime,
+) -> CycleSummary:
+    """Fold what was fetched into the feeds' states, detect, and store it all at once."""
     # Everything is decided before the lock is taken, so `status` or a web page never waits
     # for a detection: the feeds' new states, what arrived, and the interactions in it.
     folded: list[_Folded] = []
@@ -336,6 +466,16 @@ def run_cycle(
             outcomes.append(done.outcome(new_posts, new_comments))
         tx.put_feeds([done.state for done in folded])
         tx.remember_people(watchlist.everyone())
+        if snapshot.cache_lost:
+            # Feeds not fetched in full this time (another person's, not finished) lose
+            # their validators too, so their next poll brings their posts back.
+            polled = {done.state.url for done in folded}
+            tx.put_feeds(
+                _without_validators(state)
+                for state in tx.feeds()
+                if state.url not in polled and (state.etag or state.last_modified)
+            )
+        tx.keep_cache()  # so that a cache.json missing later means a lost one
         if found is not None:
             new_events = len(tx.add_events(found.events))
             tx.put_intro_evidence(found.intro_evidence)
@@ -352,7 +492,7 @@ def run_cycle(
         errors=sum(o.status == FeedStatus.ERROR for o in outcomes),
         gone=sum(o.status == FeedStatus.GONE for o in outcomes),
         new_events=new_events,
-        seconds=time.monotonic() - started,
+        seconds=0.0,
         outcomes=tuple(outcomes),
     )
 
@@ -367,13 +507,14 @@ def _run_async(
     watchlist: Watchlist,
     workers: int | None,
     hook: ProgressHook | None,
+    stop: _Stop,
 ) -> list[tuple[PlannedFeed, FetchResult, ParsedFeed | None]]:
-    if not planned:
+    if not planned or stop.signal is not None:
         return []
     cores = workers or os.cpu_count() or 1
     pool = _make_pool(cores) if len(planned) >= POOL_MIN_FEEDS and cores > 1 else None
     try:
-        return asyncio.run(_fetch_and_parse(planned, watchlist, pool, hook))
+        return asyncio.run(_fetch_and_parse(planned, watchlist, pool, hook, stop))
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)

@@ -15,10 +15,11 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from engage import safe_html
+from engage.clean import TITLE_CHARS, clean_line, clean_text, clean_url
 
 SUMMARY_TEXT_CHARS = 1000  # a digest snippet, not an archive of their writing
 # 3,000 made the cache 55 MB for 1,000 feeds and a no-change poll read all of it (measured)
-TITLE_CHARS = 80  # derived titles (Mastodon, Bluesky, Scripting News items have none)
+DERIVED_TITLE_CHARS = 80  # derived titles (Mastodon, Bluesky, Scripting News items have none)
 PINGBACK_MAX_CHARS = 1200  # WordPress pingback excerpts are a sentence or two
 MAX_CATEGORIES = 12  # enough to match interests; a tag cloud of hundreds is noise
 CATEGORY_CHARS = 60
@@ -47,8 +48,11 @@ _MONTHS.update({
 })  # fmt: skip
 
 
-def plain_text(value: object, detail: Mapping[str, Any] | None) -> str:
-    """Titles and names as plain text: HTML stripped, entities unescaped, spaces collapsed."""
+def plain_text(
+    value: object, detail: Mapping[str, Any] | None, *, limit: int | None = TITLE_CHARS
+) -> str:
+    """Titles and names as plain text: HTML stripped, entities unescaped, then cleaned of
+    what could drive a terminal (engage.clean), spaces collapsed, cut at `limit`."""
     if not value:
         return ""
     text = str(value)
@@ -57,14 +61,16 @@ def plain_text(value: object, detail: Mapping[str, Any] | None) -> str:
     # "Song Book &#124; Blog" arrive with the entity literal.
     if is_html or _TAG.search(text):
         text = safe_html.plain_text(text)
-        return _SPACE.sub(" ", html.unescape(text)).strip() if "&" in text else text
-    if "&" in text:
+        if "&" in text:
+            text = html.unescape(text)
+    elif "&" in text:
         text = html.unescape(html.unescape(text))
-    return _SPACE.sub(" ", text).strip()
+    # Cleaning comes last: "&#27;" only becomes an escape character once decoded.
+    return clean_line(text, limit)
 
 
 def html_text(fragment: str) -> str:
-    return plain_text(fragment, {"type": "text/html"})
+    return plain_text(fragment, {"type": "text/html"}, limit=None)
 
 
 def lead_text(fragment: str | None) -> str:
@@ -74,7 +80,7 @@ def lead_text(fragment: str | None) -> str:
         return ""
     if len(fragment) <= PINGBACK_MAX_CHARS:
         return html_text(fragment)
-    return html_text(fragment[:PINGBACK_MAX_CHARS])[: TITLE_CHARS * 4] + " …"
+    return html_text(fragment[:PINGBACK_MAX_CHARS])[: DERIVED_TITLE_CHARS * 4] + " …"
 
 
 def derive_title(text: str) -> str:
@@ -82,11 +88,11 @@ def derive_title(text: str) -> str:
     text = _SPACE.sub(" ", text)
     if not text:
         return ""
-    if len(text) <= TITLE_CHARS:
+    if len(text) <= DERIVED_TITLE_CHARS:
         return text
-    cut = text[:TITLE_CHARS]
+    cut = text[:DERIVED_TITLE_CHARS]
     space = cut.rfind(" ")
-    if space > TITLE_CHARS // 2:
+    if space > DERIVED_TITLE_CHARS // 2:
         cut = cut[:space]
     return cut.rstrip(" ,;:.-") + "…"
 
@@ -100,7 +106,8 @@ def clean_summary(fragment: str, base: str) -> str:
         if open_tag > cut.rfind(">"):
             cut = cut[:open_tag]
         fragment = cut + "…"
-    return safe_html.sanitize(fragment, base=base)
+    # nh3 turns "&#27;" into the character itself: cleaning comes after it.
+    return clean_text(safe_html.sanitize(fragment, base=base))
 
 
 def absolute_links(fragments: Iterable[str | None], base: str) -> tuple[str, ...]:
@@ -130,7 +137,7 @@ def absolute_links(fragments: Iterable[str | None], base: str) -> tuple[str, ...
             absolute = http_url(href, base)
             if absolute:
                 found.setdefault(absolute, None)
-    return tuple(found)
+    return tuple(dict.fromkeys(clean_url(url) for url in found))
 
 
 def is_absolute_http(text: str) -> bool:
@@ -144,18 +151,19 @@ def _origin(base: str) -> str | None:
 
 
 def http_url(value: object, base: str | None) -> str | None:
-    """An absolute http(s) URL, or None: javascript:, data: and friends never leave here."""
+    """An absolute http(s) URL, or None: javascript:, data: and friends never leave here,
+    and a control character in it is percent-encoded (engage.clean)."""
     if not value:
         return None
     text = str(value).strip()
     if _ABSOLUTE.match(text):
-        return text
+        return clean_url(text)
     try:
         absolute = urljoin(base, text) if base else text
         scheme = urlsplit(absolute).scheme.lower()
     except ValueError:
         return None
-    return absolute if scheme in ("http", "https") else None
+    return clean_url(absolute) if scheme in ("http", "https") else None
 
 
 def hash_id(link: str | None, date: object, title: str | None) -> str:

@@ -10,6 +10,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from engage.clean import NAME_CHARS, clean_line
 from engage.models import Enclosure, Entry, ParsedFeed
 from engage.poll.fields import (
     CATEGORY_CHARS,
@@ -61,7 +62,7 @@ def _author(obj: Mapping[str, Any]) -> tuple[str | None, str | None]:
     candidates.append(obj.get("author"))
     for author in candidates:
         if isinstance(author, Mapping) and (author.get("name") or author.get("url")):
-            name = plain_text(author.get("name"), None) or None
+            name = plain_text(author.get("name"), None, limit=NAME_CHARS) or None
             return name, http_url(author.get("url"), None)
     return None, None
 
@@ -119,7 +120,7 @@ def _attachment(attachments: object, base: str) -> Enclosure | None:
         if url:
             return Enclosure(
                 url=url,
-                type=_str(attachment.get("mime_type")) or None,
+                type=clean_line(_str(attachment.get("mime_type"))) or None,
                 length=positive_int(attachment.get("size_in_bytes")),
                 duration_seconds=positive_int(attachment.get("duration_in_seconds")),
             )

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from engage.clean import clean_name, clean_title, clean_url
 from engage.errors import EngageError
 from engage.models import FeedKind, FeedRef, Watchlist
 from engage.poll.pages import tag_attributes
@@ -63,13 +64,12 @@ def _read_loose(data: bytes) -> list[OpmlOutline]:
                 folders.pop()
             continue
         attrs = tag_attributes(raw_attrs)
-        label = (attrs.get("title") or attrs.get("text") or "").strip()
-        url = (attrs.get("xmlurl") or "").strip()
+        label, url = _label_and_url(attrs)
         if url:
             folder = tuple(f for f in folders if f)
-            found.append(OpmlOutline(url, label or None, attrs.get("htmlurl") or None, folder))
+            found.append(_outline(url, label, attrs.get("htmlurl"), folder))
         if not self_closing:
-            folders.append(None if url else label or None)
+            folders.append(None if url else clean_name(label) or None)
     return found
 
 
@@ -78,18 +78,26 @@ def _walk(node: ET.Element, folder: tuple[str, ...], found: list[OpmlOutline]) -
         if _local(child.tag) != "outline":
             continue
         attrs = {key.lower(): value for key, value in child.attrib.items()}
-        label = (attrs.get("title") or attrs.get("text") or "").strip()
-        url = (attrs.get("xmlurl") or "").strip()
+        label, url = _label_and_url(attrs)
         if url:
-            found.append(
-                OpmlOutline(
-                    url=url,
-                    title=label or None,
-                    html_url=(attrs.get("htmlurl") or "").strip() or None,
-                    folder=folder,
-                )
-            )
-        _walk(child, (*folder, label) if not url and label else folder, found)
+            found.append(_outline(url, label, attrs.get("htmlurl"), folder))
+        name = clean_name(label)
+        _walk(child, (*folder, name) if not url and name else folder, found)
+
+
+def _label_and_url(attrs: Mapping[str, str]) -> tuple[str, str]:
+    return attrs.get("title") or attrs.get("text") or "", (attrs.get("xmlurl") or "").strip()
+
+
+def _outline(url: str, label: str, html_url: str | None, folder: tuple[str, ...]) -> OpmlOutline:
+    """An outline as engage keeps it: the file's titles and URLs are text from the network,
+    cleaned here (engage.clean) before they can reach the watchlist or a terminal."""
+    return OpmlOutline(
+        url=clean_url(url),
+        title=clean_title(label) or None,
+        html_url=clean_url(html_url.strip()) if html_url and html_url.strip() else None,
+        folder=folder,
+    )
 
 
 def _local(tag: object) -> str:
@@ -105,10 +113,12 @@ def write_opml(watchlist: Watchlist) -> str:
     for person in watchlist.everyone():
         if not person.feeds:
             continue
-        folder = ET.SubElement(body, "outline", text=person.name, title=person.name)
+        name = clean_name(person.name)
+        folder = ET.SubElement(body, "outline", text=name, title=name)
         site = person.sites[0] if person.sites else None
         for feed in person.feeds:
-            label = feed.title or person.name
+            # XML has no room for control characters, even escaped ones (feeds.yaml may).
+            label = clean_title(feed.title or "") or name
             attrs = {"type": "rss", "text": label, "title": label, "xmlUrl": feed.url}
             if site:
                 attrs["htmlUrl"] = site
@@ -128,6 +138,6 @@ def group_outlines(
         if person_from == "folder" and outline.folder:
             name = outline.folder[-1]
         else:
-            name = outline.title or outline.html_url or outline.url
+            name = clean_name(outline.title or outline.html_url or outline.url)
         people.setdefault(name, []).append(FeedRef(outline.url, kind, outline.title))
     return list(people.items())

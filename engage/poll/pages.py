@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
+from engage.clean import clean_title, clean_url
 from engage.models import FeedKind
 from engage.urls import site_root
 
@@ -89,11 +90,11 @@ def discover_feed_links(page: bytes | str, base_url: str) -> list[DiscoveredFeed
         href = attrs.get("href", "").strip()
         if not href or not _is_feed_type(kind, href, attrs.get("title")):
             continue
-        url = urljoin(base, href)
+        url = clean_url(urljoin(base, href))
         if urlsplit(url).scheme not in ("http", "https") or url in seen:
             continue
         seen.add(url)
-        title = " ".join(attrs.get("title", "").split()) or None
+        title = clean_title(attrs.get("title", "")) or None
         found.append(
             DiscoveredFeed(
                 url=url,

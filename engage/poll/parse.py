@@ -23,6 +23,7 @@ from urllib.parse import urljoin
 
 import feedparser
 
+from engage.clean import NAME_CHARS, clean_line
 from engage.comment_marks import is_comment_url, is_pingback, reply_link
 from engage.models import Enclosure, Entry, ParsedFeed
 from engage.poll.fields import (
@@ -211,7 +212,7 @@ def _entry(
         title = derive_title(text)
 
     author_detail = raw.get("author_detail") or {}
-    author = plain_text(author_detail.get("name") or raw.get("author"), None)
+    author = plain_text(author_detail.get("name") or raw.get("author"), None, limit=NAME_CHARS)
     author_url = http_url(author_detail.get("href"), entry_base)
 
     guid = str(raw.get("id") or "").strip()
@@ -343,7 +344,7 @@ def _enclosure(raw: Mapping[str, Any], base: str) -> Enclosure | None:
             continue
         return Enclosure(
             url=url,
-            type=(str(enclosure.get("type") or "").strip() or None),
+            type=clean_line(str(enclosure.get("type") or "")) or None,
             length=positive_int(enclosure.get("length")),
             duration_seconds=duration_seconds(raw.get("itunes_duration")),
         )

@@ -386,6 +386,32 @@ def fallback_feeds(
     return add, remove
 
 
+def social_addresses(
+    person: Person, key: str, stored: Iterable[SocialAccount]
+) -> tuple[str, ...]:
+    """How statuses name someone's accounts (`user@host`, their profile's host and path,
+    a Bluesky handle, a DID): what `forget` looks for in everyone's statuses."""
+    found: list[str] = []
+    for network in Network:
+        text = person.handles.get(network.value)
+        if not text:
+            continue
+        try:
+            if network is Network.MASTODON:
+                handle = parse_mastodon(text)
+                found += [handle.acct, f"{handle.host}/@{handle.user}"]
+            else:
+                found.append(parse_bluesky(text).actor)
+        except ValueError:
+            continue
+    # Their DIDs as looked up, and the handles their stored accounts had (a Mastodon id is
+    # a number of one instance: it names nobody elsewhere, and is no address).
+    theirs = [a for a in stored if fold_name(a.person) == fold_name(key)]
+    found += [a.account_id for a in theirs if a.network is Network.BLUESKY and a.account_id]
+    found += [a.handle.lstrip("@") for a in theirs]
+    return tuple(dict.fromkeys(found))
+
+
 def social_handle(text: str) -> tuple[Network, MastodonHandle | BlueskyHandle] | None:
     """The account behind what a user gave `engage add`: a Mastodon address or profile URL,
     or a Bluesky profile URL; None for anything else (a page, a feed)."""

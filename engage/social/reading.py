@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
+from engage.clean import clean_line
 from engage.poll.fields import html_text
 
 SNIPPET_CHARS = 280  # one digest line's worth; a toot is 500, a Bluesky post 300 graphemes
@@ -24,7 +25,6 @@ SNIPPET_CHARS = 280  # one digest line's worth; a toot is 500, a Bluesky post 30
 # Mastodon writes paragraphs and line breaks as elements: without a space where they were,
 # "<p>Thanks!</p><p>See you</p>" would read "Thanks!See you".
 _BREAKS = re.compile(r"<(?:br|/p|/li|/blockquote|/h\d|/pre)\b[^>]*>", re.IGNORECASE)
-_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 _LONGEST_TIME = 64  # "2026-11-03T14:15:00.123456789+00:00" is 35; anything longer is junk
 
 
@@ -75,7 +75,7 @@ def parse_time(value: object) -> datetime | None:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(_CONTROLS.sub("", text).split())
+    return clean_line(text)  # the one cleaning of network text: engage.clean
 
 
 def load_json(body: bytes) -> tuple[Any, str | None]:

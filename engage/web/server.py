@@ -9,8 +9,9 @@ runs inside an event loop that is already running (the daemon).
 
 from __future__ import annotations
 
+import contextlib
 import socket
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from http import HTTPStatus
 
 import uvicorn
@@ -92,8 +93,21 @@ def local_socket(port: int) -> socket.socket:
     return sock
 
 
-def make_server(app: ASGIApp, *, log_level: str = "warning") -> uvicorn.Server:
-    """A uvicorn server for `app`; run it with the socket from `local_socket`."""
+class _Embedded(uvicorn.Server):
+    """A server inside an event loop whose owner already handles SIGINT and SIGTERM (the
+    daemon): uvicorn's own handlers would replace the daemon's while it serves. It stops
+    when its owner sets `should_exit`."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def make_server(
+    app: ASGIApp, *, log_level: str = "warning", embedded: bool = False
+) -> uvicorn.Server:
+    """A uvicorn server for `app`; run it with the socket from `local_socket`. An
+    `embedded` one leaves the process's signals to its owner."""
     config = uvicorn.Config(
         app,
         log_level=log_level,
@@ -104,4 +118,4 @@ def make_server(app: ASGIApp, *, log_level: str = "warning") -> uvicorn.Server:
         proxy_headers=False,
         access_log=False,
     )
-    return uvicorn.Server(config)
+    return _Embedded(config) if embedded else uvicorn.Server(config)

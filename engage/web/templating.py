@@ -10,8 +10,10 @@ they override a template, and an installed package carries its assets with its t
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +55,8 @@ def template_environment(folders: Sequence[Path]) -> jinja2.Environment:
     env.filters["plain_text"] = safe_html.plain_text
     env.filters["web"] = web_link  # the digest's name for it too
     env.filters["score"] = _score
+    env.filters["moment"] = _moment
+    env.filters["day"] = _day
     env.globals["nav"] = NAV
     env.globals["csrf_field"] = CSRF_FIELD
     env.globals["meter_bar"] = _meter_bar
@@ -115,3 +119,49 @@ def _score_chart(history: Sequence[tuple[str, float]], **options: Any) -> Markup
 
 def _score(value: float) -> str:
     return f"{value:.1f}"
+
+
+def moment_words(then: datetime, now: datetime) -> str:
+    """How long ago (or how soon) `then` is, as a person says it: "just now", "25 min
+    ago", "in 3 hours", "yesterday", "12 days ago", "in 2 days"."""
+    seconds = (then - now).total_seconds()
+    future = seconds > 0
+    size = abs(seconds)
+    if size < 60:
+        return "just now"
+    if size < 3600:
+        words = f"{int(size // 60)} min"
+    elif size < 86400:
+        hours = int(size // 3600)
+        words = f"{hours} hour{'s' if hours != 1 else ''}"
+    else:
+        days = (then.astimezone(now.tzinfo).date() - now.date()).days
+        if days == 1:
+            return "tomorrow"
+        if days == -1:
+            return "yesterday"
+        words = f"{abs(days)} days"
+    return f"in {words}" if future else f"{words} ago"
+
+
+@jinja2.pass_context
+def _moment(context: Mapping[str, Any], then: datetime | None, never: str = "never") -> Markup:
+    """A `<time>` saying how long ago `then` was, relative to the page's `now`, with the
+    date and time in the page's zone as its tooltip."""
+    if then is None:
+        return Markup(html.escape(never))
+    now: datetime = context["now"]
+    local = then.astimezone(now.tzinfo)
+    return Markup(
+        f'<time datetime="{html.escape(then.isoformat())}" '
+        f'title="{local:%Y-%m-%d %H:%M}">{html.escape(moment_words(then, now))}</time>'
+    )
+
+
+@jinja2.pass_context
+def _day(context: Mapping[str, Any], then: datetime | None) -> str:
+    """The date of `then` in the page's zone."""
+    if then is None:
+        return ""
+    now: datetime = context["now"]
+    return f"{then.astimezone(now.tzinfo):%Y-%m-%d}"
