@@ -64,7 +64,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo's world after its run, and more: built once, copied by each test."""
     work = tmp_path_factory.mktemp("forget") / "demo"
     done = subprocess.run(
-        [sys.executable, "-m", "demo", "--data", str(work)],
+        [sys.executable, "-m", "demo", "--data", str(work), "--no-serve"],
         cwd=ROOT,
         capture_output=True,
         text=True,
