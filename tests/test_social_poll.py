@@ -355,6 +355,32 @@ def stage(social: Social, at: str) -> str:
     return str(reading(social, at)["stage"])
 
 
+def test_forget_takes_their_accounts_and_every_status_about_them(social: Social) -> None:
+    social.ok("poll")
+    out = social.ok("forget", "Dana Reyes", "--yes")
+    assert ", 2 social accounts, " in out
+    # Hers (7 + 5), and mine that answer, share or name her (2 + 2); my posts to nobody
+    # stay (my first post and "Coffee first." on Mastodon, my first post on Bluesky).
+    assert ", 16 social statuses, " in out
+    stored = [
+        json.loads((social.data / name).read_text(encoding="utf-8"))
+        for name in ("engage.json", "cache.json")
+    ]
+    text = json.dumps(stored)
+    for address in (
+        "dana@social.example.org",
+        "did:plc:danadanadanadanadanadana",
+        "dana.example.org",
+    ):
+        assert address not in text
+    kept = [p for p in stored[1]["social_posts"].values()]
+    assert sorted(p["id"] for p in kept) == [
+        "at://did:plc:sam2sam2sam2sam2sam2sam2/app.bsky.feed.post/3m4aaaaaaaa2a",
+        "https://mastodon.example.net/users/sam/statuses/109000000000000100",
+        "https://mastodon.example.net/users/sam/statuses/109000000000000250",
+    ]
+
+
 # ---------------------------------------------------------------------------
 # Manners and troubles
 
