@@ -640,7 +640,7 @@ class CycleSummary:
         troubles = [
             (AccountStatus.ERROR, "errors"),
             (AccountStatus.RATE_LIMITED, "rate limited"),
-            (AccountStatus.LOGIN_REQUIRED, "need a login"),
+            (AccountStatus.LOGIN_REQUIRED, "login required"),
             (AccountStatus.GONE, "gone"),
         ]
         said = [f"{new} new statuses"]

@@ -241,18 +241,20 @@ def _print_accounts(accounts: list[SocialAccount]) -> None:
     """The Mastodon and Bluesky accounts read through their APIs, after the feeds, then one
     line for each that has a problem, with what engage does about it (the line wraps as a
     message does, not inside a cell)."""
+    screen = console()
+    stamp = "%Y-%m-%d %H:%M" if screen.width >= 100 else "%m-%d %H:%M"  # as the feeds' table
     made = table(("person", "network", "status", "next check", "account"))
     for a in accounts:
         if a.gone:
             due = "never (gone)"
         elif a.wait_until and (a.next_check is None or a.wait_until > a.next_check):
-            due = _short(a.wait_until)
+            due = _short(a.wait_until, stamp)
         else:
-            due = _short(a.next_check)
+            due = _short(a.next_check, stamp)
         status = a.status.value + (f" ×{a.failures}" if a.failures > 1 else "")
         made.add_row(*(cell(text) for text in (a.person, a.network.value, status, due, a.handle)))
     echo()
-    print_table(made)
+    print_table(made, on=screen)
     for a in accounts:
         if a.last_error and a.status.value != "ok":
             echo(f"{a.person}: {a.network.value} {a.handle}: {a.last_error}")
