@@ -41,6 +41,7 @@ from engage.identity import (
 from engage.meter import needs_ask_warning, read_meter, status_order
 from engage.models import (
     DIRECTION,
+    AccountStatus,
     Event,
     EventKind,
     EventSource,
@@ -54,6 +55,7 @@ from engage.models import (
     Reading,
     Role,
     Settings,
+    SocialAccount,
     Stage,
     Watchlist,
     fold_name,
@@ -291,7 +293,8 @@ class Introduction:
 
 @dataclass(frozen=True)
 class Logged:
-    """A manual event: `event` is None when the very same one was logged before."""
+    """A manual event: `event` is None when the very same one was logged before, or when
+    detection already found it (`detected`: the same person, kind and link)."""
 
     event: Event | None
     person: Person
@@ -301,6 +304,7 @@ class Logged:
     note: str = ""
     created: bool = False  # the person was added to the watchlist first (--create)
     introducer: Logged | None = None  # intro_accepted: their_intro on who introduced me
+    detected: Event | None = None
 
 
 @dataclass(frozen=True)
@@ -369,6 +373,9 @@ class Added:
     created: bool  # the person was new
     feeds: tuple[AddedFeed, ...]
     entries: int = 0  # entries in the feed now
+    handle: tuple[str, str] | None = None  # (network, handle) put under handles:
+    kept_handle: str | None = None  # the handle they already had for that network (kept)
+    feed_error: str | None = None  # why no feed was found for a handle that was added
 
 
 @dataclass(frozen=True)
@@ -813,7 +820,7 @@ class Engage:
             readings,
             events,
             self.posts(),
-            self.feeds(),
+            [*self.feeds(), *self._accounts_in_trouble()],
             paths,
             day=wanted,
             now=now,
@@ -834,6 +841,15 @@ class Engage:
                 "engage review",
             )
         return with_(agenda, ready=ready, notes=notes)
+
+    def _accounts_in_trouble(self) -> list[FeedState]:
+        """Accounts gone or failing, as the digest lists feeds that need attention. One
+        that wants a login is not there (its profile feed is followed, nothing to do), nor
+        one waiting for a server's rate limit (it goes on by itself)."""
+        from engage.social.accounts import as_feed
+
+        trouble = (AccountStatus.GONE, AccountStatus.ERROR)
+        return [as_feed(a) for a in self.accounts() if a.status in trouble]
 
     def templates(self, *, html: bool) -> jinja2.Environment:
         """Jinja2 templates, the user's own first; `html` escapes every value."""
@@ -966,8 +982,10 @@ class Engage:
 
     def _record(
         self, person: Person, kind: EventKind, when: datetime, *, url: str | None, note: str
-    ) -> Event | None:
-        """Store one manual event; None when the same event is already there."""
+    ) -> tuple[Event | None, Event | None]:
+        """Store one manual event. Returns it (None when the same event is already there)
+        and, when nothing was stored because detection found the same interaction (the
+        same person, kind and link: docs/design.md, "Duplicates"), that event."""
         with self.store.transaction() as tx:
             key = self._keys_in(tx).key(person.name)
             base_id = manual_id(key, kind, when, url, note)
@@ -982,6 +1000,9 @@ class Engage:
                 note=note,
                 created=self.now(),
             )
+            detected = tx.same_interaction(event)
+            if detected is not None:
+                return None, self._shown(detected, person)
             # The store refuses an id that was undone (so detection cannot resurrect it); a
             # thing logged by hand again after an undo is meant, so it gets the next free id.
             undone = tx.tombstones()
@@ -990,7 +1011,11 @@ class Engage:
                 copy += 1
                 event = replace(event, id=f"{base_id}-{copy}")
             added = tx.add_events([event])
-        return replace(added[0], person=person.name) if added else None
+        return (self._shown(added[0], person) if added else None), None
+
+    @staticmethod
+    def _shown(event: Event, person: Person) -> Event:
+        return replace(event, person=person.name)
 
     def _keys_in(self, tx: Transaction) -> Keys:
         """Each person's key, read under the transaction's lock, and the watchlist's names
@@ -1037,14 +1062,17 @@ class Engage:
             introducer = self._requested_via(who)
         if introducer is not None:
             note = "; ".join(filter(None, (f"via {introducer.name}", note)))
-        event = self._record(who, event_kind, moment, url=url, note=note)
+        event, detected = self._record(who, event_kind, moment, url=url, note=note)
         thanks = None
         if introducer is not None and event_kind is EventKind.INTRO_ACCEPTED:
             what = f"introduced you to {who.name}"
             kind = EventKind.THEIR_INTRO
-            done = self._record(introducer, kind, moment, url=url, note=what)
+            done, _ = self._record(introducer, kind, moment, url=url, note=what)
             thanks = Logged(done, introducer, kind, moment, url, what)
-        return Logged(event, who, event_kind, moment, url, note, created, thanks)
+        return Logged(
+            event, who, event_kind, moment, url, note,
+            created=created, introducer=thanks, detected=detected,
+        )  # fmt: skip
 
     def _introducer(self, via: str | None, kind: EventKind, person: str) -> Person | None:
         if via is None:
@@ -1089,8 +1117,11 @@ class Engage:
         if note:
             parts.append(note)
         text = "; ".join(parts)
-        event = self._record(who, EventKind.MET_IN_PERSON, moment, url=url, note=text)
-        return Logged(event, who, EventKind.MET_IN_PERSON, moment, url, text, created)
+        event, detected = self._record(who, EventKind.MET_IN_PERSON, moment, url=url, note=text)
+        return Logged(
+            event, who, EventKind.MET_IN_PERSON, moment, url, text,
+            created=created, detected=detected,
+        )  # fmt: skip
 
     def _who(self, text: str, create: bool) -> tuple[Person, bool]:
         """The person `text` names (a name, an alias, or a URL on their site), and whether
@@ -1159,7 +1190,7 @@ class Engage:
         if moment < last_ask.when:
             stamp = last_ask.when.strftime("%Y-%m-%d %H:%M")
             raise EngageError(f"the answer cannot come before the ask ({stamp})")
-        event = self._record(who, kind, moment, url=None, note=note)
+        event, _ = self._record(who, kind, moment, url=None, note=note)
         return Logged(event, who, kind, moment, None, note)
 
     def ask(
@@ -1176,7 +1207,7 @@ class Engage:
         if warning is not None and not anyway:
             paths = tuple(world.paths(who.name, moment))
             return Asked(who, reading, warning, True, None, paths, rules.ask_follow_up_days)
-        event = self._record(who, EventKind.MY_ASK, moment, url=None, note=note)
+        event, _ = self._record(who, EventKind.MY_ASK, moment, url=None, note=note)
         logged = Logged(event, who, EventKind.MY_ASK, moment, None, note)
         return Asked(who, reading, warning, False, logged, (), rules.ask_follow_up_days)
 
@@ -1314,6 +1345,30 @@ class Engage:
         ]
         return out
 
+    def accounts(self) -> list[SocialAccount]:
+        """Every Mastodon and Bluesky account in the watchlist (mine first) with its health,
+        under today's names; one never polled yet is `never`."""
+        return self._listed_accounts(self.store.social_accounts(), self.keys())
+
+    def _listed_accounts(self, states: Sequence[SocialAccount], keys: Keys) -> list[SocialAccount]:
+        from engage.social.accounts import watched_accounts
+
+        stored = {a.key: a for a in states}
+        watched = watched_accounts(keys.keyed(self.watchlist))
+        mine = {w.network for w in watched if w.person.role is Role.ME}
+        out = []
+        for account in watched:
+            state = stored.get(account.key) or account.new_state()
+            if account.network not in mine:
+                network = account.network.value
+                state = replace(
+                    state,
+                    last_error=f"not read: the conversation is with you, so put your own "
+                    f"{network} account under me: handles: ({network}: …)",
+                )
+            out.append(replace(state, person=account.person.name))
+        return out
+
     def apply_moves(self) -> Moves:
         """Rewrite the watchlist for feeds that moved permanently, and carry their state."""
         self.watchlist  # a clear error when there is no watchlist  # noqa: B018
@@ -1343,8 +1398,10 @@ class Engage:
         person: str | None = None,
         progress: Callable[[int], ProgressHook] | None = None,
     ) -> CycleSummary:
-        """Poll what is due (everything with `everything`), store it, find interactions."""
+        """Poll what is due (everything with `everything`), store it, find interactions:
+        the feeds, then the Mastodon and Bluesky accounts."""
         from engage.poll.cycle import run_cycle
+        from engage.social.poller import poll_accounts
 
         watchlist = self.watchlist
         name = self.anyone(person).name if person is not None else None
@@ -1359,20 +1416,40 @@ class Engage:
             hook = progress(total)
             return lambda outcome: hook(shown(outcome))
 
+        keyed = keys.keyed(watchlist)
+        now = datetime.now(UTC)
+        key = keys.key(name) if name is not None else None
         summary = run_cycle(
-            keys.keyed(watchlist),
+            keyed,
             self.store,
-            now=datetime.now(UTC),
+            now=now,
             everything=everything,
-            person=keys.key(name) if name is not None else None,
+            person=key,
             progress=hooks if progress is not None else None,
         )
-        return replace(summary, outcomes=tuple(shown(o) for o in summary.outcomes))
+        summary = replace(summary, outcomes=tuple(shown(o) for o in summary.outcomes))
+        if summary.interrupted is not None:
+            return summary  # stopped: the accounts wait for the next poll too
+        try:
+            social = poll_accounts(keyed, self.store, now=now, everything=everything, person=key)
+        except KeyboardInterrupt:
+            # Ctrl-C while the accounts were read: the feeds are stored, the accounts'
+            # poll stores nothing (it writes once, at its end) and runs again next time.
+            import signal
+
+            return replace(summary, interrupted=signal.SIGINT)
+        return replace(
+            summary,
+            accounts=tuple(replace(a, person=keys.display(a.person)) for a in social.accounts),
+            new_events=summary.new_events + social.new_events,
+            seconds=summary.seconds + social.seconds,
+        )
 
     def detect(self, *, rebuild: bool = False) -> Detected:
         """Find interactions in what was polled; with `rebuild`, recompute every automatic
         event (manual ones and undo markers stay)."""
         from engage.detect import detect as find
+        from engage.social.accounts import conversation
 
         watchlist = self.watchlist
         with self.store.transaction() as tx:
@@ -1382,7 +1459,9 @@ class Engage:
             trusted = {(t.site, t.name) for t in tx.trusted_names()}
             rules = watchlist.settings.meter
             found = find(keyed, tx.posts(), tx.comments(), rules=rules, trusted=trusted)
-            added = tx.add_events(found.events)
+            # The Mastodon and Bluesky conversation, from the statuses the cache keeps.
+            social = conversation(keyed, tx.social_accounts(), tx.social_posts())
+            added = tx.add_events((*found.events, *social))
             evidence = tx.put_intro_evidence(found.intro_evidence)
         return Detected(len(added), removed, evidence, found.warnings, rebuild)
 
@@ -1411,6 +1490,10 @@ class Engage:
             # markers in full (`tombstones` lists their ids, as format 1 did).
             "identities": to_json(sorted(snapshot.identities, key=lambda i: fold_name(i.key))),
             "tombstone_records": to_json(snapshot.undone),
+            # Added later in format 2: the Mastodon and Bluesky accounts' state and the
+            # statuses kept for detection (docs/design.md, "Social APIs").
+            "social_accounts": to_json(snapshot.social_accounts),
+            "social_posts": to_json(snapshot.social_posts),
         }
 
     def forget(self, person: str, *, from_watchlist: bool = False) -> Forgotten:
@@ -1419,6 +1502,7 @@ class Engage:
         no longer in the watchlist. With `from_watchlist`, their entry in feeds.yaml goes too
         (and their name from everyone's `knows:`), comments kept."""
         from engage.detect import identity_of
+        from engage.social.accounts import social_addresses
         from engage.store import Forgetting
 
         watchlist = self.watchlist_if_any()
@@ -1452,7 +1536,10 @@ class Engage:
         said = tuple(dict.fromkeys((who.name, *several)))
         # Their own sites only: a feed's host may be shared (a local server, a platform).
         them = Person(who.name, who.role, aliases=(*who.aliases, *names), sites=who.sites)
-        counts = store.forget(Forgetting(identity_of(filed_as(them, key)), feeds, said))
+        addresses = social_addresses(who, key, snapshot.social_accounts)
+        counts = store.forget(
+            Forgetting(identity_of(filed_as(them, key)), feeds, said, addresses)
+        )
         digests = (self.data_dir / DIGESTS_FOLDER).resolve()
         left = []
         counts["digest pages removed"] = 0
@@ -1555,8 +1642,12 @@ class Engage:
         comments: bool = True,
         create: bool = False,
     ) -> Added:
-        """Find the feed behind a URL (a page, a feed, a platform handle) and add it."""
+        """Find the feed behind a URL (a page, a feed, a platform handle) and add it. A
+        Mastodon address or profile and a Bluesky profile also fill the person's `handles:`,
+        so their conversation is read from the network's API (docs/design.md, "Social
+        APIs"); their profile feed is looked for on the server settings.mastodon_api names."""
         from engage import config
+        from engage.social.accounts import profile_feed, social_handle
 
         watchlist = self.watchlist
         # "me" is how add-feed names my own entry; add says it the same way.
@@ -1568,17 +1659,22 @@ class Engage:
             raise EngageError(
                 f"nobody called {person!r} in {watchlist.path or 'the watchlist'} ({hint})"
             )
-        found = self._resolve(url)
-        if found.feed_url is None:
+        handle = social_handle(url)
+        found = self._resolve(profile_feed(handle[1], watchlist.settings) if handle else url)
+        if found.feed_url is None and handle is None:
             raise EngageError(found.error or f"no feed found at {url}")
-        feed_kind = FeedKind(kind) if kind else found.kind
-        title = found.title
-        additions: list[tuple[str, FeedKind, str | None]] = [(found.feed_url, feed_kind, title)]
-        if comments and found.comments_feed and found.comments_feed != found.feed_url:
-            label = f"{title} (comments)" if title else None
-            additions.append((found.comments_feed, FeedKind.COMMENTS, label))
+        additions: list[tuple[str, FeedKind, str | None]] = []
+        if found.feed_url is not None:
+            feed_kind = FeedKind(kind) if kind else found.kind
+            title = found.title
+            additions.append((found.feed_url, feed_kind, title))
+            if comments and found.comments_feed and found.comments_feed != found.feed_url:
+                label = f"{title} (comments)" if title else None
+                additions.append((found.comments_feed, FeedKind.COMMENTS, label))
         path = self.config_path
         entries = len(found.parsed.entries) if found.parsed is not None else 0
+        feed_error = None if found.feed_url else (found.error or f"no feed found at {url}")
+        named = (handle[0].value, str(handle[1])) if handle else None
         if owner is None:
             config.add_person(
                 path,
@@ -1586,8 +1682,13 @@ class Engage:
                 sites=[found.site_url] if found.site_url else [],
                 feeds=[FeedRef(u, k, t) for u, k, t in additions],
             )
+            if named is not None:
+                config.set_handle(path, person, *named)
             self.refresh()
-            return Added(person, True, tuple(AddedFeed(u, k) for u, k, _ in additions), entries)
+            return Added(
+                person, True, tuple(AddedFeed(u, k) for u, k, _ in additions), entries,
+                named, None, feed_error,
+            )  # fmt: skip
         done: list[AddedFeed] = []
         for feed_url, feed_kind_added, feed_title in additions:
             listed = config.find_feed_owner(watchlist, feed_url)
@@ -1596,8 +1697,9 @@ class Engage:
                 continue
             config.add_feed(path, owner.name, feed_url, kind=feed_kind_added, title=feed_title)
             done.append(AddedFeed(feed_url, feed_kind_added))
+        kept = config.set_handle(path, owner.name, *named) if named is not None else None
         self.refresh()
-        return Added(owner.name, False, tuple(done), entries)
+        return Added(owner.name, False, tuple(done), entries, named, kept, feed_error)
 
     def _resolve(self, url: str) -> Resolution:
         import asyncio
@@ -1904,10 +2006,14 @@ class Engage:
         return follow_ups_due([readings[p.name] for p in self.watchlist.people], now)
 
     def feed_health(self) -> list[FeedState]:
-        """What `feeds()` lists, from the read model already in memory (read again when
-        engage.json changes), so a page does not parse the store each time."""
+        """What `feeds()` lists, and the Mastodon and Bluesky accounts as a feed's health
+        reads (their profile page as the URL), from the read model already in memory (read
+        again when engage.json changes), so a page does not parse the store each time."""
+        from engage.social.accounts import as_feed
+
         world = self.world()
-        return self._listed_feeds(world.snapshot.feeds, world.keys)
+        accounts = self._listed_accounts(world.snapshot.social_accounts, world.keys)
+        return [*self._listed_feeds(world.snapshot.feeds, world.keys), *map(as_feed, accounts)]
 
     def recent_posts(self, person: str, limit: int = 10) -> list[Post]:
         """Someone's newest posts, episodes and videos, from memory: cache.json is read
@@ -1951,7 +2057,8 @@ def _export_tables(document: dict[str, Any], label: str) -> dict[str, list[Any]]
     """The store's tables in an export document, as the store keeps them."""
     tables: dict[str, list[Any]] = {}
     for name in ("identities", "feeds", "events", "confirmations", "trusted_names",
-                 "intro_evidence", "linkedin_contacts", "posts", "comments"):  # fmt: skip
+                 "intro_evidence", "linkedin_contacts", "posts", "comments", "social_accounts",
+                 "social_posts"):  # fmt: skip
         docs = document.get(name, [])
         if not isinstance(docs, list):
             raise EngageError(f"{label}: {name} is not a list")

@@ -68,7 +68,7 @@ from engage.models import (
     fold_name,
 )
 from engage.places import cached_file_for
-from engage.social.handles import parse_bluesky, parse_mastodon
+from engage.social.handles import parse_bluesky, parse_instance, parse_mastodon
 from engage.urls import normalize_url
 
 __all__ = [
@@ -83,6 +83,7 @@ __all__ = [
     "load_text",
     "merge_people",
     "rename_person",
+    "set_handle",
     "starter",
     "warnings",
     "write_starter",
@@ -174,6 +175,16 @@ def _mastodon_handle(value: str) -> str:
 
 def _bluesky_handle(value: str) -> str:
     return str(parse_bluesky(value))
+
+
+def _instance(value: str) -> str:
+    return parse_instance(value)
+
+
+def _api_root(value: str) -> str:
+    # One spelling, so "https://api.example.org/" and ".../" without the slash build the
+    # same request URLs.
+    return _http_url(value).rstrip("/")
 
 
 Url = Annotated[str, AfterValidator(_http_url)]
@@ -346,6 +357,10 @@ class SettingsModel(_Model):
     data_dir: Name | None = None
     templates_dir: Name | None = None
     cache_days: int = Field(default=_DEFAULTS.cache_days, ge=1)
+    bluesky_appview: Annotated[str, AfterValidator(_api_root)] = _DEFAULTS.bluesky_appview
+    mastodon_api: dict[
+        Annotated[str, AfterValidator(_instance)], Annotated[str, AfterValidator(_api_root)]
+    ] = Field(default_factory=dict)
     digest: DigestModel = Field(default_factory=DigestModel)
     meter: MeterModel = Field(default_factory=MeterModel)
     stay_in_touch: dict[Name, Cadence] = Field(default_factory=dict)  # by tag
@@ -857,7 +872,41 @@ def _cross_checks(tree: CommentedMap, problems: _Problems) -> None:
             else:
                 owners[key] = (str(owner), line)
 
+    _check_handles(tree, entries, problems)
     _check_settings(tree, problems)
+
+
+def _check_handles(
+    tree: CommentedMap, entries: list[tuple[Loc, dict[str, Any]]], problems: _Problems
+) -> None:
+    """One account, one person: the conversation found on an account is filed under whoever
+    lists it, so two entries with one handle would each be credited with it."""
+    readers = {"mastodon": parse_mastodon, "bluesky": parse_bluesky}
+    owners: dict[tuple[str, str], tuple[str, int]] = {}
+    for loc, entry in entries:
+        handles = entry.get("handles")
+        if not isinstance(handles, dict):
+            continue
+        owner = entry.get("name") if isinstance(entry.get("name"), str) else "?"
+        for network, read in readers.items():
+            value = handles.get(network)
+            if not isinstance(value, str):
+                continue
+            try:
+                handle = str(read(value)).casefold()
+            except ValueError:
+                continue  # reported by the schema
+            line, col = _position(tree, (*loc, "handles", network))
+            first = owners.get((network, handle))
+            if first is not None:
+                problems.add(
+                    line,
+                    col,
+                    f"{network} handle {value.strip()} is listed twice (first at line "
+                    f"{first[1]}, under {first[0]}; an account belongs to one person)",
+                )
+            else:
+                owners[(network, handle)] = (str(owner), line)
 
 
 def _number(value: Any) -> float | None:
@@ -1042,6 +1091,8 @@ def _to_watchlist(model: WatchlistModel, label: str) -> Watchlist:
         data_dir=s.data_dir,
         templates_dir=s.templates_dir,
         cache_days=s.cache_days,
+        bluesky_appview=s.bluesky_appview,
+        mastodon_api=dict(s.mastodon_api),
         digest=DigestSettings(
             time=time(hour, minute),
             email_to=s.digest.to,
@@ -1849,6 +1900,42 @@ def add_alias(path: Path, name: str, alias: str) -> bool:
         if added:
             doc.save()
         return added
+
+
+def set_handle(path: Path, name: str, network: str, handle: str) -> str | None:
+    """Put `network: handle` under the `handles:` of the entry called `name` (me too),
+    keeping the file's comments and order. Returns None when it was set or already there,
+    and the handle the entry already has for that network otherwise (it is kept: a
+    second account is a decision for the user, not for `engage add`)."""
+    readers = {"mastodon": parse_mastodon, "bluesky": parse_bluesky}
+    if network not in readers:
+        raise EngageError(f"unknown network {network!r} (one of: {', '.join(readers)})")
+    try:
+        value = str(readers[network](handle))
+    except ValueError as exc:
+        raise EngageError(f"{network} handle {exc}") from None
+    with _edit_lock(path):
+        doc = _Document(path)
+        entry = _listed_or_error(doc, name)
+        handles = entry.get("handles")
+        if isinstance(handles, dict):
+            existing = handles.get(network)
+            if isinstance(existing, str):
+                existing = str(readers[network](existing))  # valid: the file was loaded
+                return None if existing.casefold() == value.casefold() else existing
+            handles[network] = value
+        else:
+            node = CommentedMap()
+            node[network] = value
+            keys = list(entry)
+            after = [k for k in ("feeds", "sites", "aliases", "name") if k in keys]
+            position = keys.index(after[0]) + 1 if after else len(keys)
+            if "handles" in entry:  # `handles:` with nothing under it yet
+                entry["handles"] = node
+            else:
+                _insert_key(entry, position, "handles", node)
+        doc.save()
+    return None
 
 
 def remove_person(path: Path, name: str) -> str:

@@ -256,6 +256,17 @@ def successor(identity: KnownIdentity, watchlist: Watchlist) -> str | None:
     return None
 
 
+def same_interaction(person: str, kind: str, url: object) -> tuple[str, str, str] | None:
+    """What makes two events one interaction whoever recorded them: the same person, kind
+    and link, normalised (engage.urls). A comment or a reply has one link, so an event
+    logged by hand and the one detection finds for that link are one, and only one of
+    them may count (docs/design.md, "Duplicates"). None without a link: then only the
+    ids decide."""
+    if not isinstance(url, str) or not url.strip():
+        return None
+    return (fold_name(person), str(kind), normalize_url(url))
+
+
 def manual_id(person: str, kind: EventKind, when: datetime, url: str | None, note: str = "") -> str:
     """Stable for (person, kind, minute, url, note): logging the same thing twice gives one
     event, but two calls "yesterday" with different notes are two events ('yesterday'

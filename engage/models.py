@@ -120,6 +120,25 @@ class FeedStatus(StrEnum):
     GONE = "gone"
 
 
+class Network(StrEnum):
+    """The social networks whose public APIs carry the conversation (docs/design.md,
+    "Social APIs"); the keys of `handles:` in feeds.yaml."""
+
+    MASTODON = "mastodon"
+    BLUESKY = "bluesky"
+
+
+class AccountStatus(StrEnum):
+    """A social account's last outcome, as `engage feeds` shows it."""
+
+    NEVER = "never"
+    OK = "ok"
+    ERROR = "error"
+    GONE = "gone"  # deleted, suspended or taken down: not polled again
+    LOGIN_REQUIRED = "login_required"  # the server refuses anonymous API calls
+    RATE_LIMITED = "rate_limited"  # 429: polled again after the server's reset
+
+
 class Stage(StrEnum):
     COLD = "cold"
     NOTICED = "noticed"
@@ -254,6 +273,8 @@ class DigestSettings:
     smtp_timeout_seconds: float = 30.0  # connect, and each SMTP command after it
 
 
+BLUESKY_APPVIEW = "https://public.api.bsky.app"  # Bluesky's public AppView: no login needed
+
 # Polling a feed more often than this only costs its host bandwidth: the watchlist refuses a
 # shorter interval and the scheduler never waits less, jitter included.
 POLL_FLOOR_MINUTES = 15
@@ -270,6 +291,11 @@ class Settings:
     data_dir: str | None = None
     templates_dir: str | None = None  # the user's template overrides
     cache_days: int = 180
+    # Where the Bluesky API is read (a self-hosted AppView, or a test server).
+    bluesky_appview: str = BLUESKY_APPVIEW
+    # A Mastodon instance's API root by the host of its handles, where it is not that host
+    # (a handle @dana@example.org served by social.example.org).
+    mastodon_api: Mapping[str, str] = field(default_factory=dict)
     digest: DigestSettings = field(default_factory=DigestSettings)
     meter: MeterRules = field(default_factory=MeterRules)
     # A stay-in-touch cadence per tag (settings.stay_in_touch: {close: 30d}); a person's
@@ -438,6 +464,38 @@ class FeedState:
     thread: str | None = None  # for a per-post comment feed: the post (followed while live)
 
 
+@dataclass(frozen=True)
+class SocialAccount:
+    """A Mastodon or Bluesky account's polling state: what the store keeps between polls
+    (docs/design.md, "Social APIs"). One per network and handle; `person` is the key of
+    whose account it is (me included)."""
+
+    network: Network
+    handle: str  # as engage.social.handles writes it: "@dana@social.example.org", a DID
+    person: str
+    account_id: str | None = None  # Mastodon: its id on its own instance; Bluesky: its DID
+    api: str | None = None  # the API root it was last read from
+    since_id: str | None = None  # Mastodon: the newest status seen
+    seen_until: datetime | None = None  # Bluesky: the newest feed entry seen
+    status: AccountStatus = AccountStatus.NEVER
+    last_poll: datetime | None = None
+    last_success: datetime | None = None
+    last_error: str | None = None  # one line, naming the host
+    last_error_type: str | None = None
+    last_error_at: datetime | None = None
+    failures: int = 0
+    next_check: datetime | None = None
+    wait_until: datetime | None = None  # the server asked for no call before this
+
+    @property
+    def key(self) -> str:
+        return f"{self.network.value}:{self.handle}"
+
+    @property
+    def gone(self) -> bool:
+        return self.status is AccountStatus.GONE
+
+
 # ---------------------------------------------------------------------------
 # Interactions
 
@@ -585,6 +643,18 @@ class FeedOutcome:
 
 
 @dataclass(frozen=True)
+class AccountOutcome:
+    """What one social account did in this cycle, for --verbose and the summary."""
+
+    network: Network
+    handle: str
+    person: str
+    status: AccountStatus
+    new_posts: int = 0  # statuses or posts not seen before
+    error: str | None = None
+
+
+@dataclass(frozen=True)
 class CycleSummary:
     polled: int
     new_posts: int
@@ -599,6 +669,7 @@ class CycleSummary:
     # feeds were not (they are polled again next time).
     interrupted: int | None = None
     unfinished: int = 0
+    accounts: tuple[AccountOutcome, ...] = field(default=())  # social accounts polled
 
     def line(self) -> str:
         return (
@@ -606,9 +677,28 @@ class CycleSummary:
             f"{self.new_comments} new comments, {self.not_modified} not modified, "
             f"{self.errors} errors"
             + (f", {self.gone} gone" if self.gone else "")
+            + self._accounts_part()
             + (f"; {self.new_events} new interactions" if self.new_events else "")
             + f" ({self.seconds:.1f} s)"
         )
+
+    def _accounts_part(self) -> str:
+        if not self.accounts:
+            return ""
+        count = len(self.accounts)
+        new = sum(a.new_posts for a in self.accounts)
+        troubles = [
+            (AccountStatus.ERROR, "errors"),
+            (AccountStatus.RATE_LIMITED, "rate limited"),
+            (AccountStatus.LOGIN_REQUIRED, "login required"),
+            (AccountStatus.GONE, "gone"),
+        ]
+        said = [f"{new} new statuses"]
+        for status, words in troubles:
+            n = sum(a.status is status for a in self.accounts)
+            if n:
+                said.append(f"{n} {words}")
+        return f"; {count} social account{'s' if count != 1 else ''} polled: " + ", ".join(said)
 
 
 ProgressHook = Callable[[FeedOutcome], None]  # called as each feed finishes

@@ -73,7 +73,7 @@ from engage.files import (
     is_temp_of,
     keep_copy,
 )
-from engage.identity import KnownIdentity, combined, remember
+from engage.identity import KnownIdentity, combined, remember, same_interaction
 from engage.models import (
     DIRECTION,
     Comment,
@@ -85,9 +85,11 @@ from engage.models import (
     LatestPost,
     Person,
     Post,
+    SocialAccount,
     TrustedName,
     fold_name,
 )
+from engage.social.accounts import SocialPost
 from engage.urls import normalize_url
 
 if TYPE_CHECKING:
@@ -113,7 +115,7 @@ LOCK_TIMEOUT_SECONDS = 60.0
 T = TypeVar("T")
 Doc = dict[str, Any]
 
-_CACHE_TABLES = frozenset({"posts", "comments"})
+_CACHE_TABLES = frozenset({"posts", "comments", "social_posts"})
 _KEYS: dict[str, Callable[[Mapping[str, Any]], Hashable]] = {
     "meta": lambda doc: doc["key"],
     "feeds": lambda doc: doc["url"],
@@ -126,6 +128,8 @@ _KEYS: dict[str, Callable[[Mapping[str, Any]], Hashable]] = {
     "identities": lambda doc: fold_name(doc["key"]),
     "posts": lambda doc: (doc["feed"], doc["id"]),
     "comments": lambda doc: (doc["feed"], doc["id"]),
+    "social_accounts": lambda doc: (doc["network"], doc["handle"]),
+    "social_posts": lambda doc: (doc["account"], doc["id"]),
 }
 
 
@@ -169,6 +173,8 @@ _TYPES: dict[str, type] = {
     "identities": KnownIdentity,
     "tombstones": Tombstone,
     "confirmations": Confirmation,
+    "social_accounts": SocialAccount,
+    "social_posts": SocialPost,
 }
 # Where a person's key is written: what an identity is found in, re-keyed by a merge.
 # Events first: their ids hashed the name as they spell it, so that spelling is the key.
@@ -181,6 +187,8 @@ _PERSON_FIELDS: dict[str, tuple[str, ...]] = {
     "comments": ("person",),
     "confirmations": ("person",),
     "trusted_names": ("person",),
+    "social_accounts": ("person",),
+    "social_posts": ("person",),
 }
 # Tables whose records are identified by an id that hashes a person's key.
 _KEYED_BY_ID = frozenset({"events", "tombstones", "confirmations", "intro_evidence"})
@@ -213,6 +221,8 @@ class Snapshot:
     meta: Mapping[str, Any] = field(default_factory=dict)  # without the schema version
     schema: int = SCHEMA
     with_cache: bool = True  # False: posts and comments were not read
+    social_accounts: tuple[SocialAccount, ...] = ()
+    social_posts: tuple[SocialPost, ...] = ()  # empty when read by load_precious_only
 
 
 # ---------------------------------------------------------------------------
@@ -1036,6 +1046,17 @@ class Transaction:
     def trusted_names(self) -> list[TrustedName]:
         return list(self._objects("trusted_names"))
 
+    def social_accounts(self) -> list[SocialAccount]:
+        """Every Mastodon and Bluesky account's polling state."""
+        return list(self._objects("social_accounts"))
+
+    def social_posts(self, account: str | None = None) -> list[SocialPost]:
+        """Statuses and posts read from the accounts (all, or one account's), oldest first."""
+        posts: list[SocialPost] = self._objects("social_posts")
+        if account is not None:
+            posts = [p for p in posts if p.account == account]
+        return sorted(posts, key=lambda p: (p.when, p.id))
+
     def intro_evidence(self, person: str | None = None) -> list[IntroEvidence]:
         """Oldest first. With `person`, the evidence that names them as either side."""
         items: list[IntroEvidence] = self._objects("intro_evidence")
@@ -1100,6 +1121,8 @@ class Transaction:
             },
             schema=SCHEMA,
             with_cache=with_cache,
+            social_accounts=tuple(self.social_accounts()),
+            social_posts=tuple(self.social_posts()) if with_cache else (),
         )
 
     # -- writes
@@ -1123,11 +1146,15 @@ class Transaction:
         return self._put_polled("comments", comments)
 
     def _put_polled(self, name: str, items: Iterable[Post | Comment]) -> int:
+        return self._put_first_seen(name, [((item.feed, item.id), item) for item in items])
+
+    def _put_first_seen(self, name: str, items: Iterable[tuple[Hashable, Any]]) -> int:
+        """Insert or update (key, item) pairs, each keeping the first time its key was seen
+        (`first_seen`: now for a new one that does not say); returns how many were new."""
         table = self._table(name)
         stamp = to_json(self.now)
         new = 0
-        for item in items:
-            key = (item.feed, item.id)
+        for key, item in items:
             old = table.docs.get(key)
             doc = to_json(item)
             if old is None:
@@ -1139,9 +1166,44 @@ class Transaction:
             table.put(key, doc)
         return new
 
+    def put_social_accounts(self, accounts: Iterable[SocialAccount]) -> None:
+        """Insert or replace, by network and handle."""
+        table = self._table("social_accounts")
+        for account in accounts:
+            table.put((account.network.value, account.handle), to_json(account))
+
+    def put_social_posts(self, posts: Iterable[SocialPost]) -> int:
+        """Insert or update by account and id; returns how many were new. The first time
+        one was seen is kept, as for posts: pruning counts from it."""
+        return self._put_first_seen("social_posts", [((p.account, p.id), p) for p in posts])
+
+    def same_interaction(self, event: Event) -> Event | None:
+        """A stored event of the other source (detected or logged by hand) that is the same
+        interaction as `event`: the same person, kind and normalised link."""
+        wanted = same_interaction(event.person, event.kind.value, event.url)
+        if wanted is None:
+            return None
+        for doc in self._table("events").docs.values():
+            if doc.get("source") == event.source.value:
+                continue
+            if _interaction(doc) == wanted:
+                return self._decode_one("events", doc)  # type: ignore[no-any-return]
+        return None
+
+    def _logged_by_hand(self) -> set[tuple[str, str, str]]:
+        found = set()
+        for doc in self._table("events").docs.values():
+            if doc.get("source") == EventSource.MANUAL.value:
+                key = _interaction(doc)
+                if key is not None:
+                    found.add(key)
+        return found
+
     def add_events(self, events: Iterable[Event]) -> list[Event]:
         """Add the events whose id is new: one already stored, or removed by undo (its
-        tombstone), is skipped, so re-detection never counts twice or resurrects.
+        tombstone), is skipped, so re-detection never counts twice or resurrects. A
+        detected event the user already logged by hand (the same person, kind and link)
+        is skipped too: the hand-logged one counts (docs/design.md, "Duplicates").
 
         Confirmation only goes up: a detection the user confirmed stays confirmed (also
         after `detect --rebuild`), and a stored unconfirmed one takes detection's word when
@@ -1150,6 +1212,7 @@ class Transaction:
         table = self._table("events")
         tombstones = self._table("tombstones").docs
         confirmed_ids = self._table("confirmations").docs
+        by_hand: set[tuple[str, str, str]] | None = None
         added = []
         for event in events:
             if event.id in tombstones:
@@ -1165,6 +1228,11 @@ class Transaction:
                         doc["created"] = old.get("created", doc["created"])
                         table.put(event.id, doc)
                 continue
+            if event.source is EventSource.AUTO and event.url:
+                if by_hand is None:
+                    by_hand = self._logged_by_hand()
+                if same_interaction(event.person, event.kind.value, event.url) in by_hand:
+                    continue
             if event.created is None:
                 event = replace(event, created=self.now)
             table.put(event.id, to_json(event))
@@ -1271,7 +1339,7 @@ class Transaction:
         cutoff = now - timedelta(days=keep_days)
         keep = set(keep_urls)
         keep.update(doc["url"] for doc in self._table("events").docs.values() if doc.get("url"))
-        removed = 0
+        removed = self._prune_social(cutoff, {normalize_url(url) for url in keep})
         for name, link_fields in (("posts", ("link",)), ("comments", ("link", "post_link"))):
             table = self._table(name)
             doomed = []
@@ -1303,6 +1371,24 @@ class Transaction:
                 changed = True
         if changed:
             self.set_meta(LATEST_POSTS, latest)
+
+    def _prune_social(self, cutoff: datetime, keep: set[str]) -> int:
+        """Statuses and posts first seen before `cutoff` go, except those an event links to:
+        `detect --rebuild` must find every stored event again."""
+        table = self._table("social_posts")
+        decode = decoder_for(SocialPost)
+        doomed = []
+        for key, doc in table.docs.items():
+            seen = _parse_time(doc.get("first_seen") or doc.get("when"))
+            if seen is None or seen >= cutoff:
+                continue
+            post = decode(doc)
+            if any(normalize_url(url) in keep for url in post.urls):
+                continue
+            doomed.append(key)
+        for key in doomed:
+            table.remove(key)
+        return len(doomed)
 
     def remember_people(self, people: Iterable[Person]) -> None:
         """Register each person's key with their current name and aliases (a write only
@@ -1354,17 +1440,16 @@ class Transaction:
 
         events = self._table("events")
         seen = {
-            (doc.get("kind"), normalize_url(doc["url"]))
+            same_interaction(new, str(doc.get("kind")), doc.get("url"))
             for doc in events.docs.values()
-            if doc.get("url") and fold_name(str(doc.get("person") or "")) == fold_new
-        }
+            if fold_name(str(doc.get("person") or "")) == fold_new
+        } - {None}
         moved = duplicates = 0
         for key, doc in list(events.docs.items()):
             if fold_name(str(doc.get("person") or "")) != fold_old:
                 continue
             new_id = ids.get(str(key), str(key))
-            url = doc.get("url")
-            same_link = isinstance(url, str) and (doc.get("kind"), normalize_url(url)) in seen
+            same_link = same_interaction(new, str(doc.get("kind")), doc.get("url")) in seen
             if (new_id != key and new_id in events.docs) or new_id in tombstones.docs or same_link:
                 events.remove(key)
                 duplicates += 1
@@ -1381,7 +1466,7 @@ class Transaction:
         counts["events"] = moved
         counts["duplicates"] = duplicates
         for name in ("intro_evidence", "feeds", "posts", "comments", "confirmations",
-                     "trusted_names"):  # fmt: skip
+                     "trusted_names", "social_accounts", "social_posts"):  # fmt: skip
             move(name)
 
         identities = self._table("identities")
@@ -1408,7 +1493,7 @@ class Transaction:
         added: dict[str, int] = {}
         for name in ("meta", "identities", "tombstones", "confirmations", "trusted_names",
                      "feeds", "events", "intro_evidence", "linkedin_contacts", "posts",
-                     "comments"):  # fmt: skip
+                     "comments", "social_accounts", "social_posts"):  # fmt: skip
             docs = [_checked(name, doc) for doc in tables.get(name, ())]
             table = self._table(name)
             count = 0
@@ -1447,6 +1532,10 @@ def latest_posts_of(meta: Mapping[str, Any]) -> dict[str, LatestPost]:
         except ValueError:
             continue
     return out
+
+def _interaction(doc: Doc) -> tuple[str, str, str] | None:
+    """identity.same_interaction of a stored event document."""
+    return same_interaction(str(doc.get("person") or ""), str(doc.get("kind")), doc.get("url"))
 
 
 def _checked(name: str, doc: Any) -> Doc:
@@ -1507,6 +1596,9 @@ class Forgetting:
     # How other people's writing names them: the full name and aliases of several words
     # (a one-word alias like "will" cannot be told from an ordinary word).
     said: tuple[str, ...] = ()
+    # Their Mastodon and Bluesky addresses as statuses carry them (user@host, a DID): my
+    # replies, boosts and mentions of them go too.
+    addresses: tuple[str, ...] = ()
 
 
 # What forget removed, by kind, in the order a user reads them.
@@ -1522,6 +1614,8 @@ FORGOTTEN_KINDS = (
     "intro evidence",
     "LinkedIn entries",
     "posts and comments naming them",
+    "social accounts",
+    "social statuses",
     "texts with their name taken out",
 )
 REDACTED = "[forgotten]"
@@ -1596,6 +1690,19 @@ def _forget_in(table: Callable[[str], _Table | None], who: Forgetting) -> dict[s
         value = {k: v for k, v in latest["value"].items() if fold_name(k) != key}
         if value != latest["value"]:
             meta.put(LATEST_POSTS, {**latest, "value": value})
+
+    drop("social_accounts", "social accounts", lambda doc: named(doc, "person"))
+    addresses = [a.casefold() for a in who.addresses if a.strip()]
+
+    def about_them(doc: Doc) -> bool:
+        """Theirs, or one of anyone's statuses that answers, shares or names them."""
+        if named(doc, "person"):
+            return True
+        text = json.dumps(doc, ensure_ascii=False)
+        folded = text.casefold()
+        return any(a in folded for a in addresses) or (said is not None and bool(said.search(text)))
+
+    drop("social_posts", "social statuses", about_them)
     known = table("identities")  # who they were (every name): gone with them, not counted
     if known is not None:
         for doomed in [k for k, doc in known.docs.items() if named(doc, "key")]:
@@ -1882,6 +1989,9 @@ class Store:
 
     def tombstones(self) -> set[str]:
         return self._read(lambda tx: tx.tombstones())
+
+    def social_accounts(self) -> list[SocialAccount]:
+        return self._read(lambda tx: tx.social_accounts())
 
     def intro_evidence(self, person: str | None = None) -> list[IntroEvidence]:
         return self._read(lambda tx: tx.intro_evidence(person))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from engage.models import Event, EventSource, FeedState, Post, Reading
+from engage.models import Event, EventSource, FeedState, Post, Reading, SocialAccount
 
 if TYPE_CHECKING:
     from engage.agenda import Agenda
@@ -110,7 +110,25 @@ def feed_json(state: FeedState) -> dict[str, Any]:
         "moved_to": state.moved_to,
         "gone": state.gone,
         "discovered": state.discovered,
+        "account": None,
     }
+
+
+def account_json(account: SocialAccount) -> dict[str, Any]:
+    """`engage feeds --json`: a Mastodon or Bluesky account, with a feed's fields (its
+    profile page as the URL; `status` one a feed can have) and its own under `account`."""
+    from engage.social.accounts import as_feed
+
+    data = feed_json(as_feed(account))
+    data["account"] = {
+        "network": account.network.value,
+        "handle": account.handle,
+        "id": account.account_id,
+        "api": account.api,
+        "status": account.status.value,
+        "wait_until": iso(account.wait_until),
+    }
+    return data
 
 
 def post_json(post: Post) -> dict[str, Any]:

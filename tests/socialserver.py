@@ -8,7 +8,9 @@ text, mentions and accounts, so each answer carries every field a real server se
 What a real server does that the client must cope with, each switchable per server:
 pages (Mastodon's `Link: <…>; rel="next"`, Bluesky's `cursor`), `since_id`, rate limits
 (`X-RateLimit-*` / `RateLimit-*` headers, and 429 once the calls allowed are used up),
-an instance that refuses anonymous API calls (401), and accounts that are gone.
+an instance that refuses anonymous API calls (401), and accounts that are gone. A
+Mastodon instance also serves each account's profile feed (`/@user.rss`: its public
+posts, no replies, no boosts), which stays public when the API refuses anonymous calls.
 
 `mastodon_world()` and `bluesky_world()` hold one conversation between me (Sam) and Dana,
 with a reply to someone else (Lee) that must not count; tests/test_social_client.py
@@ -22,6 +24,8 @@ import json
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from html import escape
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
@@ -346,6 +350,8 @@ class SocialServer(ServerThread):
                 path + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
             )
             self.user_agents.append(agent)
+            if self.mastodon is not None and path.startswith("/@") and path.endswith(".rss"):
+                return _profile_feed(self.mastodon, path[2:-4], self.base_url)
             xrpc = path.startswith("/xrpc/")
             if self.refuse_anonymous:
                 headers = {
@@ -406,8 +412,10 @@ class _Handler(BaseHTTPRequestHandler):
         status, headers, body = self.world.answer(
             parts.path, query, self.headers.get("User-Agent", "")
         )
-        payload = json.dumps(body).encode("utf-8")
-        kind = "application/json; charset=utf-8"
+        if isinstance(body, bytes):  # a feed, with its own content type
+            payload, kind = body, headers.pop("Content-Type")
+        else:
+            payload, kind = json.dumps(body).encode("utf-8"), "application/json; charset=utf-8"
         if self.world.login_page:
             status, kind, payload = 200, "text/html", b"<!doctype html><title>Log in</title>"
         self.send_response(status)
@@ -420,6 +428,39 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:
         return
+
+
+def _profile_feed(
+    instance: MastodonInstance, user: str, base: str
+) -> tuple[int, dict[str, str], Any]:
+    """The account's profile feed, as Mastodon renders `/@user.rss`: its own public posts,
+    newest first, without replies or boosts."""
+    account = instance.find(user)
+    if account is None or account.domain != instance.domain:
+        return 404, {"Content-Type": "text/plain"}, b"Not Found"
+    toots = sorted(
+        (
+            t
+            for t in instance.toots
+            if t.author is account and t.boost_of is None and t.in_reply_to is None
+        ),
+        key=lambda t: int(t.id),
+        reverse=True,
+    )
+    items = "".join(
+        f"<item><guid isPermaLink=\"true\">{escape(t.url)}</guid><link>{escape(t.url)}</link>"
+        f"<pubDate>{format_datetime(_time(t.created))}</pubDate>"
+        f"<description>{escape(_toot_html(t, instance.domain))}</description></item>"
+        for t in toots
+    )
+    name = escape(account.display_name or account.username)
+    rss = (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
+        f"<title>{name}</title><link>https://{account.domain}/@{account.username}</link>"
+        f"<description>Public posts from @{account.username}@{account.domain}</description>"
+        f"{items}</channel></rss>"
+    )
+    return 200, {"Content-Type": "application/rss+xml; charset=utf-8"}, rss.encode("utf-8")
 
 
 def _mastodon_api(

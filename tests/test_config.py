@@ -1097,3 +1097,111 @@ def test_a_handle_that_cannot_be_read_is_reported_at_its_value(tmp_path: Path) -
         "address (put it under mastodon:; a Bluesky handle has no second @, like "
         "name.bsky.social)",
     ]
+
+
+def test_one_account_under_two_people_is_refused_where_it_is_repeated(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """\
+        me:
+          name: Robin Quill
+        people:
+          - name: Dana
+            handles: {mastodon: "https://social.example.org/@dana"}
+          - name: Dan
+            handles: {mastodon: "@Dana@Social.Example.org", bluesky: dan.example.org}
+          - name: Lee
+            handles: {bluesky: "@Dan.Example.org"}
+        """,
+    )
+    assert problems(path) == [
+        f"{path}:7:25: mastodon handle @Dana@Social.Example.org is listed twice (first at "
+        "line 5, under Dana; an account belongs to one person)",
+        f"{path}:9:24: bluesky handle @Dan.Example.org is listed twice (first at line 7, "
+        "under Dan; an account belongs to one person)",
+    ]
+
+
+def test_the_social_api_settings(tmp_path: Path) -> None:
+    default = config.load(write(tmp_path, MINIMAL)).settings
+    assert (default.bluesky_appview, default.mastodon_api) == ("https://public.api.bsky.app", {})
+    path = write(
+        tmp_path,
+        MINIMAL
+        + textwrap.dedent(
+            """\
+        settings:
+          bluesky_appview: http://127.0.0.1:8080/
+          mastodon_api:
+            Example.org: https://social.example.org/
+            https://fedi.example.net: http://127.0.0.1:9000
+        """
+        ),
+    )
+    settings = config.load(path).settings
+    assert settings.bluesky_appview == "http://127.0.0.1:8080"
+    assert settings.mastodon_api == {
+        "example.org": "https://social.example.org",
+        "fedi.example.net": "http://127.0.0.1:9000",
+    }
+    bad = write(
+        tmp_path,
+        MINIMAL
+        + textwrap.dedent(
+            """\
+        settings:
+          bluesky_appview: public.api.bsky.app
+          mastodon_api:
+            social example: https://api.example.org
+            social.example.org: [https://api.example.org]
+        """
+        ),
+    )
+    assert problems(bad) == [
+        f"{bad}:4:20: settings.bluesky_appview: 'public.api.bsky.app' is not an http(s) URL "
+        "(write it in full, like https://example.org/feed/)",
+        f"{bad}:6:5: settings.mastodon_api.social example: 'social example' has a space in it "
+        "(write it like mastodon.social)",
+        f"{bad}:7:25: settings.mastodon_api.social.example.org must be text, not list",
+    ]
+
+
+def test_set_handle_fills_handles_and_keeps_the_file(tmp_path: Path) -> None:
+    before = """\
+    me:
+      name: Robin Quill   # me
+    people:
+      - name: Dana
+        feeds:
+          - https://dana.example.org/feed/   # her blog
+
+        # Lee next
+      - name: Lee
+        handles: {bluesky: lee.example.com}
+    """
+    path = write(tmp_path, before)
+    assert config.set_handle(path, "Dana", "mastodon", "https://social.example.org/@dana") is None
+    assert config.set_handle(path, "Lee", "mastodon", "lee@fedi.example.net") is None
+    assert config.set_handle(path, "Lee", "bluesky", "@Lee.Example.com") is None  # the same
+    assert config.set_handle(path, "Lee", "bluesky", "other.example.com") == "lee.example.com"
+    assert config.set_handle(path, "Robin Quill", "bluesky", "robin.bsky.social") is None
+    assert path.read_text(encoding="utf-8") == textwrap.dedent(
+        """\
+        me:
+          name: Robin Quill   # me
+          handles:
+            bluesky: robin.bsky.social
+        people:
+          - name: Dana
+            feeds:
+              - https://dana.example.org/feed/   # her blog
+            handles:
+              mastodon: '@dana@social.example.org'
+
+            # Lee next
+          - name: Lee
+            handles: {bluesky: lee.example.com, mastodon: '@lee@fedi.example.net'}
+        """
+    )
+    with pytest.raises(EngageError, match="mastodon handle 'dana' has no server"):
+        config.set_handle(path, "Dana", "mastodon", "dana")

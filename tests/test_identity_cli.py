@@ -296,8 +296,8 @@ def test_export_import_export_gives_the_same_document(will: Engage, tmp_path: Pa
     assert will.ok("import", str(backup), data=moved) == (
         f"Imported 2 events, 2 feeds, {len(document['posts'])} posts, "
         f"{len(document['comments'])} comments, 0 pieces of intro evidence, "
-        f"0 LinkedIn contacts, 1 undo marker, 0 confirmed detections and 0 trusted names "
-        f"into {moved}.\n"
+        f"0 LinkedIn contacts, 1 undo marker, 0 confirmed detections, 0 trusted names, "
+        f"0 social accounts and 0 social statuses into {moved}.\n"
     )
     assert export(will, moved) == first
     assert document["engage_export"] == 2 and document["schema"] == SCHEMA

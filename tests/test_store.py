@@ -32,10 +32,14 @@ from engage.models import (
     FeedState,
     FeedStatus,
     IntroEvidence,
+    Network,
     Person,
     Post,
     Role,
+    SocialAccount,
 )
+from engage.social.accounts import SocialPost
+from engage.social.mastodon import Status
 from engage.store import (
     BACKUP_SUFFIX,
     CACHE,
@@ -568,6 +572,29 @@ def fill_for_forget(store: Store) -> None:
         )
         tx.put_linkedin_contacts([Person("Dana", Role.CONTACT), Person("Ann", Role.CONTACT)])
         tx.remember_people([Person("Dana", aliases=("dana r.",)), Person("Eve")])
+        tx.put_social_accounts(
+            [
+                SocialAccount(Network.MASTODON, "@dana@social.dana.example", "Dana"),
+                SocialAccount(Network.BLUESKY, "eve.example.org", "Eve"),
+            ]
+        )
+        tx.put_social_posts([toot(1, "Dana"), toot(2, "Eve")])
+
+
+def toot(n: int, person: str, *, first_seen: datetime | None = None) -> SocialPost:
+    """A status kept for detection: `person`'s, on their Mastodon account."""
+    user = person.lower()
+    status = Status(
+        id=str(n),
+        uri=f"https://social.{user}.example/users/{user}/statuses/{n}",
+        url=f"https://social.{user}.example/@{user}/{n}",
+        account_id="1",
+        account_acct=user,
+        created=NOW - timedelta(days=n),
+        text="a short snippet",
+    )
+    account = f"mastodon:@{user}@social.{user}.example"
+    return SocialPost(account, person, status.uri, status.created, first_seen, status=status)
 
 
 def test_forget_removes_every_record_about_a_person_and_nothing_else(store: Store) -> None:
@@ -585,6 +612,8 @@ def test_forget_removes_every_record_about_a_person_and_nothing_else(store: Stor
         "comments they wrote": 1,
         "intro evidence": 2,
         "LinkedIn entries": 1,
+        "social accounts": 1,
+        "social statuses": 1,
     }
     everything = json.dumps(json.loads((store.folder / PRECIOUS).read_text())) + json.dumps(
         json.loads((store.folder / CACHE).read_text())
@@ -596,6 +625,8 @@ def test_forget_removes_every_record_about_a_person_and_nothing_else(store: Stor
     assert [e.id for e in snap.events] == ["e1"]
     assert [i.id for i in snap.intro_evidence] == ["ev-3"]
     assert [p.name for p in snap.linkedin_contacts] == ["Ann"]
+    assert [a.person for a in snap.social_accounts] == ["Eve"]
+    assert [p.person for p in snap.social_posts] == ["Eve"]
 
 
 @pytest.mark.parametrize(
@@ -640,6 +671,77 @@ def test_prune_keeps_the_comments_of_a_thread_an_event_points_to(store: Store) -
         # keeps (it is in that thread); comment-3 is neither and goes.
         assert tx.prune_cache(NOW, 180, {"https://dana.example/1"}) == 1
     assert sorted(c.id for c in store.comments()) == ["comment-1", "comment-2"]
+
+
+def test_prune_keeps_the_statuses_an_event_links_to(store: Store) -> None:
+    long_ago = NOW - timedelta(days=365)
+    with store.transaction() as tx:
+        assert tx.put_social_posts([toot(n, "Dana", first_seen=long_ago) for n in (1, 2)]) == 2
+        assert tx.put_social_posts([toot(3, "Dana", first_seen=NOW)]) == 1
+        # The same status again keeps the moment it was first seen.
+        assert tx.put_social_posts([toot(1, "Dana", first_seen=NOW)]) == 0
+        # An event's link, written another way (scheme, trailing slash), still keeps it.
+        tx.add_events([event("reply", url="http://social.dana.example/@dana/1/")])
+    with store.transaction() as tx:
+        assert tx.prune_cache(NOW, 180, set()) == 1
+    assert [p.status.id for p in store.snapshot().social_posts if p.status] == ["3", "1"]
+
+
+@pytest.mark.parametrize(
+    ("situation", "first", "then", "stored"),
+    [
+        (
+            "a detected comment already logged by hand is not added",
+            ("manual", EventKind.MY_COMMENT, "https://dana.example/1#comment-2"),
+            ("auto", EventKind.MY_COMMENT, "http://www.dana.example/1/#comment-2"),
+            ["manual"],
+        ),
+        (
+            "another kind at the same link is another interaction",
+            ("manual", EventKind.MY_SHARE, "https://dana.example/1"),
+            ("auto", EventKind.MY_COMMENT, "https://dana.example/1"),
+            ["manual", "auto"],
+        ),
+        (
+            "another link is another interaction",
+            ("manual", EventKind.MY_COMMENT, "https://dana.example/1#comment-2"),
+            ("auto", EventKind.MY_COMMENT, "https://dana.example/1#comment-3"),
+            ["manual", "auto"],
+        ),
+        (
+            "two detected events at one link stay two (their ids tell them apart)",
+            ("auto", EventKind.MY_COMMENT, "https://dana.example/1"),
+            ("auto", EventKind.MY_COMMENT, "https://dana.example/1"),
+            ["auto", "auto"],
+        ),
+        (
+            "without a link only the ids decide",
+            ("manual", EventKind.MY_COMMENT, None),
+            ("auto", EventKind.MY_COMMENT, None),
+            ["manual", "auto"],
+        ),
+    ],
+)
+def test_one_interaction_logged_by_hand_and_detected_counts_once(
+    store: Store,
+    situation: str,
+    first: tuple[str, EventKind, str | None],
+    then: tuple[str, EventKind, str | None],
+    stored: list[str],
+) -> None:
+    def made(n: int, spec: tuple[str, EventKind, str | None]) -> Event:
+        source, kind, url = spec
+        return event(f"{source}-{n}", kind=kind, url=url, source=EventSource(source))
+
+    with store.transaction() as tx:
+        tx.add_events([made(1, first)])
+    with store.transaction() as tx:
+        tx.add_events([made(2, then)])
+        # What logging by hand asks before it stores: a detected copy of the same thing.
+        same = tx.same_interaction(made(3, ("manual", then[1], then[2])))
+    assert [e.source.value for e in store.events()] == stored, situation
+    detected = [e.id for e in store.events() if e.source is EventSource.AUTO]
+    assert (same.id if same else None) == (detected[0] if detected and then[2] else None)
 
 
 # ---------------------------------------------------------------------------
@@ -872,7 +974,8 @@ def test_forget_with_yes_removes_the_person_and_reminds_about_the_watchlist(
     assert result.stdout.startswith(
         "Forgot Dana: 1 events, 1 undo markers, 1 confirmed detections, 1 trusted names, "
         "1 feeds, 1 posts, 1 comments on their feeds, 1 comments they wrote, 2 intro "
-        "evidence, 1 LinkedIn entries, 2 backup copies rewritten."
+        "evidence, 1 LinkedIn entries, 1 social accounts, 1 social statuses, 2 backup "
+        "copies rewritten."
     )
     assert "Dana is still listed in feeds.yaml" in result.stdout
     assert Store(data).events(person="Dana") == []

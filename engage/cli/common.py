@@ -53,6 +53,8 @@ RECORD_WORDS: dict[str, tuple[str, str]] = {
     "tombstones": ("undo marker", "undo markers"),
     "confirmations": ("confirmed detection", "confirmed detections"),
     "trusted_names": ("trusted name", "trusted names"),
+    "social_accounts": ("social account", "social accounts"),
+    "social_posts": ("social status", "social statuses"),
 }
 
 

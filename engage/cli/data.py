@@ -91,8 +91,10 @@ def forget(
     """Remove everything engage keeps about PERSON (a name or an alias, as every command
     takes it; or the name their data is stored under once they left feeds.yaml): their
     events and undo markers, their feeds with their state, posts and comments, the
-    comments they wrote, intro evidence naming them, their LinkedIn entry, other people's
-    posts and comments that name them, their name in the notes that stay, and all of it
+    comments they wrote, intro evidence naming them, their LinkedIn entry, their Mastodon
+    and Bluesky accounts' state and statuses (and statuses that answer, share or name
+    them), other people's posts and comments that name them, their name in the notes that
+    stay, and all of it
     in the backup copies and digest pages of the data folder. feeds.yaml is changed only
     with --from-watchlist.
 

@@ -58,13 +58,24 @@ def add(
         echo(f"added {done.person} to people")
         for feed in done.feeds:
             echo(f"  {feed.kind.value:8} {feed.url}")
-        return
-    for feed in done.feeds:
+    for feed in done.feeds if not done.created else ():
         if feed.listed_for is not None:
             echo(f"already listed for {feed.listed_for}: {feed.url}")
         else:
             echo(f"added {feed.kind.value} feed for {done.person}: {feed.url}")
-    if done.entries:
+    if done.handle is not None:
+        network, handle = done.handle
+        if done.kept_handle is not None:
+            echo(
+                f"{done.person} already has {network}: {done.kept_handle} under handles: "
+                f"(kept; edit feeds.yaml to follow {handle} instead)"
+            )
+        else:
+            echo(f"{network}: {handle} is under {done.person}'s handles: (their replies "
+                 "and mentions are read from its API)")  # fmt: skip
+    if done.feed_error is not None:
+        echo(f"no profile feed added: {done.feed_error}")
+    if done.entries and not done.created:
         echo(f"  {done.entries} entries now; `engage poll` will store them")
 
 

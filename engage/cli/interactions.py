@@ -30,6 +30,14 @@ def _say_logged(logged: Logged, config: Path) -> None:
     if event is not None:
         echo(f"logged {kind.value} with {person.name} at {stamp} (id {event.id})")
         return
+    if logged.detected is not None:
+        found = logged.detected
+        echo(
+            f"already found by `engage poll`: {found.kind.value} with {person.name} at "
+            f"{found.when.astimezone(local_zone()):%Y-%m-%d %H:%M} (id {found.id}), same link; "
+            "nothing added"
+        )
+        return
     same = ["person", "kind", "time (to the minute)"]
     same.append(f"URL {url}" if url else "no URL")
     same.append(f"note {note!r}" if note else "no note")

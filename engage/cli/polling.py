@@ -24,7 +24,14 @@ from engage.cli.output import (
 from engage.launch import config_option, data_option, open_app
 
 if TYPE_CHECKING:
-    from engage.models import CycleSummary, FeedOutcome, FeedState, ProgressHook
+    from engage.models import (
+        AccountOutcome,
+        CycleSummary,
+        FeedOutcome,
+        FeedState,
+        ProgressHook,
+        SocialAccount,
+    )
 
 
 @click.command()
@@ -80,6 +87,8 @@ def poll(
     if verbose:
         for outcome in summary.outcomes:
             echo(_outcome_line(outcome))
+        for account in summary.accounts:
+            echo(_account_line(account))
     if summary.interrupted is not None:
         echo(_interrupted_line(summary), err=True)
         # 128 + the signal, as a shell reports it: 130 for Ctrl-C, 143 for SIGTERM.
@@ -114,6 +123,12 @@ def _outcome_line(outcome: FeedOutcome) -> str:
     return f"{outcome.status.value:<12} {outcome.person}: {outcome.url} — {detail}"
 
 
+def _account_line(outcome: AccountOutcome) -> str:
+    detail = outcome.error or f"{outcome.new_posts} new statuses"
+    where = f"{outcome.network.value} {outcome.handle}"
+    return f"{outcome.status.value:<12} {outcome.person}: {where} — {detail}"
+
+
 # ---------------------------------------------------------------------------
 
 
@@ -146,12 +161,15 @@ def feeds(
         echo(f"{done.changed} feed URL(s) updated in the watchlist.")
         return
     listed = app.feeds()
+    accounts = app.accounts()
     if as_json:
-        from engage.views import feed_json
+        from engage.views import account_json, feed_json
 
-        echo_json([feed_json(s) for s in listed])
+        echo_json([feed_json(s) for s in listed] + [account_json(a) for a in accounts])
         return
     _print_feeds(listed)
+    if accounts:
+        _print_accounts(accounts)
 
 
 FEED_FLOOR = 24  # "host:port…/feed/" still says which feed it is
@@ -217,6 +235,29 @@ def _narrow(row: list[str], s: FeedState) -> list[str]:
     status = s.status.value + (f" ×{s.failures}" if s.failures > 1 else "")
     when = _short(s.next_check, "%m-%d %H:%M") if not s.gone else "never (gone)"
     return [row[0], row[1], status, when]
+
+
+def _print_accounts(accounts: list[SocialAccount]) -> None:
+    """The Mastodon and Bluesky accounts read through their APIs, after the feeds, then one
+    line for each that has a problem, with what engage does about it (the line wraps as a
+    message does, not inside a cell)."""
+    screen = console()
+    stamp = "%Y-%m-%d %H:%M" if screen.width >= 100 else "%m-%d %H:%M"  # as the feeds' table
+    made = table(("person", "network", "status", "next check", "account"))
+    for a in accounts:
+        if a.gone:
+            due = "never (gone)"
+        elif a.wait_until and (a.next_check is None or a.wait_until > a.next_check):
+            due = _short(a.wait_until, stamp)
+        else:
+            due = _short(a.next_check, stamp)
+        status = a.status.value + (f" ×{a.failures}" if a.failures > 1 else "")
+        made.add_row(*(cell(text) for text in (a.person, a.network.value, status, due, a.handle)))
+    echo()
+    print_table(made, on=screen)
+    for a in accounts:
+        if a.last_error and a.status.value != "ok":
+            echo(f"{a.person}: {a.network.value} {a.handle}: {a.last_error}")
 
 
 def _short(value: datetime | None, stamp: str = "%Y-%m-%d %H:%M") -> str:

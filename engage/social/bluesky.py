@@ -61,6 +61,14 @@ class FeedItem:
         """When it entered the feed: the order getAuthorFeed pages in."""
         return self.reposted_at or self.post.created
 
+    @property
+    def key(self) -> str:
+        """What this entry is: a repost is a record of its own, and without its URI who
+        reposted what names it; a post is its URI."""
+        if self.reposted_by is None:
+            return self.post.uri
+        return self.repost_uri or f"{self.reposted_by} reposted {self.post.uri}"
+
 
 @dataclass(frozen=True)
 class ProfileReading:

@@ -1,23 +1,16 @@
 """Ask Mastodon instances and a Bluesky AppView for the public conversation, politely.
 
-Infrastructure: the only part of `engage.social` that touches the network. Every call
-goes through `engage.poll.fetch.get`, so it has the manners of a feed fetch: the host's
-slot in the shared Limiter (at most `per_host` calls at a time to one host), one deadline
-for the request and its body, a cap on the decoded body, our User-Agent.
+Infrastructure: the only part of `engage.social` that makes calls. Every call goes through
+`engage.poll.fetch.get`, so it has the manners of a feed fetch (the host's slot in the
+shared Limiter, one deadline, a cap on the decoded body, our User-Agent).
 
 Errors are values: each function returns what it found together with a Problem (the
 account is gone, the server wants a login, it asks us to slow down, or anything else in
 one line), and `wait_until` when the server asked for no more calls before a time (a 429,
 or no calls left in its rate-limit window). Nothing raises for what a server can do.
 
-Calls (all anonymous: engage holds no token for anyone's account):
-- Mastodon: `GET /api/v1/accounts/lookup?acct=` once per account and instance (the caller
-  keeps the id), then `GET /api/v1/accounts/:id/statuses` with `since_id`; only the first
-  fetch (no since_id yet) follows `Link: <…>; rel="next"`, for a few pages.
-- Bluesky: `app.bsky.actor.getProfile` (handle -> DID, kept by the caller), then
-  `app.bsky.feed.getAuthorFeed?filter=posts_with_replies`, following its `cursor` back in
-  time until what was seen last time shows up, for a few pages. The cursor only pages
-  backwards, so what the caller keeps between polls is `seen_until`, not the cursor.
+The calls, and why a first fetch pages back but a later one does not: docs/design.md,
+"Social APIs".
 """
 
 from __future__ import annotations

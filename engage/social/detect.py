@@ -184,11 +184,7 @@ class _Found:
 
     def bluesky(self, kind: EventKind, item: FeedItem) -> None:
         post = item.post
-        # A repost is its own record; without its URI, who reposted what names it.
-        key = item.repost_uri or post.uri
-        if item.reposted_by is not None and item.repost_uri is None:
-            key = f"{item.reposted_by} reposted {post.uri}"
-        self._add(kind, key, item.when, post.url, post.text)
+        self._add(kind, item.key, item.when, post.url, post.text)
 
     def _add(self, kind: EventKind, key: str, when: datetime, url: str, text: str) -> None:
         event_id = stable_id("auto", kind.value, key)

@@ -138,6 +138,15 @@ def parse_bluesky(text: str) -> BlueskyHandle:
     return _bluesky_actor(value, value)
 
 
+def parse_instance(text: str) -> str:
+    """A Mastodon server as the host of handles names it (`social.example.org`, with a
+    port when one is given), lower case as handles keep it; a pasted URL gives its host."""
+    value = _stripped(text, "mastodon.social")
+    if _looks_like_url(value):
+        value = _netloc(_split_url(value))
+    return _host_and_port(value, value)
+
+
 # ---------------------------------------------------------------------------
 # Mastodon
 
