@@ -245,7 +245,7 @@ def test_an_event_logged_by_hand_for_the_same_link_is_not_counted_twice(social: 
 
     # The other way round: what detection found is not logged again by hand.
     theirs = MASTODON_EVENTS[0][2]
-    said = social.ok("log", "Dana Reyes", "reply", "--url", theirs.replace("https", "http"))
+    said = social.ok("log", "Dana Reyes", "their_reply", "--url", theirs.replace("https", "http"))
     assert said.startswith("already found by `engage poll`: their_reply with Dana Reyes at ")
     assert "nothing added" in said
     assert len(social.json("events")) == 10
