@@ -6,6 +6,13 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests run the same examples on every run (a failure is reproducible, and a
+# pass means the same thing everywhere), keep no example database in the checkout, and
+# have no per-example deadline: a deadline is a speed assertion on a shared, noisy machine.
+settings.register_profile("engage", derandomize=True, database=None, deadline=None)
+settings.load_profile("engage")
 
 REPO = Path(__file__).resolve().parents[1]
 # CI lays shared/ beside the clone; ENGAGE_SHARED may point elsewhere.
