@@ -239,9 +239,11 @@ def one_event(events: Sequence[Event], event_id: str) -> Event:
 
 
 def read_when(text: str | None, now: datetime, *, past: bool = True) -> datetime:
-    """The moment a user's WHEN names (None: now). With `past`, a time in the future is
-    refused: a planned meeting is not an interaction yet, and a future time is almost always
-    a typo (a wrong year or month) that would keep the meter "fresh" for months."""
+    """The moment a user's WHEN names (None, the option not given: now). Every command reads
+    --when, --at and --since here, so each accepts the same words and range, and refuses the
+    same mistakes (empty text included). With `past`, a time in the future is refused: a
+    planned meeting is not an interaction yet, and a future time is almost always a typo (a
+    wrong year or month) that would keep the meter "fresh" for months."""
     if text is None:
         return now
     try:
@@ -724,8 +726,7 @@ class Engage:
     def moment(self, at: str | None, *, past_only: bool = False) -> datetime:
         """`at` as a moment (None: now); any moment for a what-if, only the past when it
         records what happened."""
-        now = self.now()
-        return read_when(at, now, past=past_only) if at else now
+        return read_when(at, self.now(), past=past_only)
 
     def person(self, name: str) -> Person:
         return resolve_person(self.watchlist, name)
@@ -791,7 +792,7 @@ class Engage:
         """The digest's day (default today, local) and the moment it is read at: the end
         of that day, or now when the day is today."""
         now = self.now()
-        wanted = read_when(day, now, past=False).date() if day else now.date()
+        wanted = read_when(day, now, past=False).date() if day is not None else now.date()
         end = datetime.combine(wanted, time(23, 59, 59), tzinfo=now.tzinfo)
         return wanted, min(now, end)
 
@@ -1053,7 +1054,7 @@ class Engage:
                 "it says first whether the ask would be a cold invitation, and records it "
                 "(add --anyway to record it regardless; --when and --note work there too)"
             )
-        moment = read_when(when, self.now())
+        moment = self.moment(when, past_only=True)
         introducer = self._introducer(via, event_kind, person)
         if is_url(person):
             url = url or person.strip()
@@ -1111,7 +1112,7 @@ class Engage:
     ) -> Logged:
         """Log meeting someone in person; the note carries where ("at PyCon; …"). With
         `create`, someone not in the watchlist yet is added to people: first."""
-        moment = read_when(when, self.now())
+        moment = self.moment(when, past_only=True)
         who, created = self._who(person, create)
         parts = [f"at {event_name}"] if event_name else []
         if note:
@@ -1180,7 +1181,7 @@ class Engage:
         kind = OUTCOMES.get(answer)
         if kind is None:
             raise EngageError(f"unknown answer {answer!r} (one of: {', '.join(OUTCOMES)})")
-        moment = read_when(when, self.now())
+        moment = self.moment(when, past_only=True)
         asks = [e for e in self.world().events_of(who.name) if e.kind == EventKind.MY_ASK]
         if not asks:
             raise EngageError(
@@ -1284,7 +1285,7 @@ class Engage:
         """Interaction events, oldest first."""
         who = self.person(person).name if person else None
         event_kind = resolve_kind(kind) if kind else None
-        moment = read_when(since, self.now(), past=False) if since else None
+        moment = self.moment(since) if since is not None else None
         world = self.world() if self.watchlist_if_any() is not None else None
         if world is None:  # only a data folder: the records as they are stored
             stored = self.store.events()
@@ -1305,12 +1306,7 @@ class Engage:
     ) -> list[Post]:
         """Posts and episodes found, newest first; `limit` 0 means all."""
         who = self.anyone(person).name if person is not None else None
-        moment = None
-        if since is not None:
-            try:
-                moment = parse_when(since, datetime.now(UTC), local_zone())
-            except ValueError as exc:
-                raise EngageError(f"--since: {exc}") from None
+        moment = self.moment(since) if since is not None else None
         keys = self.keys() if self.watchlist_if_any() is not None else None
         if keys is not None and who is not None:
             who = keys.key(who)

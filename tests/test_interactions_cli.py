@@ -156,6 +156,61 @@ def test_a_time_in_the_future_is_refused(engage: Engage) -> None:
     assert engage.events() == []
 
 
+# Every option that takes a WHEN, with what it needs around it.
+WHEN_OPTIONS = [
+    ("log", "will", "call", "--when"),
+    ("met", "will", "--when"),
+    ("ask", "will", "--anyway", "--when"),
+    ("status", "--at"),
+    ("explain", "will", "--at"),
+    ("intro", "will", "--at"),
+    ("posts", "--since"),
+    ("events", "--since"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("999999999 days ago", "'999999999 days ago' is out of range"),
+        ("0001-01-01", "'0001-01-01' is out of range"),
+        ("9999-12-31T23:59:59-12:00", "is out of range"),
+        ("1" * 5000 + " days ago", "is out of range"),
+        ("", "cannot read an empty time"),
+        ("   ", "cannot read an empty time"),
+    ],
+    ids=["huge count", "year 1", "year 9999", "5000 digits", "empty", "blank"],
+)
+@pytest.mark.parametrize("args", WHEN_OPTIONS, ids=[" ".join(a[:1] + a[-1:]) for a in WHEN_OPTIONS])
+def test_every_when_option_refuses_the_same_text_in_one_line(
+    engage: Engage, args: tuple[str, ...], text: str, says: str
+) -> None:
+    engage("log", "will", "call", "--when", "2024-05-01")
+    code, out, err = engage(*args, text)
+    assert code == 2, (out, err)
+    assert says in err and len(err.strip().splitlines()) == 1
+    if "out of range" in says:
+        assert "from 1970-01-01 to 2999-12-31" in err
+    assert len(engage.events()) == 1  # nothing recorded
+
+
+def test_the_edges_of_the_range_are_accepted(engage: Engage) -> None:
+    code, out, err = engage("log", "will", "call", "--when", "1970-01-01")
+    assert (code, err) == (0, ""), out
+    assert "at 1970-01-01 00:00" in out
+    code, out, err = engage("explain", "will", "--at", "2999-12-31T23:59")
+    assert (code, err) == (0, ""), out
+    code, out, err = engage("explain", "will", "--at", "1970-01-01", "--json")
+    assert (code, err) == (0, "")
+    assert len(json.loads(out)["history"]) > 0
+
+
+def test_posts_and_events_read_since_the_same_way(engage: Engage) -> None:
+    for command in ("posts", "events"):
+        code, _, err = engage(command, "--since", "the other day")
+        assert code == 2 and err.startswith("cannot read the time 'the other day'"), err
+
+
 def test_relogging_the_same_thing_is_not_counted_twice(engage: Engage) -> None:
     args = ("log", "will", "call", "--when", "2024-05-01T09:30:10")
     assert engage(*args)[0] == 0
