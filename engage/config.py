@@ -69,7 +69,7 @@ from engage.models import (
 )
 from engage.places import cached_file_for
 from engage.social.handles import parse_bluesky, parse_instance, parse_mastodon
-from engage.urls import normalize_url
+from engage.urls import normalize_url, port_problem
 
 __all__ = [
     "add_alias",
@@ -107,6 +107,9 @@ def _http_url(value: str) -> str:
         raise ValueError(
             f"{value!r} is not an http(s) URL (write it in full, like https://example.org/feed/)"
         )
+    problem = port_problem(value)
+    if problem is not None:
+        raise ValueError(f"{value!r}: {problem}")
     return value
 
 

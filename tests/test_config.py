@@ -278,6 +278,22 @@ ERROR_CASES = [
         id="a feed URL without a scheme, in the mapping form",
     ),
     pytest.param(
+        MINIMAL + "people:\n  - name: Dana\n    feeds: [http://127.0.0.1:99999/feed]\n",
+        "5:13: people[0].feeds[0].url: 'http://127.0.0.1:99999/feed': port 99999 is out of "
+        "range (ports are 1 to 65535)",
+        id="a feed URL with a port past 65535",
+    ),
+    pytest.param(
+        MINIMAL + "people:\n  - name: Dana\n    feeds:\n      - url: http://127.0.0.1:-1/f\n",
+        "6:14: people[0].feeds[0].url: 'http://127.0.0.1:-1/f': port '-1' is not a number",
+        id="a feed URL with a negative port",
+    ),
+    pytest.param(
+        MINIMAL + "people:\n  - name: Dana\n    sites: ['https://[::1]:0/']\n",
+        "5:13: people[0].sites[0]: 'https://[::1]:0/': port 0 is out of range",
+        id="a site URL with port 0",
+    ),
+    pytest.param(
         MINIMAL + "people:\n  - name: Dana\n    feeds:\n      - url: https://d.example.org/f\n"
         "        kind: podcst\n",
         "7:15: people[0].feeds[0].kind cannot be 'podcst' (did you mean 'podcast'?)",

@@ -422,6 +422,18 @@ def test_a_redirect_to_another_scheme_is_an_invalid_url(httpserver: HTTPServer) 
     assert result.error is not None and "ftp" in result.error
 
 
+@pytest.mark.parametrize("port", ["99999", "0", "-1"])
+def test_a_redirect_to_an_impossible_port_is_an_invalid_url(
+    serve: Callable[[str], Server], port: str
+) -> None:
+    server = serve("127.0.0.1")
+    location = {"Location": f"http://127.0.0.1:{port}/feed"}
+    server.routes["/feed"] = lambda handler: handler.respond(302, b"", location)
+    result = run(fetch(server.url("/feed")))
+    assert (result.error_type, result.status) == ("invalid_url", None)
+    assert result.error is not None and result.error.startswith("invalid URL: port ")
+
+
 # ---------------------------------------------------------------------------
 # Deadlines: never hang
 
@@ -637,9 +649,16 @@ def test_an_unresolvable_host_is_a_dns_error() -> None:
 
 @pytest.mark.parametrize(
     "url",
-    ["ftp://example.org/feed.xml", "not a url", "http://", "https:///feed", "", "http://[::1/"],
-    ids=["ftp", "words", "no host", "empty host", "empty", "broken IPv6 literal"],
-)
+    [
+        "ftp://example.org/feed.xml", "not a url", "http://", "https:///feed", "", "http://[::1/",
+        "http://127.0.0.1:99999/feed", "http://127.0.0.1:-1/feed", "http://127.0.0.1:0/feed",
+        "http://[::1]:65536/feed", "http://127.0.0.1:+80/feed",
+    ],
+    ids=[
+        "ftp", "words", "no host", "empty host", "empty", "broken IPv6 literal",
+        "port past 65535", "negative port", "port 0", "IPv6 port past 65535", "signed port",
+    ],
+)  # fmt: skip
 def test_invalid_urls_are_values_without_network(url: str) -> None:
     result = run(fetch(url))
     assert result.error_type == "invalid_url"

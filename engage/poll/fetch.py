@@ -33,6 +33,7 @@ import httpx
 
 from engage import __version__
 from engage.models import FetchResult, Settings
+from engage.urls import port_problem
 
 # Feed types first, generic JSON/XML lower, and */* last: a URL that only has an HTML
 # page must still answer, so that autodiscovery can find the feed in it.
@@ -92,12 +93,21 @@ def make_client(settings: Settings) -> httpx.AsyncClient:
         follow_redirects=True,
         timeout=timeout,
         limits=limits,
+        event_hooks={"request": [_refuse_impossible_port]},
         headers={
             "User-Agent": user_agent(settings),
             "Accept": ACCEPT,
             "Accept-Encoding": ACCEPT_ENCODING,
         },
     )
+
+
+async def _refuse_impossible_port(request: httpx.Request) -> None:
+    """Every request, redirects included: a Location with port 99999 is refused here as an
+    invalid URL instead of failing inside the socket's connect."""
+    problem = port_problem(str(request.url))
+    if problem is not None:
+        raise httpx.InvalidURL(problem)
 
 
 class Limiter:
@@ -222,6 +232,9 @@ def _checked_url(text: str) -> httpx.URL | tuple[ErrorType, str]:
         return "invalid_url", f"invalid URL: not http(s): {text!r}"
     if not url.host:
         return "invalid_url", f"invalid URL: no host in {text!r}"
+    problem = port_problem(text)
+    if problem is not None:
+        return "invalid_url", f"invalid URL: {problem}"
     return url
 
 
