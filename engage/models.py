@@ -279,6 +279,12 @@ BLUESKY_APPVIEW = "https://public.api.bsky.app"  # Bluesky's public AppView: no 
 # shorter interval and the scheduler never waits less, jitter included.
 POLL_FLOOR_MINUTES = 15
 
+# The largest feeds.yaml engage reads: about 2,000 people written like the example file
+# (1,000 such people are 0.5 MB). YAML is read by a pure-Python scanner, so a bigger file
+# would only be slow to read on every change, and a runaway file (a log pasted in by
+# mistake) is refused at once instead of keeping every command busy.
+MAX_WATCHLIST_BYTES = 1024 * 1024
+
 
 @dataclass(frozen=True)
 class Settings:
