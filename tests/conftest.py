@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from feedserver import Server
 from hypothesis import settings
 
 # Property tests run the same examples on every run (a failure is reproducible, and a
@@ -35,3 +38,23 @@ def robustness_dir() -> Path:
 
 # Browser tests: the live server, the system Chromium, and what a page's scripts did.
 pytest_plugins = ["browser"]
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[str], Server]]:
+    servers: list[Server] = []
+
+    def start(host: str = "127.0.0.1") -> Server:
+        try:
+            server = Server(host)
+        except OSError as exc:  # 127.0.0.2+ is loopback on Linux, which this suite needs
+            pytest.fail(f"cannot listen on {host}: {exc}")
+        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stopping.set()
+        server.shutdown()
+        server.server_close()

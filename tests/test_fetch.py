@@ -9,7 +9,6 @@ not HTTP, and many connections at once (to count them).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gzip
 import shutil
 import socket
@@ -17,18 +16,25 @@ import ssl
 import subprocess
 import threading
 import time
-import tracemalloc
 import zlib
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from feedserver import (
+    Handler,
+    Route,
+    Server,
+    drip,
+    encoded,
+    peak_memory_during,
+    silent,
+    stream_zeros,
+)
 from pytest_httpserver import HTTPServer
 
 from engage import __version__
@@ -80,10 +86,7 @@ def feed_state(url: str) -> FeedState:
 
 
 # ---------------------------------------------------------------------------
-# A small threaded server for what pytest-httpserver cannot do
-
-
-Route = Callable[["Handler"], None]
+# Counting requests in flight (served by feedserver.Server, through the `serve` fixture)
 
 
 @dataclass
@@ -108,109 +111,6 @@ class Concurrency:
             with self.lock:
                 self.active[host] -= 1
                 self.total_active -= 1
-
-
-class Handler(BaseHTTPRequestHandler):
-    server: Server
-
-    def do_GET(self) -> None:
-        route = self.server.routes.get(urlsplit(self.path).path)
-        if route is None:
-            self.send_error(404)
-            return
-        # The client gave up on us: that is what several tests want.
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            route(self)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    @property
-    def query(self) -> dict[str, list[str]]:
-        return parse_qs(urlsplit(self.path).query)
-
-    def respond(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, host: str) -> None:
-        super().__init__((host, 0), Handler)
-        self.routes: dict[str, Route] = {}
-        self.stopping = threading.Event()
-        self.host_name = host
-
-    def url(self, path: str) -> str:
-        return f"http://{self.host_name}:{self.server_address[1]}{path}"
-
-
-@pytest.fixture
-def serve() -> Iterator[Callable[[str], Server]]:
-    servers: list[Server] = []
-
-    def start(host: str = "127.0.0.1") -> Server:
-        try:
-            server = Server(host)
-        except OSError as exc:  # 127.0.0.2+ is loopback on Linux, which this suite needs
-            pytest.fail(f"cannot listen on {host}: {exc}")
-        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stopping.set()
-        server.shutdown()
-        server.server_close()
-
-
-def drip(handler: Handler) -> None:
-    """Headers at once, then one byte every 0.2 s until the client leaves."""
-    handler.send_response(200)
-    handler.send_header("Content-Type", "application/rss+xml")
-    handler.end_headers()
-    handler.wfile.write(b"<rss>")
-    while not handler.server.stopping.wait(0.2):
-        handler.wfile.write(b" ")
-        handler.wfile.flush()
-
-
-def silent(handler: Handler) -> None:
-    """Accept the request and never answer (until the test ends)."""
-    handler.server.stopping.wait(30)
-
-
-def stream_zeros(total: int, *, declare_length: bool) -> Route:
-    chunk = bytes(64 * 1024)
-
-    def route(handler: Handler) -> None:
-        handler.send_response(200)
-        handler.send_header("Content-Type", "application/rss+xml")
-        if declare_length:
-            handler.send_header("Content-Length", str(total))
-        handler.end_headers()
-        sent = 0
-        while sent < total and not handler.server.stopping.is_set():
-            handler.wfile.write(chunk)
-            sent += len(chunk)
-
-    return route
-
-
-def encoded(body: bytes, encoding: str) -> Route:
-    def route(handler: Handler) -> None:
-        handler.respond(
-            200, body, {"Content-Type": "application/rss+xml", "Content-Encoding": encoding}
-        )
-
-    return route
 
 
 # ---------------------------------------------------------------------------
@@ -465,15 +365,6 @@ def test_a_server_that_never_answers_hits_the_deadline_in_a_batch(
 # Body-size cap with bounded memory
 
 
-def peak_memory_during(coro: Coroutine[Any, Any, T]) -> tuple[T, int]:
-    tracemalloc.start()
-    try:
-        tracemalloc.reset_peak()
-        result = run(coro)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    return result, peak
 
 
 def test_a_50_mb_stream_stops_at_the_default_cap_with_bounded_memory(
@@ -481,7 +372,7 @@ def test_a_50_mb_stream_stops_at_the_default_cap_with_bounded_memory(
 ) -> None:
     server = serve("127.0.0.1")
     server.routes["/big"] = stream_zeros(50 * 1000 * 1000, declare_length=False)
-    result, peak = peak_memory_during(fetch(server.url("/big")))
+    result, peak = peak_memory_during(lambda: run(fetch(server.url("/big"))))
     assert (result.error_type, result.error) == ("too_large", "body larger than 20 MiB")
     assert (result.status, result.body) == (200, None)
     assert peak < 26 * MIB, peak  # the cap plus a few chunks, never the whole 50 MB
@@ -490,7 +381,7 @@ def test_a_50_mb_stream_stops_at_the_default_cap_with_bounded_memory(
 def test_a_declared_50_mb_body_is_refused_before_reading(serve: Callable[[str], Server]) -> None:
     server = serve("127.0.0.1")
     server.routes["/big"] = stream_zeros(50 * 1000 * 1000, declare_length=True)
-    result, peak = peak_memory_during(fetch(server.url("/big")))
+    result, peak = peak_memory_during(lambda: run(fetch(server.url("/big"))))
     assert result.error_type == "too_large"
     assert peak < 2 * MIB, peak
 
@@ -520,12 +411,12 @@ def test_a_compression_bomb_is_capped_with_bounded_memory(
     server = serve("127.0.0.1")
     server.routes["/bomb"] = encoded(bomb, encoding)
 
-    result, peak = peak_memory_during(fetch(server.url("/bomb"), max_bytes=MIB))
+    result, peak = peak_memory_during(lambda: run(fetch(server.url("/bomb"), max_bytes=MIB)))
     assert (result.error_type, result.error) == ("too_large", "body larger than 1 MiB")
     assert peak < 3 * MIB, peak
 
     # The same body under a cap it fits in is read whole, and the measurement sees it.
-    whole, peak = peak_memory_during(fetch(server.url("/bomb"), max_bytes=11 * MIB))
+    whole, peak = peak_memory_during(lambda: run(fetch(server.url("/bomb"), max_bytes=11 * MIB)))
     assert whole.body == zeros_10_mb
     assert peak > 10 * MIB
 
