@@ -1698,27 +1698,9 @@ class Engage:
         return Added(owner.name, False, tuple(done), entries, named, kept, feed_error)
 
     def _resolve(self, url: str) -> Resolution:
-        import asyncio
+        from engage.poll.discover import find_feed
 
-        import httpx
-
-        from engage.poll.discover import resolve
-        from engage.poll.fetch import user_agent
-
-        settings = self.watchlist.settings
-        timeout = httpx.Timeout(min(settings.timeout_seconds, 30.0), connect=10.0)
-
-        async def run() -> Resolution:
-            headers = {"User-Agent": user_agent(settings)}
-            async with httpx.AsyncClient(headers=headers, timeout=timeout) as client:
-                # One overall deadline: httpx's read timeout is per chunk, a drip never trips it.
-                async with asyncio.timeout(settings.timeout_seconds * 2):
-                    return await resolve(url, client=client, max_bytes=settings.max_body_bytes)
-
-        try:
-            return asyncio.run(run())
-        except TimeoutError:
-            raise EngageError(f"{url}: gave up after {settings.timeout_seconds * 2:g} s") from None
+        return find_feed(url, self.watchlist.settings)
 
     def import_opml(
         self, data: bytes, *, label: str, person_from: str, kind: str, dry_run: bool = False

@@ -25,7 +25,7 @@ import socket
 import ssl
 import time
 import zlib
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 
@@ -474,6 +474,30 @@ async def fetch_all(
         if client is None:
             await active.aclose()
     return [task.result() for task in tasks]
+
+
+PageFetch = Callable[[str], Awaitable[FetchResult]]
+
+
+@asynccontextmanager
+async def page_fetcher(settings: Settings) -> AsyncIterator[PageFetch]:
+    """Plain GETs (no validators) exactly as a poll makes them: the same client and
+    User-Agent, the politeness limits, the total deadline and the decoded-size cap, errors
+    as values. `engage add` reads pages and candidate feeds through it; a page of its own
+    client would bring back httpx's unbounded decoder and a read timeout a drip never trips."""
+    limiter = Limiter.from_settings(settings)
+    async with make_client(settings) as client:
+
+        async def fetch(url: str) -> FetchResult:
+            return await fetch_one(
+                client,
+                FetchRequest(url),
+                limiter=limiter,
+                deadline_seconds=settings.timeout_seconds,
+                max_bytes=settings.max_body_bytes,
+            )
+
+        yield fetch
 
 
 # ---------------------------------------------------------------------------
