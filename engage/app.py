@@ -68,7 +68,7 @@ if TYPE_CHECKING:
     from engage.agenda import Agenda, FollowUp, ReadyToAsk
     from engage.digest.render import RenderedDigest
     from engage.intro import IntroPath
-    from engage.models import CycleSummary, FeedOutcome, ProgressHook
+    from engage.models import CycleSummary, FeedOutcome, ProgressHook, ProgressStart
     from engage.poll.discover import Resolution
     from engage.store import Snapshot, Store, Transaction
 
@@ -1392,10 +1392,12 @@ class Engage:
         *,
         everything: bool = False,
         person: str | None = None,
-        progress: Callable[[int], ProgressHook] | None = None,
+        progress: ProgressStart | None = None,
     ) -> CycleSummary:
         """Poll what is due (everything with `everything`), store it, find interactions:
-        the feeds, then the Mastodon and Bluesky accounts."""
+        the feeds, then the Mastodon and Bluesky accounts. `progress` is told the feed URLs
+        of each round as it begins, and returns what is told each feed's outcome as that
+        feed finishes."""
         from engage.poll.cycle import run_cycle
         from engage.social.poller import poll_accounts
 
@@ -1407,9 +1409,9 @@ class Engage:
         def shown(outcome: FeedOutcome) -> FeedOutcome:
             return replace(outcome, person=keys.display(outcome.person))
 
-        def hooks(total: int) -> ProgressHook:
+        def hooks(urls: Sequence[str]) -> ProgressHook:
             assert progress is not None
-            hook = progress(total)
+            hook = progress(urls)
             return lambda outcome: hook(shown(outcome))
 
         keyed = keys.keyed(watchlist)

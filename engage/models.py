@@ -9,7 +9,7 @@ these. Enum values are the strings that appear in JSON output and in the store.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from enum import StrEnum
@@ -646,6 +646,9 @@ class FeedOutcome:
     new_comments: int = 0
     error: str | None = None
     moved_to: str | None = None
+    # A comment feed engage guessed that turned out not to be there: it counts as done for
+    # a progress bar, and is never reported (it is not the user's problem).
+    quiet: bool = False
 
 
 @dataclass(frozen=True)
@@ -707,7 +710,11 @@ class CycleSummary:
         return f"; {count} social account{'s' if count != 1 else ''} polled: " + ", ".join(said)
 
 
-ProgressHook = Callable[[FeedOutcome], None]  # called as each feed finishes
+# Called as each feed finishes (fetched, parsed, its new items counted against what was
+# stored when the poll began), in the order they finish.
+ProgressHook = Callable[[FeedOutcome], None]
+# Called as each round of a poll begins, with the URLs of the feeds it fetches.
+ProgressStart = Callable[[Sequence[str]], ProgressHook]
 
 
 # ---------------------------------------------------------------------------

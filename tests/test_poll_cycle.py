@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 
 import pytest
 from conftest import FEEDS, ROBUSTNESS
-from feedserver import StaticServer
+from feedserver import Handler, Route, Server, StaticServer
 from pytest_httpserver import HTTPServer
 
 from engage.config import load
@@ -397,3 +400,98 @@ def test_entity_bomb_over_http_finishes_fast(httpserver: HTTPServer, tmp_path: P
     assert listed[0]["status"] in {"ok", "error"}
     for post in Store(tmp_path / "d").posts():
         assert "lol" * 10 not in post.title
+
+
+# ---------------------------------------------------------------------------
+# A poll you can watch: each feed's line as it finishes, the hosts still being waited for
+
+RSS_BODY = (FEEDS / "blogs/ghost_drop.xml").read_bytes()
+
+
+def held_until(release: threading.Event) -> Route:
+    """A feed that answers only once the test says so."""
+
+    def route(handler: Handler) -> None:
+        release.wait(120)
+        handler.respond(200, RSS_BODY, {"Content-Type": "application/rss+xml"})
+
+    return route
+
+
+def served(handler: Handler) -> None:
+    handler.respond(200, RSS_BODY, {"Content-Type": "application/rss+xml"})
+
+
+def read_until(stream: IO[str], wanted: str, found: threading.Event) -> list[str]:
+    """Read `stream` in a thread; set `found` once `wanted` has been read."""
+    seen: list[str] = []
+
+    def reader() -> None:
+        for chunk in iter(lambda: stream.read(1), ""):
+            seen.append(chunk)
+            if not found.is_set() and wanted in "".join(seen[-4000:]):
+                found.set()
+
+    threading.Thread(target=reader, daemon=True).start()
+    return seen
+
+
+def test_poll_v_prints_each_feed_as_it_finishes(
+    serve: Callable[[str], Server], tmp_path: Path
+) -> None:
+    fast_server, slow_server = serve("127.0.0.1"), serve("127.0.0.2")
+    release = threading.Event()
+    fast_server.routes["/fast.xml"] = served
+    slow_server.routes["/slow.xml"] = held_until(release)
+    fast, slow = fast_server.url("/fast.xml"), slow_server.url("/slow.xml")
+    config = write_watchlist(tmp_path, [(slow, "blog"), (fast, "blog")])
+    process = subprocess.Popen(
+        [sys.executable, "-m", "engage", "poll", "-v", "--config", str(config),
+         "--data", str(tmp_path / "d")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert process.stdout is not None
+    printed = threading.Event()
+    seen = read_until(process.stdout, f"{fast} — ", printed)
+    try:
+        # The slow feed is still held: its line, and the end of the poll, cannot have come.
+        assert printed.wait(60), "no line while a slow feed was still being fetched"
+        assert slow not in "".join(seen)
+    finally:
+        release.set()
+        process.wait(timeout=120)
+    out = "".join(seen)
+    assert process.returncode == 0, process.stderr.read() if process.stderr else ""
+    lines = out.splitlines()
+    assert lines[0] == f"ok           Person 0000: {fast} — 1 new posts, 0 new comments"
+    assert lines[1] == f"ok           Person 0000: {slow} — 1 new posts, 0 new comments"
+    assert lines[2].startswith("2 feeds polled: 2 new posts")
+
+
+def test_the_progress_bar_names_the_hosts_still_being_waited_for(
+    serve: Callable[[str], Server], tmp_path: Path
+) -> None:
+    fast_server, slow_server = serve("127.0.0.1"), serve("127.0.0.2")
+    release = threading.Event()
+    fast_server.routes["/fast.xml"] = served
+    slow_server.routes["/slow.xml"] = held_until(release)
+    config = write_watchlist(
+        tmp_path,
+        [(fast_server.url("/fast.xml"), "blog"), (slow_server.url("/slow.xml"), "blog")],
+    )
+    command = f"{sys.executable} -m engage poll --config {config} --data {tmp_path / 'd'}"
+    # `script` gives the poll a terminal, so it shows its bar.
+    process = subprocess.Popen(
+        ["script", "-qec", command, "/dev/null"], stdout=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None
+    shown = threading.Event()
+    seen = read_until(process.stdout, "waiting for 127.0.0.2", shown)
+    try:
+        assert shown.wait(60), "".join(seen)
+    finally:
+        release.set()
+        process.wait(timeout=120)
+    out = "".join(seen)
+    assert "2/2" not in out.split("waiting for 127.0.0.2")[0]
+    assert "2 feeds polled" in out and "Traceback" not in out

@@ -123,6 +123,21 @@ def console() -> Console:
     return Console(width=width, height=height, highlight=False, markup=False, emoji=False)
 
 
+def bar_console() -> Console:
+    """Where a progress bar draws: stderr, so what stdout carries (a pipe, a file) stays
+    clean, and nothing of the bar lands in `engage poll -v > log`."""
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, markup=False, emoji=False)
+
+
+def echo_above(on: Console, text: str) -> None:
+    """One line printed above a live progress bar drawn on `on`, cleaned as echo() cleans."""
+    from rich.text import Text
+
+    on.print(Text(clean_text(text)), soft_wrap=True)
+
+
 def print_table(made: Table, *, on: Console | None = None) -> None:
     (on or console()).print(made)
 
