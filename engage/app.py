@@ -287,10 +287,13 @@ class Explanation:
 class Introduction:
     person: Person
     contact: bool  # a contact I already know: no paths, no note
-    paths: tuple[IntroPath, ...]
+    paths: tuple[IntroPath, ...]  # strong enough to recommend, strongest first
     longer_paths: int
     note: str | None  # a drafted double opt-in note to the best connector; never sent
     withheld: str | None = None  # why no note was drafted (the best path is too weak)
+    # Links with no evidence worth an ask behind them (intro.supported): not recommended,
+    # listed with what is missing.
+    unsupported: tuple[IntroPath, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -531,6 +534,13 @@ class World:
         return status_order(readings[p.name] for p in self.watchlist.people)
 
     def paths(self, target: str, now: datetime, hops: int = 1) -> list[IntroPath]:
+        """Who could introduce me, strongest first: only paths with evidence behind them."""
+        from engage.intro import supported
+
+        return [p for p in self.all_paths(target, now, hops) if supported(p)]
+
+    def all_paths(self, target: str, now: datetime, hops: int = 1) -> list[IntroPath]:
+        """Every path, those too weak to recommend included."""
         from engage.intro import intro_paths
 
         return intro_paths(
@@ -769,14 +779,17 @@ class Engage:
         if who.role is Role.CONTACT:
             # I already know a contact: an introduction to them is the wrong tool.
             return Introduction(who, contact=True, paths=(), longer_paths=0, note=None)
-        from engage.intro import weak_path
+        from engage.intro import supported, weak_path
 
         now = self.moment(at)
-        paths = world.paths(who.name, now, hops)
+        found = world.all_paths(who.name, now, hops)
+        paths = [p for p in found if supported(p)]
+        unsupported = tuple(p for p in found if not supported(p))
         longer = len(world.paths(who.name, now, 2)) if not paths and hops == 1 else 0
         withheld = weak_path(paths[0], world.rules) if paths else None
+        # A draft asks someone for a favour: never on a weak path, nor on none.
         note = self._intro_note(paths[0], world, now) if paths and not withheld else None
-        return Introduction(who, False, tuple(paths), longer, note, withheld)
+        return Introduction(who, False, tuple(paths), longer, note, withheld, unsupported)
 
     def _intro_note(self, path: IntroPath, world: World, now: datetime) -> str:
         from engage.intro import draft_context

@@ -80,7 +80,10 @@ def explanation_json(explanation: Explanation) -> dict[str, Any]:
 
 
 def introduction_json(introduction: Introduction) -> dict[str, Any]:
-    """`engage intro --json`."""
+    """`engage intro --json`. `unsupported_paths`: links too weak to recommend, each with
+    what evidence is `missing`."""
+    from engage.intro import missing_evidence
+
     return {
         "person": introduction.person.name,
         "paths": [path_json(p) for p in introduction.paths],
@@ -90,6 +93,9 @@ def introduction_json(introduction: Introduction) -> dict[str, Any]:
         # Why `note` is null though paths exist: the best one is under
         # settings.meter.intro_min_strength.
         "withheld": introduction.withheld,
+        "unsupported_paths": [
+            {**path_json(p), "missing": missing_evidence(p)} for p in introduction.unsupported
+        ],
     }
 
 
