@@ -232,6 +232,8 @@ def one_event(events: Sequence[Event], event_id: str) -> Event:
         raise EngageError(f"no event with id {wanted!r} (see `engage events`)")
     if len(matches) > 1:
         shown = ", ".join(e.id for e in matches[:5])
+        if len(matches) > 5:
+            shown += f" and {len(matches) - 5} more"
         raise EngageError(
             f"{wanted!r} matches {len(matches)} events ({shown}); give more of the id"
         )

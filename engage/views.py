@@ -65,7 +65,7 @@ def timeline_json(event: Event) -> dict[str, Any]:
         "direction": event.direction.value,
         "when": event.when.isoformat(),
         "url": event.url,
-        "note": event.note,
+        "note": event.note or None,
         "confirmed": event.confirmed if event.source is EventSource.AUTO else None,
     }
 
@@ -171,8 +171,9 @@ def event_json(event: Event) -> dict[str, Any]:
         "when": event.when.isoformat(),
         "url": event.url,
         "source": event.source.value,
-        "evidence": event.evidence,
-        "note": event.note,
+        # No note or no evidence is unknown, hence null as the README promises, not "".
+        "evidence": event.evidence or None,
+        "note": event.note or None,
         "created": iso(event.created),
         # Whether a detection is confirmed (an author URL, the blog's own feed, a trusted
         # name, or the user's review); null for what the user logged by hand.

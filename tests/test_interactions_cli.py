@@ -65,8 +65,18 @@ def test_every_kind_round_trips_through_log_and_events_json(engage: Engage, kind
     assert event["url"] == "https://mail.example/1"
     assert event["source"] == "manual"
     assert event["note"] == "hello"
-    assert event["evidence"] == ""
+    assert event["evidence"] is None  # a manual event has no evidence: unknown is null
     assert event["id"].startswith("manual:")
+
+
+def test_unknown_values_are_null_in_events_json(engage: Engage) -> None:
+    engage("log", "will", "call", "--when", "2024-05-01")
+    (event,) = engage.events()
+    assert (event["note"], event["evidence"], event["url"]) == (None, None, None)
+    code, out, _ = engage("explain", "will", "--json", "--at", "2024-05-02")
+    assert code == 0
+    (row,) = json.loads(out)["timeline"]
+    assert (row["note"], row["url"]) == (None, None)
 
 
 DIRECTIONS = [
@@ -338,6 +348,21 @@ def test_undo_by_unique_prefix(engage: Engage) -> None:
     assert engage.events() == []
     code, _, err = engage("undo", event["id"])
     assert code == 2 and "no event with id" in err
+
+
+def test_an_ambiguous_prefix_says_how_many_it_lists_and_how_many_it_does_not(
+    engage: Engage,
+) -> None:
+    for day in range(1, 7):
+        engage("log", "will", "call", "--when", f"2024-05-0{day}")
+    ids = [e["id"] for e in engage.events()]
+    code, _, err = engage("undo", "manual")
+    assert code == 2
+    listed = err.split("(", 1)[1].split(")", 1)[0]
+    assert err.startswith("'manual' matches 6 events (")
+    assert listed.endswith(" and 1 more")
+    assert len([i for i in ids if i in listed]) == 5
+    assert len(engage.events()) == 6
 
 
 def test_undo_refuses_an_ambiguous_prefix(engage: Engage) -> None:
