@@ -6,6 +6,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from feedserver import Server
@@ -16,6 +17,31 @@ from hypothesis import settings
 # have no per-example deadline: a deadline is a speed assertion on a shared, noisy machine.
 settings.register_profile("engage", derandomize=True, database=None, deadline=None)
 settings.load_profile("engage")
+
+T = TypeVar("T")
+HANG_SECONDS = 120
+
+
+def finishes(work: Callable[[], T], timeout: float = HANG_SECONDS) -> T:
+    """What `work()` returns, or a failure if it has not returned after `timeout` seconds: a
+    guard against a hang, never a measure of speed (keep the limit generous)."""
+    result: list[T] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            result.append(work())
+        except BaseException as exc:  # handed to the test's thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        pytest.fail(f"still running after {timeout:g} s: a hang")
+    if errors:
+        raise errors[0]
+    return result[0]
 
 REPO = Path(__file__).resolve().parents[1]
 # CI lays shared/ beside the clone; ENGAGE_SHARED may point elsewhere.

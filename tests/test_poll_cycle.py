@@ -370,7 +370,7 @@ def test_the_progress_bar_counts_every_round(httpserver: HTTPServer, tmp_path: P
     assert "Traceback" not in done.stdout
 
 
-def test_entity_bomb_over_http_finishes_fast(httpserver: HTTPServer, tmp_path: Path) -> None:
+def test_entity_bomb_over_http_is_not_expanded(httpserver: HTTPServer, tmp_path: Path) -> None:
     """Nested entities (a billion-laughs shape, ~100 KiB) must not expand: feedparser's
     loose fallback took 36 s and 2.9 GB on such a feed (measured)."""
     levels = "".join(
@@ -388,12 +388,9 @@ def test_entity_bomb_over_http_finishes_fast(httpserver: HTTPServer, tmp_path: P
         body, content_type="application/rss+xml"
     )
     config = write_watchlist(tmp_path, [(httpserver.url_for("/bomb.xml"), "blog")])
-    import time
-
-    started = time.monotonic()
+    # engage() has a hang guard (a subprocess timeout); the expansion itself is checked below.
     done = engage("poll", "--config", str(config), "--data", str(tmp_path / "d"))
     assert done.returncode == 0, done.stderr
-    assert time.monotonic() - started < 10  # process start-up included; the parse itself < 2 s
     listed = json.loads(
         engage("feeds", "--json", "--config", str(config), "--data", str(tmp_path / "d")).stdout
     )
