@@ -350,6 +350,14 @@ def test_undo_by_unique_prefix(engage: Engage) -> None:
     assert code == 2 and "no event with id" in err
 
 
+@pytest.mark.parametrize("given", ["", "  "], ids=["empty", "blank"])
+def test_undo_refuses_an_empty_id(engage: Engage, given: str) -> None:
+    engage("log", "will", "call", "--when", "2024-05-01")
+    code, _, err = engage("undo", given)
+    assert code == 2 and "no event with id ''" in err
+    assert len(engage.events()) == 1
+
+
 def test_an_ambiguous_prefix_says_how_many_it_lists_and_how_many_it_does_not(
     engage: Engage,
 ) -> None:
