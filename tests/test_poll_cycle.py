@@ -433,14 +433,21 @@ def read_until(stream: IO[str], wanted: str, found: threading.Event) -> list[str
     return seen
 
 
+def fast_and_held(
+    serve: Callable[[str], Server], release: threading.Event
+) -> tuple[str, str]:
+    """A feed that answers at once on 127.0.0.1, one held until `release` on 127.0.0.2."""
+    fast_server, slow_server = serve("127.0.0.1"), serve("127.0.0.2")
+    fast_server.routes["/fast.xml"] = served
+    slow_server.routes["/slow.xml"] = held_until(release)
+    return fast_server.url("/fast.xml"), slow_server.url("/slow.xml")
+
+
 def test_poll_v_prints_each_feed_as_it_finishes(
     serve: Callable[[str], Server], tmp_path: Path
 ) -> None:
-    fast_server, slow_server = serve("127.0.0.1"), serve("127.0.0.2")
     release = threading.Event()
-    fast_server.routes["/fast.xml"] = served
-    slow_server.routes["/slow.xml"] = held_until(release)
-    fast, slow = fast_server.url("/fast.xml"), slow_server.url("/slow.xml")
+    fast, slow = fast_and_held(serve, release)
     config = write_watchlist(tmp_path, [(slow, "blog"), (fast, "blog")])
     process = subprocess.Popen(
         [sys.executable, "-m", "engage", "poll", "-v", "--config", str(config),
@@ -468,14 +475,9 @@ def test_poll_v_prints_each_feed_as_it_finishes(
 def test_the_progress_bar_names_the_hosts_still_being_waited_for(
     serve: Callable[[str], Server], tmp_path: Path
 ) -> None:
-    fast_server, slow_server = serve("127.0.0.1"), serve("127.0.0.2")
     release = threading.Event()
-    fast_server.routes["/fast.xml"] = served
-    slow_server.routes["/slow.xml"] = held_until(release)
-    config = write_watchlist(
-        tmp_path,
-        [(fast_server.url("/fast.xml"), "blog"), (slow_server.url("/slow.xml"), "blog")],
-    )
+    fast, slow = fast_and_held(serve, release)
+    config = write_watchlist(tmp_path, [(fast, "blog"), (slow, "blog")])
     command = f"{sys.executable} -m engage poll --config {config} --data {tmp_path / 'd'}"
     # `script` gives the poll a terminal, so it shows its bar.
     process = subprocess.Popen(
