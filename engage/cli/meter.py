@@ -251,13 +251,13 @@ def _print_paths(paths: Sequence[IntroPath], target: str, *, limit: int, longer:
 def _print_unsupported(paths: Sequence[IntroPath], target: str) -> None:
     from engage.intro import missing_evidence
 
-    click.echo(
+    echo(
         f"Nobody can introduce you to {target} yet: the links found have no evidence worth "
         "an ask behind them, so no note is drafted."
     )
     for path in paths[:10]:
-        click.echo(f"  {' → '.join(path.via)}  (strength {path.strength:.2f})")
-        click.echo(f"      missing: {missing_evidence(path)}")
+        echo(f"  {' → '.join(path.via)}  (strength {path.strength:.2f})")
+        echo(f"      missing: {missing_evidence(path)}")
 
 
 @click.command("intro")

@@ -131,13 +131,6 @@ def bar_console() -> Console:
     return Console(stderr=True, highlight=False, markup=False, emoji=False)
 
 
-def echo_above(on: Console, text: str) -> None:
-    """One line printed above a live progress bar drawn on `on`, cleaned as echo() cleans."""
-    from rich.text import Text
-
-    on.print(Text(clean_text(text)), soft_wrap=True)
-
-
 def print_table(made: Table, *, on: Console | None = None) -> None:
     (on or console()).print(made)
 

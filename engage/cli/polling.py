@@ -18,7 +18,6 @@ from engage.cli.output import (
     cell,
     console,
     echo,
-    echo_above,
     echo_json,
     feed_label,
     fit_columns,
@@ -68,15 +67,15 @@ def poll(
     if person is not None:
         person = app.anyone(person).name
     app.store  # says "starting a new, empty data folder" before any progress bar  # noqa: B018
-    if sys.stderr.isatty():
-        with _Watcher(verbose) as watcher:
-            summary = app.poll(everything=everything, person=person, progress=watcher.round)
-    elif verbose:
+    if verbose:
 
         def progress(_urls: Sequence[str]) -> ProgressHook:
             return _say_outcome
 
         summary = app.poll(everything=everything, person=person, progress=progress)
+    elif sys.stderr.isatty():
+        with _Watcher() as watcher:
+            summary = app.poll(everything=everything, person=person, progress=watcher.round)
     else:
         summary = app.poll(everything=everything, person=person)
     if verbose:  # the feeds' lines came as each finished; the accounts are read after them
@@ -103,19 +102,17 @@ def _say_outcome(outcome: FeedOutcome) -> None:
 
 
 class _Watcher:
-    """The progress bar on a terminal (on stderr): how many feeds are done, and the hosts
-    still being waited for, those with the most feeds left first. With -v, each feed's
-    line is printed above the bar as the feed finishes."""
+    """The progress bar on a terminal (on stderr), without -v: how many feeds are done,
+    and the hosts still being waited for, those with the most feeds left first."""
 
     SHOWN_HOSTS = 3
     WAITING_WIDTH = 40
 
-    def __init__(self, verbose: bool) -> None:
+    def __init__(self) -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-        self.verbose = verbose
         self.waiting: Counter[str] = Counter()
-        # No stdout redirection: `engage poll -v > log` must put the lines in the log.
+        # No stdout redirection: what the poll prints after the bar goes where stdout goes.
         self.bar = Progress(
             TextColumn("polling"),
             BarColumn(bar_width=20),
@@ -148,11 +145,6 @@ class _Watcher:
         if self.waiting[host] > 0:
             self.waiting[host] -= 1
         self.bar.update(self.task, advance=1, waiting=self._waiting())
-        if self.verbose and not outcome.quiet:
-            if sys.stdout.isatty():  # the same screen: above the bar, which stays at the bottom
-                echo_above(self.bar.console, _outcome_line(outcome))
-            else:
-                echo(_outcome_line(outcome))
 
     def _waiting(self) -> str:
         hosts = [host for host, count in self.waiting.most_common() if count > 0]
