@@ -1,4 +1,4 @@
-"""`python -m bench [poll|status|web] [--n N ...]`: run the benchmarks and print the tables."""
+"""`python -m bench [poll|status|web|watchlist] [--n N ...]`: run the benchmarks."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import argparse
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    which = ["poll", "status", "web"]
+    which = ["poll", "status", "web", "watchlist"]
     parser.add_argument("which", nargs="*", default=which, choices=which)
     parser.add_argument("--n", type=int, action="append", help="feed counts (default 100 1000)")
     args = parser.parse_args()
@@ -24,6 +24,10 @@ def main() -> None:
         from bench import bench_web
 
         print(bench_web.report(bench_web.run()))
+    if "watchlist" in args.which:
+        from bench import bench_watchlist
+
+        bench_watchlist.main()
 
 
 if __name__ == "__main__":

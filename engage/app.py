@@ -68,7 +68,7 @@ if TYPE_CHECKING:
     from engage.agenda import Agenda, FollowUp, ReadyToAsk
     from engage.digest.render import RenderedDigest
     from engage.intro import IntroPath
-    from engage.models import CycleSummary, FeedOutcome, ProgressHook
+    from engage.models import CycleSummary, FeedOutcome, ProgressHook, ProgressStart
     from engage.poll.discover import Resolution
     from engage.store import Snapshot, Store, Transaction
 
@@ -232,6 +232,8 @@ def one_event(events: Sequence[Event], event_id: str) -> Event:
         raise EngageError(f"no event with id {wanted!r} (see `engage events`)")
     if len(matches) > 1:
         shown = ", ".join(e.id for e in matches[:5])
+        if len(matches) > 5:
+            shown += f" and {len(matches) - 5} more"
         raise EngageError(
             f"{wanted!r} matches {len(matches)} events ({shown}); give more of the id"
         )
@@ -239,9 +241,11 @@ def one_event(events: Sequence[Event], event_id: str) -> Event:
 
 
 def read_when(text: str | None, now: datetime, *, past: bool = True) -> datetime:
-    """The moment a user's WHEN names (None: now). With `past`, a time in the future is
-    refused: a planned meeting is not an interaction yet, and a future time is almost always
-    a typo (a wrong year or month) that would keep the meter "fresh" for months."""
+    """The moment a user's WHEN names (None, the option not given: now). Every command reads
+    --when, --at and --since here, so each accepts the same words and range, and refuses the
+    same mistakes (empty text included). With `past`, a time in the future is refused: a
+    planned meeting is not an interaction yet, and a future time is almost always a typo (a
+    wrong year or month) that would keep the meter "fresh" for months."""
     if text is None:
         return now
     try:
@@ -285,10 +289,13 @@ class Explanation:
 class Introduction:
     person: Person
     contact: bool  # a contact I already know: no paths, no note
-    paths: tuple[IntroPath, ...]
+    paths: tuple[IntroPath, ...]  # strong enough to recommend, strongest first
     longer_paths: int
     note: str | None  # a drafted double opt-in note to the best connector; never sent
     withheld: str | None = None  # why no note was drafted (the best path is too weak)
+    # Links with no evidence worth an ask behind them (intro.supported): not recommended,
+    # listed with what is missing.
+    unsupported: tuple[IntroPath, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -529,6 +536,13 @@ class World:
         return status_order(readings[p.name] for p in self.watchlist.people)
 
     def paths(self, target: str, now: datetime, hops: int = 1) -> list[IntroPath]:
+        """Who could introduce me, strongest first: only paths with evidence behind them."""
+        from engage.intro import supported
+
+        return [p for p in self.all_paths(target, now, hops) if supported(p)]
+
+    def all_paths(self, target: str, now: datetime, hops: int = 1) -> list[IntroPath]:
+        """Every path, those too weak to recommend included."""
         from engage.intro import intro_paths
 
         return intro_paths(
@@ -724,8 +738,7 @@ class Engage:
     def moment(self, at: str | None, *, past_only: bool = False) -> datetime:
         """`at` as a moment (None: now); any moment for a what-if, only the past when it
         records what happened."""
-        now = self.now()
-        return read_when(at, now, past=past_only) if at else now
+        return read_when(at, self.now(), past=past_only)
 
     def person(self, name: str) -> Person:
         return resolve_person(self.watchlist, name)
@@ -768,14 +781,17 @@ class Engage:
         if who.role is Role.CONTACT:
             # I already know a contact: an introduction to them is the wrong tool.
             return Introduction(who, contact=True, paths=(), longer_paths=0, note=None)
-        from engage.intro import weak_path
+        from engage.intro import supported, weak_path
 
         now = self.moment(at)
-        paths = world.paths(who.name, now, hops)
+        found = world.all_paths(who.name, now, hops)
+        paths = [p for p in found if supported(p)]
+        unsupported = tuple(p for p in found if not supported(p))
         longer = len(world.paths(who.name, now, 2)) if not paths and hops == 1 else 0
         withheld = weak_path(paths[0], world.rules) if paths else None
+        # A draft asks someone for a favour: never on a weak path, nor on none.
         note = self._intro_note(paths[0], world, now) if paths and not withheld else None
-        return Introduction(who, False, tuple(paths), longer, note, withheld)
+        return Introduction(who, False, tuple(paths), longer, note, withheld, unsupported)
 
     def _intro_note(self, path: IntroPath, world: World, now: datetime) -> str:
         from engage.intro import draft_context
@@ -791,7 +807,7 @@ class Engage:
         """The digest's day (default today, local) and the moment it is read at: the end
         of that day, or now when the day is today."""
         now = self.now()
-        wanted = read_when(day, now, past=False).date() if day else now.date()
+        wanted = read_when(day, now, past=False).date() if day is not None else now.date()
         end = datetime.combine(wanted, time(23, 59, 59), tzinfo=now.tzinfo)
         return wanted, min(now, end)
 
@@ -1053,7 +1069,7 @@ class Engage:
                 "it says first whether the ask would be a cold invitation, and records it "
                 "(add --anyway to record it regardless; --when and --note work there too)"
             )
-        moment = read_when(when, self.now())
+        moment = self.moment(when, past_only=True)
         introducer = self._introducer(via, event_kind, person)
         if is_url(person):
             url = url or person.strip()
@@ -1111,7 +1127,7 @@ class Engage:
     ) -> Logged:
         """Log meeting someone in person; the note carries where ("at PyCon; …"). With
         `create`, someone not in the watchlist yet is added to people: first."""
-        moment = read_when(when, self.now())
+        moment = self.moment(when, past_only=True)
         who, created = self._who(person, create)
         parts = [f"at {event_name}"] if event_name else []
         if note:
@@ -1180,7 +1196,7 @@ class Engage:
         kind = OUTCOMES.get(answer)
         if kind is None:
             raise EngageError(f"unknown answer {answer!r} (one of: {', '.join(OUTCOMES)})")
-        moment = read_when(when, self.now())
+        moment = self.moment(when, past_only=True)
         asks = [e for e in self.world().events_of(who.name) if e.kind == EventKind.MY_ASK]
         if not asks:
             raise EngageError(
@@ -1284,7 +1300,7 @@ class Engage:
         """Interaction events, oldest first."""
         who = self.person(person).name if person else None
         event_kind = resolve_kind(kind) if kind else None
-        moment = read_when(since, self.now(), past=False) if since else None
+        moment = self.moment(since) if since is not None else None
         world = self.world() if self.watchlist_if_any() is not None else None
         if world is None:  # only a data folder: the records as they are stored
             stored = self.store.events()
@@ -1305,12 +1321,7 @@ class Engage:
     ) -> list[Post]:
         """Posts and episodes found, newest first; `limit` 0 means all."""
         who = self.anyone(person).name if person is not None else None
-        moment = None
-        if since is not None:
-            try:
-                moment = parse_when(since, datetime.now(UTC), local_zone())
-            except ValueError as exc:
-                raise EngageError(f"--since: {exc}") from None
+        moment = self.moment(since) if since is not None else None
         keys = self.keys() if self.watchlist_if_any() is not None else None
         if keys is not None and who is not None:
             who = keys.key(who)
@@ -1396,10 +1407,12 @@ class Engage:
         *,
         everything: bool = False,
         person: str | None = None,
-        progress: Callable[[int], ProgressHook] | None = None,
+        progress: ProgressStart | None = None,
     ) -> CycleSummary:
         """Poll what is due (everything with `everything`), store it, find interactions:
-        the feeds, then the Mastodon and Bluesky accounts."""
+        the feeds, then the Mastodon and Bluesky accounts. `progress` is told the feed URLs
+        of each round as it begins, and returns what is told each feed's outcome as that
+        feed finishes."""
         from engage.poll.cycle import run_cycle
         from engage.social.poller import poll_accounts
 
@@ -1411,9 +1424,9 @@ class Engage:
         def shown(outcome: FeedOutcome) -> FeedOutcome:
             return replace(outcome, person=keys.display(outcome.person))
 
-        def hooks(total: int) -> ProgressHook:
+        def hooks(urls: Sequence[str]) -> ProgressHook:
             assert progress is not None
-            hook = progress(total)
+            hook = progress(urls)
             return lambda outcome: hook(shown(outcome))
 
         keyed = keys.keyed(watchlist)
@@ -1702,27 +1715,9 @@ class Engage:
         return Added(owner.name, False, tuple(done), entries, named, kept, feed_error)
 
     def _resolve(self, url: str) -> Resolution:
-        import asyncio
+        from engage.poll.discover import find_feed
 
-        import httpx
-
-        from engage.poll.discover import resolve
-        from engage.poll.fetch import user_agent
-
-        settings = self.watchlist.settings
-        timeout = httpx.Timeout(min(settings.timeout_seconds, 30.0), connect=10.0)
-
-        async def run() -> Resolution:
-            headers = {"User-Agent": user_agent(settings)}
-            async with httpx.AsyncClient(headers=headers, timeout=timeout) as client:
-                # One overall deadline: httpx's read timeout is per chunk, a drip never trips it.
-                async with asyncio.timeout(settings.timeout_seconds * 2):
-                    return await resolve(url, client=client, max_bytes=settings.max_body_bytes)
-
-        try:
-            return asyncio.run(run())
-        except TimeoutError:
-            raise EngageError(f"{url}: gave up after {settings.timeout_seconds * 2:g} s") from None
+        return find_feed(url, self.watchlist.settings)
 
     def import_opml(
         self, data: bytes, *, label: str, person_from: str, kind: str, dry_run: bool = False

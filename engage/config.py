@@ -48,11 +48,13 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 from ruamel.yaml.reader import ReaderError
+from ruamel.yaml.scanner import Scanner
 
 from engage.clean import clean_name, clean_title, clean_url, describe, unsafe_characters
 from engage.errors import ConfigError, EngageError
 from engage.files import atomic_write, holding
 from engage.models import (
+    MAX_WATCHLIST_BYTES,
     POLL_FLOOR_MINUTES,
     SMTP_PORTS,
     DigestSettings,
@@ -69,7 +71,7 @@ from engage.models import (
 )
 from engage.places import cached_file_for
 from engage.social.handles import parse_bluesky, parse_instance, parse_mastodon
-from engage.urls import normalize_url
+from engage.urls import normalize_url, port_problem
 
 __all__ = [
     "add_alias",
@@ -90,6 +92,10 @@ __all__ = [
 ]
 
 Loc = tuple[str | int, ...]
+# What aliases (*name) may add to a watchlist, in values: enough for a shared block of
+# settings or a merge key (<<: *defaults) in every entry, far too little for an "alias
+# bomb", whose few lines expand to hundreds of millions of values.
+MAX_ALIAS_VALUES = 10_000
 # An edit reads, validates and writes one small file: well under a second.
 EDIT_LOCK_SECONDS = 30.0
 
@@ -107,6 +113,9 @@ def _http_url(value: str) -> str:
         raise ValueError(
             f"{value!r} is not an http(s) URL (write it in full, like https://example.org/feed/)"
         )
+    problem = port_problem(value)
+    if problem is not None:
+        raise ValueError(f"{value!r}: {problem}")
     return value
 
 
@@ -408,6 +417,7 @@ def load(path: Path) -> Watchlist:
     """Read and validate the watchlist; every problem at once as a ConfigError."""
     label = str(path)
     try:
+        _check_size(path.stat().st_size, label)
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{label}: no such file (pass --config PATH)") from None
@@ -420,6 +430,7 @@ def load(path: Path) -> Watchlist:
 
 def load_text(text: str, label: str = "feeds.yaml") -> Watchlist:
     """Validate watchlist text; `label` is the file name used in messages."""
+    _check_size(len(text.encode("utf-8", "surrogatepass")), label)
     tree, root = _parse(text, label)
     problems = _validate(tree, root, label)
     if problems.lines:
@@ -463,6 +474,16 @@ def _strings(node: Any, loc: Loc) -> Iterator[tuple[Loc, str]]:
             yield from _strings(value, (*loc, index))
 
 
+def _check_size(size: int, label: str) -> None:
+    if size > MAX_WATCHLIST_BYTES:
+        raise ConfigError(
+            f"{label}:1:1: the watchlist is {size / 1024 / 1024:.1f} MiB, more than the "
+            f"{MAX_WATCHLIST_BYTES // 1024 // 1024} MiB engage reads (1,000 people written like "
+            "the example are about 0.5 MB: look for a long block of comments or text pasted in "
+            "by mistake)"
+        )
+
+
 class _Problems:
     def __init__(self, label: str) -> None:
         self.label = label
@@ -476,7 +497,18 @@ class _Problems:
 
     @property
     def lines(self) -> list[str]:
-        return [f"{self.label}:{line}:{col}: {msg}" for line, col, msg in sorted(self.found)]
+        return [
+            f"{self.label}:{line}:{col}: {_printable(msg)}" for line, col, msg in sorted(self.found)
+        ]
+
+
+def _printable(message: str) -> str:
+    """A message quotes what the file says (a key, a name): a newline or another control
+    character in it is shown escaped, so every problem stays one line."""
+    return "".join(
+        ch.encode("unicode_escape").decode("ascii") if not ch.isprintable() and ch != " " else ch
+        for ch in message
+    )
 
 
 def _yaml_reader() -> YAML:
@@ -484,6 +516,12 @@ def _yaml_reader() -> YAML:
     # Duplicates are found and reported (all of them, with both lines) by _duplicate_keys;
     # ruamel would otherwise stop at the first one.
     yaml.allow_duplicate_keys = True
+    # Validation needs where each value is (the round-trip composer and constructor keep
+    # that), never the comments: the round-trip scanner joins a run of comment lines after
+    # a value one string concatenation at a time, which took time in the square of the
+    # run's length (a 1.6 MB block of comments: 4 s here, 25 s on a slower machine). The
+    # plain scanner skips comments in one pass. Edits still read comments (_yaml_writer).
+    yaml.Scanner = Scanner
     return yaml
 
 
@@ -495,6 +533,7 @@ def _parse(text: str, label: str) -> tuple[Any, Node | None]:
         constructor, parser = yaml.get_constructor_parser(text)
         try:
             root = constructor.composer.get_single_node()
+            _check_aliases(root, label)
             tree = constructor.construct_document(root) if root is not None else None
         finally:
             parser.dispose()
@@ -521,8 +560,16 @@ def _parse(text: str, label: str) -> tuple[Any, Node | None]:
             "which YAML does not allow (remove it)"
         ) from None
     except YAMLError as exc:
-        raise ConfigError(f"{label}:1:1: YAML syntax error: {exc}") from None
-    except (TypeError, ValueError, RecursionError) as exc:
+        message = " ".join(str(exc).split())
+        raise ConfigError(f"{label}:1:1: YAML syntax error: {message}") from None
+    except RecursionError:
+        # ruamel composes and constructs recursively: a few hundred levels of [ or { (or of
+        # indentation) exhaust Python's stack long before a watchlist's handful of levels.
+        raise ConfigError(
+            f"{label}:1:1: values nested too deeply to read (a watchlist needs four or five "
+            "levels; look for a long run of [ or {, or of ever deeper indentation)"
+        ) from None
+    except (TypeError, ValueError) as exc:
         # ruamel's round-trip constructor trips over a mapping or list used as a key (a
         # stray "? " does it); the composer does not, so it can say where.
         lines = [
@@ -545,6 +592,55 @@ def _parse(text: str, label: str) -> tuple[Any, Node | None]:
             f"contacts: and settings:, not a {_kind_of(tree)}"
         )
     return tree, root
+
+
+def _check_aliases(root: Node | None, label: str) -> None:
+    """Refuse an alias that contains itself and aliases that expand the document by more
+    than MAX_ALIAS_VALUES values, before anything walks the expanded data.
+
+    The composer keeps one node per anchor, so an alias costs nothing here; it is the
+    steps after (construction, validation of a plain copy, the duplicate-key walk) that
+    expand it. The expanded size is counted on the node graph, each node once."""
+    if root is None:
+        return
+    sizes: dict[int, int] = {}  # node id -> values it stands for, aliases expanded
+    open_nodes: set[int] = set()  # on the current path: meeting one again is a cycle
+    extra = 0  # values that aliases add
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if children_done:
+            sizes[key] = 1 + sum(sizes[id(child)] for child in _children(node))
+            open_nodes.discard(key)
+            continue
+        if key in open_nodes:
+            line, col = node.start_mark.line + 1, node.start_mark.column + 1
+            raise ConfigError(
+                f"{label}:{line}:{col}: an alias refers to the value that contains it, which "
+                "never ends (write the value out instead of the alias)"
+            )
+        if key in sizes:  # met again: an alias
+            extra += sizes[key]
+            if extra > MAX_ALIAS_VALUES:
+                line, col = node.start_mark.line + 1, node.start_mark.column + 1
+                raise ConfigError(
+                    f"{label}:{line}:{col}: aliases (*name) repeat more than "
+                    f"{MAX_ALIAS_VALUES:,} values in this watchlist; write the values out, or "
+                    "use fewer aliases"
+                )
+            continue
+        open_nodes.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in reversed(_children(node)))
+
+
+def _children(node: Node) -> list[Node]:
+    if isinstance(node, MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, SequenceNode):
+        return list(node.value)
+    return []
 
 
 def _validate(tree: CommentedMap, root: Node | None, label: str) -> _Problems:

@@ -65,6 +65,10 @@ def keep_copy(path: Path, target: Path) -> None:
         except OSError:  # a file system without hard links
             shutil.copy2(path, tmp)
         os.replace(tmp, target)
+        # rename() between two links to one file does nothing and leaves `tmp` behind
+        # (POSIX): the case when `target` already is a link to `path`, as after a writer
+        # was killed between keeping its backup and its own rename.
+        tmp.unlink(missing_ok=True)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

@@ -47,6 +47,11 @@ COLLEAGUE = 0.3
 CONNECTED_FLOOR = 0.5
 DIALOGUE_STAGES = frozenset({Stage.IN_DIALOGUE, Stage.READY, Stage.ASKED, Stage.CONNECTED})
 MAX_HOPS = 2
+# A path weaker than this has no evidence worth an ask behind it: a contact given strength
+# 0, a LinkedIn connection imported at 0, or a clue so old it has decayed to nothing. It
+# is not recommended (and no note is drafted); `missing_evidence` says what would make it
+# one. Shown with two decimals it would read "strength 0.00" or "0.01".
+MIN_PATH_STRENGTH = 0.01
 
 
 @dataclass(frozen=True)
@@ -261,6 +266,29 @@ def intro_paths(
         ties = tuple(graph.tie(a, b) for a, b in itertools.pairwise(chain))
         paths.append(IntroPath(target, via, round(value, 4), ties))
     return paths
+
+
+def supported(path: IntroPath) -> bool:
+    """Strong enough to recommend asking the connector (see MIN_PATH_STRENGTH)."""
+    return path.strength >= MIN_PATH_STRENGTH
+
+
+def missing_evidence(path: IntroPath) -> str:
+    """What an unsupported path lacks, on its weakest tie, and how the user can add it."""
+    weakest = min(path.ties, key=lambda tie: tie.strength)
+    seen = "; ".join(e.text for e in weakest.evidence) or "no evidence"
+    if weakest is path.ties[0]:  # my own tie to the connector
+        other = weakest.b
+        return (
+            f"nothing shows that you know {other} well ({seen}; tie strength "
+            f"{weakest.strength:.2f}): if you do, give {other} a `strength:` (0.1 to 1) "
+            "under contacts: in feeds.yaml"
+        )
+    return (
+        f"nothing recent shows that {weakest.a} knows {weakest.b} ({seen}; tie strength "
+        f"{weakest.strength:.2f}): if they do, add {weakest.b} to `knows:` under {weakest.a} "
+        "in feeds.yaml"
+    )
 
 
 def _first(name: str) -> str:

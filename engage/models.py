@@ -9,7 +9,7 @@ these. Enum values are the strings that appear in JSON output and in the store.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from enum import StrEnum
@@ -278,6 +278,12 @@ BLUESKY_APPVIEW = "https://public.api.bsky.app"  # Bluesky's public AppView: no 
 # Polling a feed more often than this only costs its host bandwidth: the watchlist refuses a
 # shorter interval and the scheduler never waits less, jitter included.
 POLL_FLOOR_MINUTES = 15
+
+# The largest feeds.yaml engage reads: about 2,000 people written like the example file
+# (1,000 such people are 0.5 MB). YAML is read by a pure-Python scanner, so a bigger file
+# would only be slow to read on every change, and a runaway file (a log pasted in by
+# mistake) is refused at once instead of keeping every command busy.
+MAX_WATCHLIST_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -640,6 +646,9 @@ class FeedOutcome:
     new_comments: int = 0
     error: str | None = None
     moved_to: str | None = None
+    # A comment feed engage guessed that turned out not to be there: it counts as done for
+    # a progress bar, and is never reported (it is not the user's problem).
+    quiet: bool = False
 
 
 @dataclass(frozen=True)
@@ -701,7 +710,11 @@ class CycleSummary:
         return f"; {count} social account{'s' if count != 1 else ''} polled: " + ", ".join(said)
 
 
-ProgressHook = Callable[[FeedOutcome], None]  # called as each feed finishes
+# Called as each feed finishes (fetched, parsed, its new items counted against what was
+# stored when the poll began), in the order they finish.
+ProgressHook = Callable[[FeedOutcome], None]
+# Called as each round of a poll begins, with the URLs of the feeds it fetches.
+ProgressStart = Callable[[Sequence[str]], ProgressHook]
 
 
 # ---------------------------------------------------------------------------

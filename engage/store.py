@@ -51,7 +51,7 @@ import os
 import re
 import shlex
 import threading
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence, Set
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -1036,6 +1036,13 @@ class Transaction:
             folded = fold_name(person)
             events = [e for e in events if fold_name(e.person) == folded]
         return sorted(events, key=lambda e: e.when)
+
+    def polled_keys(self, name: str) -> Set[Hashable]:
+        """The (feed, id) of every stored post (`name` "posts") or comment ("comments"),
+        without decoding them: what a poll compares with to say what is new."""
+        if name not in ("posts", "comments"):
+            raise ValueError(f"not a table of polled items: {name!r}")
+        return self._table(name).docs.keys()
 
     def tombstones(self) -> set[str]:
         return {str(key) for key in self._table("tombstones").docs}

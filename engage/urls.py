@@ -18,6 +18,29 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 COMMENT_PARAMS = ("showcomment=", "replytocom=")
 
 
+def port_problem(url: str) -> str | None:
+    """Why the port written in `url` can never be connected to, in a few words; None when
+    there is no port or a usable one. Port 0 silently becomes the scheme's default in httpx
+    (a poll then reports "connection refused (host:80)"), and a port past 65535 gets as far
+    as the socket's connect, whose OverflowError surfaces from inside a task group: both
+    are refused where a URL is read, and again before it is fetched."""
+    try:
+        netloc = urlsplit(url.strip()).netloc
+    except ValueError:
+        return None  # not a URL at all: the caller's own check says so
+    hostport = netloc.rpartition("@")[2]
+    if "]" in hostport:  # an IPv6 literal: the port comes after its bracket
+        hostport = hostport.rpartition("]")[2]
+    _, colon, port = hostport.rpartition(":")
+    if not colon or not port:
+        return None  # no port, or an empty one: the scheme's default
+    if not (port.isascii() and port.isdigit()):
+        return f"port {port!r} is not a number (ports are 1 to 65535)"
+    if len(port) > 5 or not 1 <= int(port) <= 65535:
+        return f"port {port.lstrip('0') or '0'} is out of range (ports are 1 to 65535)"
+    return None
+
+
 def normalize_url(url: str, *, keep_fragment: bool = True, keep_scheme: bool = False) -> str:
     """A URL reduced to what identifies the page: scheme, `www.`, default ports, host case
     and a trailing slash are dropped ('https://www.Example.com:443/a/' -> 'example.com/a').

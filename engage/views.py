@@ -65,7 +65,7 @@ def timeline_json(event: Event) -> dict[str, Any]:
         "direction": event.direction.value,
         "when": event.when.isoformat(),
         "url": event.url,
-        "note": event.note,
+        "note": event.note or None,
         "confirmed": event.confirmed if event.source is EventSource.AUTO else None,
     }
 
@@ -80,7 +80,10 @@ def explanation_json(explanation: Explanation) -> dict[str, Any]:
 
 
 def introduction_json(introduction: Introduction) -> dict[str, Any]:
-    """`engage intro --json`."""
+    """`engage intro --json`. `unsupported_paths`: links too weak to recommend, each with
+    what evidence is `missing`."""
+    from engage.intro import missing_evidence
+
     return {
         "person": introduction.person.name,
         "paths": [path_json(p) for p in introduction.paths],
@@ -90,6 +93,9 @@ def introduction_json(introduction: Introduction) -> dict[str, Any]:
         # Why `note` is null though paths exist: the best one is under
         # settings.meter.intro_min_strength.
         "withheld": introduction.withheld,
+        "unsupported_paths": [
+            {**path_json(p), "missing": missing_evidence(p)} for p in introduction.unsupported
+        ],
     }
 
 
@@ -165,8 +171,9 @@ def event_json(event: Event) -> dict[str, Any]:
         "when": event.when.isoformat(),
         "url": event.url,
         "source": event.source.value,
-        "evidence": event.evidence,
-        "note": event.note,
+        # No note or no evidence is unknown, hence null as the README promises, not "".
+        "evidence": event.evidence or None,
+        "note": event.note or None,
         "created": iso(event.created),
         # Whether a detection is confirmed (an author URL, the blog's own feed, a trusted
         # name, or the user's review); null for what the user logged by hand.

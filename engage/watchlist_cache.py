@@ -27,7 +27,7 @@ from typing import Any
 from engage import __version__
 from engage.errors import EngageError
 from engage.files import atomic_write
-from engage.models import Watchlist
+from engage.models import MAX_WATCHLIST_BYTES, Watchlist
 from engage.places import cached_file_for
 
 _CACHE_FORMAT = 1
@@ -57,6 +57,8 @@ def load_watchlist(path: Path) -> Watchlist:
 def _key(path: Path) -> dict[str, Any] | None:
     try:
         stat = path.stat()
+        if stat.st_size > MAX_WATCHLIST_BYTES:
+            return None  # not read here: loading it says it is too big
         digest = hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
         code = [Path(__file__).parent.joinpath(name).stat().st_mtime_ns for name in _CODE]
     except OSError:

@@ -4,6 +4,13 @@ Pure: the caller passes `now` and the local time zone, so every form can be test
 invented clock. Day-sized forms ('today', 'yesterday', '3 days ago', 'last monday', a bare
 date) mean the start of that day in the local zone: a re-log of "met yesterday" then gives the
 same time, hence the same event id, instead of a second event a few minutes apart.
+
+Every result lies in the years 1970 to 2999 (see `EARLIEST` and `LATEST`): anything else is
+almost surely a typo ("0001-01-01", "999999999 days ago"), and keeping to that range leaves
+room for the arithmetic done on a moment afterwards (a 180-day score history, a 7-day
+backoff) and for the platforms' local-time functions, which reject years before 1970 and
+after 3000 on Windows. Empty text is refused like any other unreadable text: an unset shell
+variable (`--since "$SINCE"`) silently meaning "now" or "no filter" would hide the mistake.
 """
 
 from __future__ import annotations
@@ -18,6 +25,10 @@ ACCEPTED_FORMS = (
     "'monday' or 'last monday' (any weekday)",
 )
 
+EARLIEST = date(1970, 1, 1)
+LATEST = date(2999, 12, 31)
+ACCEPTED_RANGE = f"from {EARLIEST.isoformat()} to {LATEST.isoformat()}"
+
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 _AGO = re.compile(r"^(?P<count>\d+|a|an|one)\s+(?P<unit>minute|min|hour|day|week|month)s?\s+ago$")
@@ -31,12 +42,25 @@ def parse_when(text: str, now: datetime, tz: tzinfo) -> datetime:
         raise ValueError("now must be timezone-aware")
     cleaned = " ".join(text.strip().casefold().split())
     local_now = now.astimezone(tz)
-    result = _relative(cleaned, local_now, tz)
+    out_of_range = f"{text.strip()!r} is out of range: engage reads times {ACCEPTED_RANGE}"
+    try:
+        result = _relative(cleaned, local_now, tz)
+        if result is None:
+            result = _iso(text.strip(), tz)
+    except (OverflowError, _OutOfRange):
+        raise ValueError(out_of_range) from None
     if result is None:
-        result = _iso(text.strip(), tz)
-    if result is None:
-        raise ValueError(f"cannot read the time {text!r}; use " + "; or ".join(ACCEPTED_FORMS))
+        what = f"the time {text!r}" if text.strip() else "an empty time"
+        raise ValueError(f"cannot read {what}; use " + "; or ".join(ACCEPTED_FORMS))
+    # The date as written (in its own offset) decides: comparing it needs no arithmetic
+    # that could overflow, and the bounds are whole days, as the message says.
+    if not EARLIEST <= result.date() <= LATEST:
+        raise ValueError(out_of_range)
     return result
+
+
+class _OutOfRange(Exception):
+    """A count too long to be a number of days: out of range, not unreadable."""
 
 
 def _start_of(day: date, tz: tzinfo) -> datetime:
@@ -54,6 +78,8 @@ def _relative(cleaned: str, local_now: datetime, tz: tzinfo) -> datetime | None:
     ago = _AGO.match(cleaned)
     if ago:
         raw = ago.group("count")
+        if len(raw) > 12:  # more than any range of dates holds; int() of 5,000 digits fails
+            raise _OutOfRange
         count = _WORDS[raw] if raw in _WORDS else int(raw)
         unit = ago.group("unit")
         if unit in ("minute", "min"):

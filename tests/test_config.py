@@ -4,6 +4,8 @@ place without disturbing a byte of what the user wrote."""
 from __future__ import annotations
 
 import difflib
+import subprocess
+import sys
 import textwrap
 from collections.abc import Callable
 from datetime import time
@@ -13,7 +15,7 @@ import pytest
 
 from engage import config
 from engage.errors import ConfigError, EngageError
-from engage.models import EventKind, FeedKind, FeedRef, Role, SmtpSecurity
+from engage.models import MAX_WATCHLIST_BYTES, EventKind, FeedKind, FeedRef, Role, SmtpSecurity
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "feeds.yaml"
@@ -276,6 +278,22 @@ ERROR_CASES = [
         MINIMAL + "people:\n  - name: Dana\n    feeds:\n      - url: dana.example.org/feed\n",
         "6:14: people[0].feeds[0].url: 'dana.example.org/feed' is not an http(s) URL",
         id="a feed URL without a scheme, in the mapping form",
+    ),
+    pytest.param(
+        MINIMAL + "people:\n  - name: Dana\n    feeds: [http://127.0.0.1:99999/feed]\n",
+        "5:13: people[0].feeds[0].url: 'http://127.0.0.1:99999/feed': port 99999 is out of "
+        "range (ports are 1 to 65535)",
+        id="a feed URL with a port past 65535",
+    ),
+    pytest.param(
+        MINIMAL + "people:\n  - name: Dana\n    feeds:\n      - url: http://127.0.0.1:-1/f\n",
+        "6:14: people[0].feeds[0].url: 'http://127.0.0.1:-1/f': port '-1' is not a number",
+        id="a feed URL with a negative port",
+    ),
+    pytest.param(
+        MINIMAL + "people:\n  - name: Dana\n    sites: ['https://[::1]:0/']\n",
+        "5:13: people[0].sites[0]: 'https://[::1]:0/': port 0 is out of range",
+        id="a site URL with port 0",
     ),
     pytest.param(
         MINIMAL + "people:\n  - name: Dana\n    feeds:\n      - url: https://d.example.org/f\n"
@@ -1205,3 +1223,111 @@ def test_set_handle_fills_handles_and_keeps_the_file(tmp_path: Path) -> None:
     )
     with pytest.raises(EngageError, match="mastodon handle 'dana' has no server"):
         config.set_handle(path, "Dana", "mastodon", "dana")
+
+
+# ---------------------------------------------------------------------------
+# A watchlist cannot hang engage: size and alias limits, deep nesting, odd characters
+
+
+def alias_bomb(levels: int) -> str:
+    """A few lines that expand to 9**levels strings once every alias is followed."""
+    lines = ['a0: &a0 ["lol"]']
+    lines += [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]" for n in range(1, levels + 1)]
+    return "\n".join(lines) + "\n" + MINIMAL
+
+
+def run_check(path: Path) -> subprocess.CompletedProcess[str]:
+    # A hang guard, not a speed test: before the limits these ran for minutes.
+    return subprocess.run(
+        [sys.executable, "-m", "engage", "check", "--config", str(path)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+
+
+def test_an_alias_bomb_is_refused_at_its_line(tmp_path: Path) -> None:
+    path = write(tmp_path, alias_bomb(9))
+    done = run_check(path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.startswith(f"{path}:")
+    assert "aliases (*name) repeat more than 10,000 values" in done.stderr
+
+
+def test_an_alias_inside_its_own_value_is_refused(tmp_path: Path) -> None:
+    for text in ("x: &a [*a]\n", "x: &a {b: *a}\n", "x: &a [[1, *a]]\n"):
+        path = write(tmp_path, MINIMAL + text)
+        done = run_check(path)
+        assert done.returncode == 2, text
+        assert done.stderr.startswith(f"{path}:3:4: an alias refers to the value that contains"), (
+            done.stderr
+        )
+
+
+def test_aliases_within_the_limit_work(tmp_path: Path) -> None:
+    circle = ", ".join(f"Person {i}" for i in range(30))
+    people = "".join(
+        f"  - name: Person {i}\n    tags: {'&circle ' if i == 0 else ''}"
+        f"{'[' + circle + ']' if i == 0 else '*circle'}\n"
+        for i in range(30)
+    )
+    path = write(tmp_path, MINIMAL + "people:\n" + people)
+    watchlist = config.load(path)
+    assert all(len(p.tags) == 30 for p in watchlist.people)
+    # 30 tags in each of 400 entries is 12,000 values brought in by aliases: too many.
+    more = "".join(f"  - name: Someone {i}\n    tags: *circle\n" for i in range(400))
+    write(tmp_path, MINIMAL + "people:\n" + people + more)
+    assert "repeat more than 10,000 values" in problems(path)[0]
+
+
+def test_a_watchlist_above_the_size_limit_is_refused_without_reading_it(tmp_path: Path) -> None:
+    path = tmp_path / "feeds.yaml"
+    line = "# an old note pasted in by mistake, again and again and again\n"
+    path.write_text(MINIMAL + line * (5 * 1024 * 1024 // len(line)), encoding="utf-8")
+    done = run_check(path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip() == (
+        f"{path}:1:1: the watchlist is 5.0 MiB, more than the 1 MiB engage reads (1,000 "
+        "people written like the example are about 0.5 MB: look for a long block of comments "
+        "or text pasted in by mistake)"
+    )
+
+
+def test_the_size_limit_is_exact(tmp_path: Path) -> None:
+    path = tmp_path / "feeds.yaml"
+    filler = MAX_WATCHLIST_BYTES - len(MINIMAL) - 1
+    path.write_text(MINIMAL + "#" * (filler - 1) + "\n", encoding="utf-8")
+    assert path.stat().st_size == MAX_WATCHLIST_BYTES - 1
+    assert config.load(path).me.name == "Robin Quill"
+    with path.open("a") as file:
+        file.write("##")
+    assert problems(path)[0].startswith(f"{path}:1:1: the watchlist is 1.0 MiB, more than")
+    with pytest.raises(ConfigError):
+        config.load_text(path.read_text(encoding="utf-8"))
+
+
+def test_a_long_run_of_comments_loads_and_survives_an_edit(tmp_path: Path) -> None:
+    # Comment lines used to be joined into one string one line at a time (time in the square
+    # of their number); a long run of them after the last value must load, and an edit must
+    # still keep them.
+    block = "".join(f"# note {i}: someone I no longer follow\n" for i in range(20_000))
+    path = write(tmp_path, EDITABLE + block)
+    assert config.load(path).me.name == "Robin Quill"
+    config.add_feed(path, "Dana Vell", "https://dana.example.org/talks.xml")
+    assert path.read_text(encoding="utf-8").endswith(block)
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("me:\n  name: Rob\x00in\n", "2:12: U+0000 "),
+        ("me:\n  name: Robin\n\x07\n", "3:1: U+0007 (BEL) "),
+        ("me: " + "[" * 3000 + "]" * 3000 + "\n", "1:1: values nested too deeply to read"),
+        ("me: {name: Robin, '\\n': x}\n", "1:19: unknown key '\\n' in me"),
+    ],
+    ids=["NUL in a name", "a bell character", "3,000 nested lists", "a newline in a key"],
+)
+def test_odd_text_is_one_located_line(tmp_path: Path, text: str, where: str) -> None:
+    path = tmp_path / "feeds.yaml"
+    path.write_text(text, encoding="utf-8")
+    (line, *_) = lines = problems(path)
+    assert line.startswith(f"{path}:{where}"), line
+    assert all("\n" not in each for each in lines)

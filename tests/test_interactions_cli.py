@@ -65,8 +65,18 @@ def test_every_kind_round_trips_through_log_and_events_json(engage: Engage, kind
     assert event["url"] == "https://mail.example/1"
     assert event["source"] == "manual"
     assert event["note"] == "hello"
-    assert event["evidence"] == ""
+    assert event["evidence"] is None  # a manual event has no evidence: unknown is null
     assert event["id"].startswith("manual:")
+
+
+def test_unknown_values_are_null_in_events_json(engage: Engage) -> None:
+    engage("log", "will", "call", "--when", "2024-05-01")
+    (event,) = engage.events()
+    assert (event["note"], event["evidence"], event["url"]) == (None, None, None)
+    code, out, _ = engage("explain", "will", "--json", "--at", "2024-05-02")
+    assert code == 0
+    (row,) = json.loads(out)["timeline"]
+    assert (row["note"], row["url"]) == (None, None)
 
 
 DIRECTIONS = [
@@ -154,6 +164,61 @@ def test_a_time_in_the_future_is_refused(engage: Engage) -> None:
     code, _, err = engage("log", "will", "call", "--when", "2999-01-01")
     assert code == 2 and "'2999-01-01' is in the future" in err
     assert engage.events() == []
+
+
+# Every option that takes a WHEN, with what it needs around it.
+WHEN_OPTIONS = [
+    ("log", "will", "call", "--when"),
+    ("met", "will", "--when"),
+    ("ask", "will", "--anyway", "--when"),
+    ("status", "--at"),
+    ("explain", "will", "--at"),
+    ("intro", "will", "--at"),
+    ("posts", "--since"),
+    ("events", "--since"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("999999999 days ago", "'999999999 days ago' is out of range"),
+        ("0001-01-01", "'0001-01-01' is out of range"),
+        ("9999-12-31T23:59:59-12:00", "is out of range"),
+        ("1" * 5000 + " days ago", "is out of range"),
+        ("", "cannot read an empty time"),
+        ("   ", "cannot read an empty time"),
+    ],
+    ids=["huge count", "year 1", "year 9999", "5000 digits", "empty", "blank"],
+)
+@pytest.mark.parametrize("args", WHEN_OPTIONS, ids=[" ".join(a[:1] + a[-1:]) for a in WHEN_OPTIONS])
+def test_every_when_option_refuses_the_same_text_in_one_line(
+    engage: Engage, args: tuple[str, ...], text: str, says: str
+) -> None:
+    engage("log", "will", "call", "--when", "2024-05-01")
+    code, out, err = engage(*args, text)
+    assert code == 2, (out, err)
+    assert says in err and len(err.strip().splitlines()) == 1
+    if "out of range" in says:
+        assert "from 1970-01-01 to 2999-12-31" in err
+    assert len(engage.events()) == 1  # nothing recorded
+
+
+def test_the_edges_of_the_range_are_accepted(engage: Engage) -> None:
+    code, out, err = engage("log", "will", "call", "--when", "1970-01-01")
+    assert (code, err) == (0, ""), out
+    assert "at 1970-01-01 00:00" in out
+    code, out, err = engage("explain", "will", "--at", "2999-12-31T23:59")
+    assert (code, err) == (0, ""), out
+    code, out, err = engage("explain", "will", "--at", "1970-01-01", "--json")
+    assert (code, err) == (0, "")
+    assert len(json.loads(out)["history"]) > 0
+
+
+def test_posts_and_events_read_since_the_same_way(engage: Engage) -> None:
+    for command in ("posts", "events"):
+        code, _, err = engage(command, "--since", "the other day")
+        assert code == 2 and err.startswith("cannot read the time 'the other day'"), err
 
 
 def test_relogging_the_same_thing_is_not_counted_twice(engage: Engage) -> None:
@@ -283,6 +348,29 @@ def test_undo_by_unique_prefix(engage: Engage) -> None:
     assert engage.events() == []
     code, _, err = engage("undo", event["id"])
     assert code == 2 and "no event with id" in err
+
+
+@pytest.mark.parametrize("given", ["", "  "], ids=["empty", "blank"])
+def test_undo_refuses_an_empty_id(engage: Engage, given: str) -> None:
+    engage("log", "will", "call", "--when", "2024-05-01")
+    code, _, err = engage("undo", given)
+    assert code == 2 and "no event with id ''" in err
+    assert len(engage.events()) == 1
+
+
+def test_an_ambiguous_prefix_says_how_many_it_lists_and_how_many_it_does_not(
+    engage: Engage,
+) -> None:
+    for day in range(1, 7):
+        engage("log", "will", "call", "--when", f"2024-05-0{day}")
+    ids = [e["id"] for e in engage.events()]
+    code, _, err = engage("undo", "manual")
+    assert code == 2
+    listed = err.split("(", 1)[1].split(")", 1)[0]
+    assert err.startswith("'manual' matches 6 events (")
+    assert listed.endswith(" and 1 more")
+    assert len([i for i in ids if i in listed]) == 5
+    assert len(engage.events()) == 6
 
 
 def test_undo_refuses_an_ambiguous_prefix(engage: Engage) -> None:

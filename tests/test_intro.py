@@ -9,7 +9,7 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from engage.intro import draft_context, intro_paths
+from engage.intro import draft_context, intro_paths, missing_evidence, supported
 from engage.meter import read_meter
 from engage.models import (
     DIRECTION,
@@ -331,3 +331,48 @@ def test_what_rests_on_a_name_alone_is_not_told() -> None:
     path = intro_paths("Dana Target", WATCHLIST, [], {}, [], NOW, RULES)[0]
     context = draft_context(path, WATCHLIST, reading, events)
     assert context["exchange"] == "I've left comments on a couple of their posts and they replied"
+
+
+# A path with no evidence worth an ask behind it is not a recommendation.
+UNSUPPORTED = [
+    (
+        "a contact I gave strength 0",
+        Person("Zed Zero", role=Role.CONTACT, strength=0.0, knows=("Dana Target",)),
+        [],
+        0.0,
+        "nothing shows that you know Zed Zero well (you know Zed Zero (strength 0 in "
+        "feeds.yaml); tie strength 0.00): if you do, give Zed Zero a `strength:` (0.1 to 1) "
+        "under contacts: in feeds.yaml",
+    ),
+    (
+        "a clue from years ago, decayed to nothing",
+        Person("Carl Close", role=Role.CONTACT, strength=0.9),
+        [evidence("Carl Close", "Dana Target", 1000, "https://dana.example/old#c1")],
+        0.0,
+        'nothing recent shows that Carl Close knows Dana Target (comment on "Packaging in '
+        '2026": "Lockfiles saved my week", ',
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("contact", "clues", "strength", "missing"),
+    [row[1:] for row in UNSUPPORTED],
+    ids=[row[0] for row in UNSUPPORTED],
+)
+def test_a_path_without_evidence_is_unsupported_and_says_what_is_missing(
+    contact: Person, clues: list[IntroEvidence], strength: float, missing: str
+) -> None:
+    watchlist = Watchlist(me=WATCHLIST.me, people=WATCHLIST.people[:1], contacts=(contact,))
+    (path,) = intro_paths("Dana Target", watchlist, clues, {}, [], NOW, RULES)
+    assert path.strength == pytest.approx(strength, abs=0.0001)
+    assert not supported(path)
+    assert missing_evidence(path).startswith(missing)
+
+
+def test_the_weakest_supported_path_is_a_recommendation() -> None:
+    # A LinkedIn-strength contact (0.3) who merely knows the target (0.5): 0.15.
+    contact = Person("Pat Plain", role=Role.CONTACT, strength=0.3, knows=("Dana Target",))
+    watchlist = Watchlist(me=WATCHLIST.me, people=WATCHLIST.people[:1], contacts=(contact,))
+    (path,) = intro_paths("Dana Target", watchlist, [], {}, [], NOW, RULES)
+    assert supported(path) and path.strength == pytest.approx(0.15)

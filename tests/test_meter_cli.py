@@ -388,6 +388,32 @@ def test_intro_without_any_path_says_how_to_add_one_and_drafts_nothing(engage: E
     assert "Subject:" not in out
 
 
+def test_a_link_with_no_evidence_is_no_recommendation_and_gets_no_draft(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    zero = "  - name: Zed Zero\n    strength: 0\n    knows: [Dee Nobody]\n"
+    engage = Engage(tmp_path, capsys, WATCHLIST + zero)
+    code, out, _ = engage("intro", "Dee Nobody", "--at", at(28))
+    assert code == 0
+    assert out.splitlines() == [
+        "Nobody can introduce you to Dee Nobody yet: the links found have no evidence worth "
+        "an ask behind them, so no note is drafted.",
+        "  Zed Zero  (strength 0.00)",
+        "      missing: nothing shows that you know Zed Zero well (you know Zed Zero "
+        "(strength 0 in feeds.yaml); tie strength 0.00): if you do, give Zed Zero a "
+        "`strength:` (0.1 to 1) under contacts: in feeds.yaml",
+    ]
+    data = engage.json("intro", "Dee Nobody", "--at", at(28))
+    assert (data["paths"], data["note"]) == ([], None)
+    (weak,) = data["unsupported_paths"]
+    assert (weak["via"], weak["strength"]) == (["Zed Zero"], 0.0)
+    assert weak["missing"].startswith("nothing shows that you know Zed Zero well")
+    # Nor do explain and ask offer Zed Zero as someone who could introduce.
+    assert engage.json("explain", "Dee Nobody", "--at", at(28))["intro_paths"] == []
+    _, _, err = engage("ask", "Dee Nobody")
+    assert "Zed Zero" not in err
+
+
 def future(days: float) -> str:
     return (datetime.now(UTC) + timedelta(days=days)).isoformat()
 

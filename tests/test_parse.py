@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pickle
-import time
 from datetime import UTC, datetime
 
 import pytest
+from conftest import finishes
 
 from engage.models import ParsedFeed
 from engage.poll.fields import parse_date
@@ -256,9 +256,8 @@ def test_entity_bomb_finishes_fast_without_expanding() -> None:
         "<description>&lol9;</description></item></channel></rss>"
     ).encode()
     body += b"<!-- padding -->" * 8000  # the measured case was ~127 KiB
-    started = time.perf_counter()
-    parsed = parse_feed(body, url="https://x.example/feed")
-    assert time.perf_counter() - started < 2.0
+    # feedparser's loose fallback took 36 s and 2.9 GB on such a feed: only a hang guard here.
+    parsed = finishes(lambda: parse_feed(body, url="https://x.example/feed"))
     assert parsed.error is not None or parsed.entries
     for entry in parsed.entries:
         assert "lollol" not in (entry.title or "") + entry.summary

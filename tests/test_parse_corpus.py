@@ -6,12 +6,10 @@ Expectations were worked out by reading the files and MANIFEST.tsv, not by runni
 from __future__ import annotations
 
 import csv
-import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
-from conftest import FEEDS, ROBUSTNESS
+from conftest import FEEDS, ROBUSTNESS, finishes
 
 from engage.models import ParsedFeed
 from engage.poll.parse import parse_feed
@@ -236,19 +234,14 @@ def test_json_feed_items_authors_and_dates() -> None:
 def test_every_robustness_file_ends_as_entries_or_an_error() -> None:
     files = sorted(p for p in ROBUSTNESS.rglob("*") if p.is_file() and p.name != "README.md")
     assert len(files) > 1300
-    started = time.perf_counter()
-    slowest = (0.0, Path())
     for path in files:
-        one_started = time.perf_counter()
-        parsed = parse_feed(path.read_bytes(), url="https://validator.example/" + path.name)
-        took = time.perf_counter() - one_started
-        slowest = max(slowest, (took, path))
-        assert isinstance(parsed, ParsedFeed)
+        body = path.read_bytes()
+        url = "https://validator.example/" + path.name
+        parsed = finishes(lambda: parse_feed(body, url=url))  # noqa: B023 (called at once)
+        assert isinstance(parsed, ParsedFeed), path
         assert (
             parsed.entries
             or parsed.error is not None
             or parsed.title is not None
             or (parsed.link is not None)
         ), path  # an empty but valid feed still says what it is
-    assert time.perf_counter() - started < 60, slowest
-    assert slowest[0] < 2.0, slowest

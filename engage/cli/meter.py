@@ -18,9 +18,11 @@ JSON interface (`--json`), stable for scripts:
   `linkedin` (true when the person is one of your LinkedIn connections).
 - `engage intro PERSON --json`: `person`, `paths` (below), `note` (the draft, or null),
   `contact` (true when PERSON is a contact you already know: no paths, no note),
-  `longer_paths` (with one hop and no path found: how many two-hop paths exist) and
+  `longer_paths` (with one hop and no path found: how many two-hop paths exist),
   `withheld` (why no note was drafted: the best path is weaker than
-  settings.meter.intro_min_strength; or null).
+  settings.meter.intro_min_strength; or null) and `unsupported_paths` (links with no
+  evidence worth an ask behind them: never recommended, never drafted for; each path
+  object plus `missing`, what would make it one).
 - Intro paths: objects with `via` (the intermediaries, the connector first), `strength`
   (0..1, the product of the ties) and `evidence` (a list of {text, url}).
 """
@@ -246,6 +248,18 @@ def _print_paths(paths: Sequence[IntroPath], target: str, *, limit: int, longer:
             echo(f"      - {ev.text}" + (f" <{ev.url}>" if ev.url else ""))
 
 
+def _print_unsupported(paths: Sequence[IntroPath], target: str) -> None:
+    from engage.intro import missing_evidence
+
+    echo(
+        f"Nobody can introduce you to {target} yet: the links found have no evidence worth "
+        "an ask behind them, so no note is drafted."
+    )
+    for path in paths[:10]:
+        echo(f"  {' → '.join(path.via)}  (strength {path.strength:.2f})")
+        echo(f"      missing: {missing_evidence(path)}")
+
+
 @click.command("intro")
 @click.argument("person")
 @click.option(
@@ -287,7 +301,10 @@ def intro(
             f"is needed — write to them directly (see engage explain {quote(who.name)})."
         )
         return
-    _print_paths(found.paths, who.name, limit=10, longer=found.longer_paths)
+    if not found.paths and found.unsupported:
+        _print_unsupported(found.unsupported, who.name)
+    else:
+        _print_paths(found.paths, who.name, limit=10, longer=found.longer_paths)
     if found.withheld is not None:
         echo("")
         echo(found.withheld)

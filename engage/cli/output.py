@@ -123,6 +123,14 @@ def console() -> Console:
     return Console(width=width, height=height, highlight=False, markup=False, emoji=False)
 
 
+def bar_console() -> Console:
+    """Where a progress bar draws: stderr, so what stdout carries (a pipe, a file) stays
+    clean, and nothing of the bar lands in `engage poll -v > log`."""
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, markup=False, emoji=False)
+
+
 def print_table(made: Table, *, on: Console | None = None) -> None:
     (on or console()).print(made)
 

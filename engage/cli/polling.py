@@ -4,13 +4,17 @@ and seeing what was found."""
 from __future__ import annotations
 
 import sys
+from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
+from engage.clean import clean_text
 from engage.cli.output import (
+    bar_console,
     cell,
     console,
     echo,
@@ -63,30 +67,18 @@ def poll(
     if person is not None:
         person = app.anyone(person).name
     app.store  # says "starting a new, empty data folder" before any progress bar  # noqa: B018
-    interactive = sys.stderr.isatty() and not verbose
-    if interactive:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    if verbose:
 
-        with Progress(
-            TextColumn("polling"), BarColumn(), MofNCompleteColumn(), transient=True
-        ) as bar:
-            task = bar.add_task("poll", total=None)
+        def progress(_urls: Sequence[str]) -> ProgressHook:
+            return _say_outcome
 
-            def progress(more: int) -> ProgressHook:
-                # Follow-up rounds (comment feeds found on the way) add to the total.
-                bar.update(task, total=(bar.tasks[0].total or 0) + more)
-
-                def advance(_outcome: FeedOutcome) -> None:
-                    bar.advance(task)
-
-                return advance
-
-            summary = app.poll(everything=everything, person=person, progress=progress)
+        summary = app.poll(everything=everything, person=person, progress=progress)
+    elif sys.stderr.isatty():
+        with _Watcher() as watcher:
+            summary = app.poll(everything=everything, person=person, progress=watcher.round)
     else:
         summary = app.poll(everything=everything, person=person)
-    if verbose:
-        for outcome in summary.outcomes:
-            echo(_outcome_line(outcome))
+    if verbose:  # the feeds' lines came as each finished; the accounts are read after them
         for account in summary.accounts:
             echo(_account_line(account))
     if summary.interrupted is not None:
@@ -100,6 +92,78 @@ def poll(
             f"moved: {outcome.url} -> {outcome.moved_to} (permanent redirect; "
             "`engage feeds --apply-moves` updates feeds.yaml)"
         )
+
+
+def _say_outcome(outcome: FeedOutcome) -> None:
+    """-v: one line per feed, as soon as it is done (one slow site no longer holds back
+    every other line until the end of the poll)."""
+    if not outcome.quiet:
+        echo(_outcome_line(outcome))
+
+
+class _Watcher:
+    """The progress bar on a terminal (on stderr), without -v: how many feeds are done,
+    and the hosts still being waited for, those with the most feeds left first."""
+
+    SHOWN_HOSTS = 3
+    WAITING_WIDTH = 40
+
+    def __init__(self) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self.waiting: Counter[str] = Counter()
+        # No stdout redirection: what the poll prints after the bar goes where stdout goes.
+        self.bar = Progress(
+            TextColumn("polling"),
+            BarColumn(bar_width=20),
+            MofNCompleteColumn(),
+            # Hosts are data: shown as plain text, cleaned and cut short (_waiting).
+            TextColumn("{task.fields[waiting]}", markup=False),
+            console=bar_console(),
+            transient=True,
+            redirect_stdout=False,
+            redirect_stderr=False,
+        )
+        self.task = self.bar.add_task("poll", total=None, waiting="")
+
+    def __enter__(self) -> _Watcher:
+        self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.__exit__(None, None, None)
+
+    def round(self, urls: Sequence[str]) -> ProgressHook:
+        # Follow-up rounds (comment feeds found on the way) add to the total.
+        total = self.bar.tasks[0].total or 0
+        self.waiting.update(_host(url) for url in urls)
+        self.bar.update(self.task, total=total + len(urls), waiting=self._waiting())
+        return self.done
+
+    def done(self, outcome: FeedOutcome) -> None:
+        host = _host(outcome.url)
+        if self.waiting[host] > 0:
+            self.waiting[host] -= 1
+        self.bar.update(self.task, advance=1, waiting=self._waiting())
+
+    def _waiting(self) -> str:
+        hosts = [host for host, count in self.waiting.most_common() if count > 0]
+        if not hosts:
+            return ""
+        shown = ", ".join(hosts[: self.SHOWN_HOSTS])
+        more = len(hosts) - self.SHOWN_HOSTS
+        text = clean_text(f"waiting for {shown}" + (f" and {more} more" if more > 0 else ""))
+        # Short enough to leave the bar and the count whole on an 80-column terminal.
+        return text if len(text) <= self.WAITING_WIDTH else text[: self.WAITING_WIDTH - 1] + "…"
+
+
+def _host(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    try:
+        return urlsplit(url).hostname or url
+    except ValueError:
+        return url
 
 
 def _interrupted_line(summary: CycleSummary) -> str:

@@ -38,6 +38,7 @@ from engage.models import (
     Person,
     Post,
     ProgressHook,
+    ProgressStart,
     Watchlist,
 )
 from engage.poll import schedule
@@ -234,6 +235,15 @@ class _Known:
             self._posts = tuple(self._view.posts())
         return self._posts
 
+    def new_items(self, posts: Sequence[Post], comments: Sequence[Comment]) -> tuple[int, int]:
+        """How many of these posts and comments were not stored when the poll began: what
+        a feed's line says as it finishes (the store counts again when it writes)."""
+        counts = []
+        for name, items in (("posts", posts), ("comments", comments)):
+            known = self._view.polled_keys(name) if items else frozenset()
+            counts.append(len({(i.feed, i.id) for i in items} - known))
+        return counts[0], counts[1]
+
     def close(self) -> None:
         self._view.close()
 
@@ -274,15 +284,20 @@ def _make_pool(workers: int) -> Executor:
     return ProcessPoolExecutor(workers, ctx, initializer=signal.pthread_sigmask, initargs=quiet)
 
 
+Finished = Callable[[PlannedFeed, FetchResult, ParsedFeed | None], None]
+
+
 async def _fetch_and_parse(
     planned: Sequence[PlannedFeed],
     watchlist: Watchlist,
     pool: Executor | None,
-    hook: ProgressHook | None,
+    on_done: Finished | None,
     stop: _Stop,
 ) -> list[tuple[PlannedFeed, FetchResult, ParsedFeed | None]]:
-    """Fetch and parse the planned feeds. After a stop signal, only the feeds fetched and
-    parsed by then are returned (those under way get PARSE_GRACE_SECONDS), in plan order."""
+    """Fetch and parse the planned feeds; `on_done` is told of each one as it is done (its
+    body parsed, or no body to parse), in the order they finish. After a stop signal, only
+    the feeds fetched and parsed by then are returned (those under way get
+    PARSE_GRACE_SECONDS), in plan order."""
     from engage.poll.fetch import FetchRequest, fetch_all
     from engage.poll.parse import parse_feed
 
@@ -300,17 +315,25 @@ async def _fetch_and_parse(
         for item in planned
     ]
 
-    owners = {item.state.url: item.state.person for item in planned}
+    by_url = {item.state.url: item for item in planned}
+
+    async def parse_then_report(
+        item: PlannedFeed, result: FetchResult, parsing: asyncio.Future[ParsedFeed]
+    ) -> ParsedFeed:
+        parsed = await parsing
+        if on_done is not None:
+            on_done(item, result, parsed)
+        return parsed
 
     def start_parse(result: FetchResult) -> None:
-        if hook is not None:
-            status = FeedStatus.OK if result.error is None else FeedStatus.ERROR
-            hook(FeedOutcome(url=result.url, person=owners.get(result.url, ""), status=status))
+        item = by_url[result.url]
         # The body goes to the parser; keeping it to the end of the cycle would hold every
         # feed's bytes at once (~50 MB for 1,000 feeds of 47 KB).
         finished[result.url] = replace(result, body=None)
         # Parsing starts as each body arrives, so the fetching of the others goes on.
         if result.body is None or result.status is None or result.status >= 300:
+            if on_done is not None:
+                on_done(item, finished[result.url], None)
             return
         job = functools.partial(
             parse_feed,
@@ -319,11 +342,12 @@ async def _fetch_and_parse(
             content_type=result.content_type,
         )
         if pool is not None:
-            parse_jobs[result.url] = loop.run_in_executor(pool, job)
+            parsing: asyncio.Future[ParsedFeed] = loop.run_in_executor(pool, job)
         else:
-            future: asyncio.Future[ParsedFeed] = loop.create_future()
-            future.set_result(job())
-            parse_jobs[result.url] = future
+            parsing = loop.create_future()
+            parsing.set_result(job())
+        report = parse_then_report(item, finished[result.url], parsing)
+        parse_jobs[result.url] = asyncio.ensure_future(report)
 
     stopped = asyncio.Event()
     with stop.waking(stopped):
@@ -370,12 +394,13 @@ def run_cycle(
     now: datetime,
     everything: bool = False,
     person: str | None = None,
-    progress: Callable[[int], ProgressHook] | None = None,  # called with each round's size
+    progress: ProgressStart | None = None,  # called with each round's feed URLs
     workers: int | None = None,
 ) -> CycleSummary:
     """Poll what is due, detect interactions in what arrived, and store both in one short
     batched write. A stop signal (see _Stop) ends the fetching early; what finished by then
-    is stored all the same, and the summary says so."""
+    is stored all the same, and the summary says so. Each feed is folded into its new
+    state as it finishes, so `progress` can show it then, not when the cycle is done."""
     from engage.detect import threads_i_joined
 
     started = time.monotonic()
@@ -400,8 +425,23 @@ def run_cycle(
         )
         if snapshot.cache_lost:
             planned = [replace(p, state=_without_validators(p.state)) for p in planned]
-        hook = progress(len(planned)) if progress else None
-        fetched = _run_async(planned, watchlist, workers, hook, stop)
+        folds: dict[str, _Folded | None] = {}  # by planned URL; None: a failed probe
+        hook: ProgressHook | None = None
+
+        def on_done(item: PlannedFeed, result: FetchResult, parsed: ParsedFeed | None) -> None:
+            url, owner = item.state.url, item.state.person
+            if _failed_probe(item, result, parsed):
+                # A guessed comment feed that isn't there is not the user's problem.
+                folds[url] = None
+                if hook is not None:
+                    hook(FeedOutcome(url, owner, FeedStatus.ERROR, quiet=True))
+                return
+            done = folds[url] = _fold(item, result, parsed, watchlist, now)
+            if hook is not None:
+                hook(done.outcome(*snapshot.new_items(done.posts, done.comments)))
+
+        hook = progress([p.state.url for p in planned]) if progress else None
+        fetched = _run_async(planned, watchlist, workers, on_done, stop)
         unfinished = len(planned) - len(fetched)
 
         # Second round, small: site-wide comment feeds of blogs polled for the first time,
@@ -416,12 +456,13 @@ def run_cycle(
             if not extra:
                 break
             if progress:
-                hook = progress(len(extra))  # the bar's total grows by what this round adds
-            more = _run_async(extra, watchlist, workers, hook, stop)
+                hook = progress([p.state.url for p in extra])  # the bar's total grows
+            more = _run_async(extra, watchlist, workers, on_done, stop)
             unfinished += len(extra) - len(more)
             fetched += more
 
-        summary = _store_cycle(watchlist, store, snapshot, fetched, now)
+        kept = [folds[item.state.url] for item, _result, _parsed in fetched]
+        summary = _store_cycle(watchlist, store, snapshot, [f for f in kept if f], now)
     return replace(
         summary,
         seconds=time.monotonic() - started,
@@ -438,19 +479,14 @@ def _store_cycle(
     watchlist: Watchlist,
     store: Store,
     snapshot: _Known,
-    fetched: Sequence[tuple[PlannedFeed, FetchResult, ParsedFeed | None]],
+    folded: Sequence[_Folded],
     now: datetime,
 ) -> CycleSummary:
-    """Fold what was fetched into the feeds' states, detect, and store it all at once."""
+    """Detect in what the folded feeds brought, and store it all at once."""
     # Everything is decided before the lock is taken, so `status` or a web page never waits
     # for a detection: the feeds' new states, what arrived, and the interactions in it.
-    folded: list[_Folded] = []
     arrived = Arrived()
-    for item, result, parsed in fetched:
-        if _failed_probe(item, result, parsed):
-            continue  # a guessed comment feed that isn't there is not the user's problem
-        done = _fold(item, result, parsed, watchlist, now)
-        folded.append(done)
+    for done in folded:
         arrived.posts += done.posts
         arrived.comments += done.comments
     found = _detect(watchlist, snapshot, arrived) if arrived.posts or arrived.comments else None
@@ -508,7 +544,7 @@ def _run_async(
     planned: Sequence[PlannedFeed],
     watchlist: Watchlist,
     workers: int | None,
-    hook: ProgressHook | None,
+    on_done: Finished,
     stop: _Stop,
 ) -> list[tuple[PlannedFeed, FetchResult, ParsedFeed | None]]:
     if not planned or stop.signal is not None:
@@ -516,7 +552,7 @@ def _run_async(
     cores = workers or os.cpu_count() or 1
     pool = _make_pool(cores) if len(planned) >= POOL_MIN_FEEDS and cores > 1 else None
     try:
-        return asyncio.run(_fetch_and_parse(planned, watchlist, pool, hook, stop))
+        return asyncio.run(_fetch_and_parse(planned, watchlist, pool, on_done, stop))
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)

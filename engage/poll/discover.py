@@ -1,15 +1,17 @@
 """Feed autodiscovery for `engage add`: one fetch of what the user typed, then at most a few
 more to confirm a feed. What a page or platform URL says is read by the pure
-`engage.poll.pages`; this module does the I/O around it.
+`engage.poll.pages`; this module does the I/O around it, through the same bounded fetch as
+a poll (`fetch.page_fetcher`).
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from engage.models import FeedKind, ParsedFeed
+from engage.models import FeedKind, ParsedFeed, Settings
+from engage.poll.fetch import PageFetch, page_fetcher
 from engage.poll.pages import (
     WELL_KNOWN_PATHS,
     DiscoveredFeed,
@@ -22,15 +24,6 @@ from engage.poll.pages import (
 )
 from engage.poll.parse import parse_feed
 from engage.urls import site_root
-
-if TYPE_CHECKING:
-    import httpx
-
-
-ACCEPT = (
-    "application/atom+xml, application/rss+xml, application/feed+json, "
-    "application/xml;q=0.9, text/xml;q=0.9, text/html;q=0.8, */*;q=0.5"
-)
 
 
 @dataclass(frozen=True)
@@ -48,41 +41,31 @@ class Resolution:
     error: str | None = None
 
 
-async def _fetch(
-    client: httpx.AsyncClient, url: str, max_bytes: int
-) -> tuple[str, bytes, str | None] | str:
-    """(final URL, body, content type), or a one-line error."""
-    import httpx
+def find_feed(url: str, settings: Settings) -> Resolution:
+    """`resolve` through the poll's own fetcher. Each fetch has the poll's deadline; the
+    whole search (a page, the feeds it names, a few guessed paths) gets twice that."""
+    limit = settings.timeout_seconds * 2
+
+    async def run() -> Resolution:
+        async with page_fetcher(settings) as fetch, asyncio.timeout(limit):
+            return await resolve(url, fetch=fetch)
 
     try:
-        async with client.stream(
-            "GET", url, follow_redirects=True, headers={"Accept": ACCEPT}
-        ) as response:
-            if response.status_code >= 400:
-                return f"{url}: HTTP {response.status_code}"
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > max_bytes:
-                    return f"{url}: the response is larger than {max_bytes} bytes"
-                chunks.append(chunk)
-            return str(response.url), b"".join(chunks), response.headers.get("content-type")
-    except httpx.InvalidURL:
-        return f"{url}: not a valid URL"
-    except httpx.TimeoutException:
-        return f"{url}: timed out"
-    except httpx.HTTPError as exc:
-        # The same one-line reasons `engage poll` gives ("connection refused (host:port)").
-        from engage.poll.fetch import classify_transport_error
-
-        return f"{url}: {classify_transport_error(exc, httpx.URL(url))[1]}"[:300]
+        return asyncio.run(run())
+    except TimeoutError:
+        return Resolution(feed_url=None, error=f"{url}: gave up after {limit:g} s")
 
 
-async def _try_feed(
-    client: httpx.AsyncClient, url: str, max_bytes: int
-) -> tuple[str, ParsedFeed] | str:
-    fetched = await _fetch(client, url, max_bytes)
+async def _fetch(fetch: PageFetch, url: str) -> tuple[str, bytes, str | None] | str:
+    """(final URL, body, content type), or a one-line error worded as `engage poll` words it."""
+    result = await fetch(url)
+    if result.error is not None:
+        return f"{url}: {result.error}"[:300]
+    return result.final_url or url, result.body or b"", result.content_type
+
+
+async def _try_feed(fetch: PageFetch, url: str) -> tuple[str, ParsedFeed] | str:
+    fetched = await _fetch(fetch, url)
     if isinstance(fetched, str):
         return fetched
     final, body, ctype = fetched
@@ -106,12 +89,12 @@ def guess_kind(parsed: ParsedFeed, url: str) -> FeedKind:
     return FeedKind.BLOG
 
 
-async def resolve(url: str, *, client: httpx.AsyncClient, max_bytes: int) -> Resolution:
+async def resolve(url: str, *, fetch: PageFetch) -> Resolution:
     """Find the feed behind what the user typed: a feed URL, a page, or a platform handle."""
     platform = platform_feed(url)
     first_error: str | None = None
     if platform is not None:
-        tried = await _try_feed(client, platform.url, max_bytes)
+        tried = await _try_feed(fetch, platform.url)
         if not isinstance(tried, str):
             final, parsed = tried
             return Resolution(
@@ -123,7 +106,7 @@ async def resolve(url: str, *, client: httpx.AsyncClient, max_bytes: int) -> Res
             return Resolution(feed_url=None, error=f"no {platform.platform} feed: {tried}")
 
     page_url = url.strip() if "://" in url else "https://" + url.strip()
-    fetched = await _fetch(client, page_url, max_bytes)
+    fetched = await _fetch(fetch, page_url)
     if isinstance(fetched, str):
         return Resolution(feed_url=None, error=first_error or fetched)
     final, body, ctype = fetched
@@ -140,7 +123,7 @@ async def resolve(url: str, *, client: httpx.AsyncClient, max_bytes: int) -> Res
     comments = next((c.url for c in candidates if c.is_comments), None)
     errors: list[str] = []
     for candidate in [c for c in candidates if not c.is_comments]:
-        tried = await _try_feed(client, candidate.url, max_bytes)
+        tried = await _try_feed(fetch, candidate.url)
         if isinstance(tried, str):
             errors.append(tried)
             continue
@@ -152,7 +135,7 @@ async def resolve(url: str, *, client: httpx.AsyncClient, max_bytes: int) -> Res
 
     youtube = youtube_feed_from_page(body) if "youtube.com" in urlsplit(final).netloc else None
     if youtube:
-        tried = await _try_feed(client, youtube, max_bytes)
+        tried = await _try_feed(fetch, youtube)
         if not isinstance(tried, str):
             return Resolution(
                 feed_url=tried[0], kind=FeedKind.VIDEO, title=tried[1].title, site_url=final,
@@ -161,7 +144,7 @@ async def resolve(url: str, *, client: httpx.AsyncClient, max_bytes: int) -> Res
         errors.append(tried)
 
     for guess in well_known_feed_paths(final):
-        tried = await _try_feed(client, guess, max_bytes)
+        tried = await _try_feed(fetch, guess)
         if isinstance(tried, str):
             continue
         feed_url, feed = tried
@@ -171,7 +154,7 @@ async def resolve(url: str, *, client: httpx.AsyncClient, max_bytes: int) -> Res
             same_host = feed.link and urlsplit(feed.link).netloc == urlsplit(final).netloc
             home = feed.link if feed.link and same_host else site_root(final)
             hint = page_generator(body) or feed.generator
-            comments = await _site_comments_feed(client, home, hint, max_bytes)
+            comments = await _site_comments_feed(fetch, home, hint)
         return Resolution(
             feed_url=feed_url, kind=guess_kind(feed, feed_url), title=feed.title,
             site_url=final, comments_feed=comments, parsed=feed, candidates=candidates,
@@ -190,12 +173,12 @@ async def resolve(url: str, *, client: httpx.AsyncClient, max_bytes: int) -> Res
 
 
 async def _site_comments_feed(
-    client: httpx.AsyncClient, site_url: str, generator: str | None, max_bytes: int
+    fetch: PageFetch, site_url: str, generator: str | None
 ) -> str | None:
     if not generator:
         return None  # only guess comment feeds for platforms known to publish them
     for candidate in site_comment_feed_candidates(site_url, generator):
-        tried = await _try_feed(client, candidate, max_bytes)
+        tried = await _try_feed(fetch, candidate)
         if not isinstance(tried, str):
             return tried[0]
     return None

@@ -25,7 +25,7 @@ import socket
 import ssl
 import time
 import zlib
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 
@@ -33,6 +33,7 @@ import httpx
 
 from engage import __version__
 from engage.models import FetchResult, Settings
+from engage.urls import port_problem
 
 # Feed types first, generic JSON/XML lower, and */* last: a URL that only has an HTML
 # page must still answer, so that autodiscovery can find the feed in it.
@@ -92,12 +93,21 @@ def make_client(settings: Settings) -> httpx.AsyncClient:
         follow_redirects=True,
         timeout=timeout,
         limits=limits,
+        event_hooks={"request": [_refuse_impossible_port]},
         headers={
             "User-Agent": user_agent(settings),
             "Accept": ACCEPT,
             "Accept-Encoding": ACCEPT_ENCODING,
         },
     )
+
+
+async def _refuse_impossible_port(request: httpx.Request) -> None:
+    """Every request, redirects included: a Location with port 99999 is refused here as an
+    invalid URL instead of failing inside the socket's connect."""
+    problem = port_problem(str(request.url))
+    if problem is not None:
+        raise httpx.InvalidURL(problem)
 
 
 class Limiter:
@@ -222,6 +232,9 @@ def _checked_url(text: str) -> httpx.URL | tuple[ErrorType, str]:
         return "invalid_url", f"invalid URL: not http(s): {text!r}"
     if not url.host:
         return "invalid_url", f"invalid URL: no host in {text!r}"
+    problem = port_problem(text)
+    if problem is not None:
+        return "invalid_url", f"invalid URL: {problem}"
     return url
 
 
@@ -461,6 +474,30 @@ async def fetch_all(
         if client is None:
             await active.aclose()
     return [task.result() for task in tasks]
+
+
+PageFetch = Callable[[str], Awaitable[FetchResult]]
+
+
+@asynccontextmanager
+async def page_fetcher(settings: Settings) -> AsyncIterator[PageFetch]:
+    """Plain GETs (no validators) exactly as a poll makes them: the same client and
+    User-Agent, the politeness limits, the total deadline and the decoded-size cap, errors
+    as values. `engage add` reads pages and candidate feeds through it; a page of its own
+    client would bring back httpx's unbounded decoder and a read timeout a drip never trips."""
+    limiter = Limiter.from_settings(settings)
+    async with make_client(settings) as client:
+
+        async def fetch(url: str) -> FetchResult:
+            return await fetch_one(
+                client,
+                FetchRequest(url),
+                limiter=limiter,
+                deadline_seconds=settings.timeout_seconds,
+                max_bytes=settings.max_body_bytes,
+            )
+
+        yield fetch
 
 
 # ---------------------------------------------------------------------------
