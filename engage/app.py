@@ -38,7 +38,6 @@ from engage.identity import (
     manual_id,
     resolve,
 )
-from engage.meter import needs_ask_warning, read_meter, status_order
 from engage.models import (
     DIRECTION,
     AccountStatus,
@@ -141,7 +140,6 @@ OUTCOMES: dict[str, EventKind] = {
 REVIEW_DECISIONS = ("confirm", "reject", "trust")
 
 TIMELINE_EVENTS = 12
-HISTORY_DAYS = 180
 # 2: adds `identities` and `tombstone_records`; a format 1 document still imports.
 EXPORT_FORMAT = 2
 FIRST_DIGEST_DAYS = 7  # the first digest shows the posts of the last week
@@ -488,6 +486,9 @@ class World:
             cached = self._readings.get(now, {}).get(name)
             if cached is not None:
                 return cached
+        from engage.meter import read_meter  # not at the top: a poll never reads the meter
+        from engage.meter.rules import HISTORY_DAYS
+
         key = self.keys.key(name)
         events = self.by_person.get(fold_name(key), [])
         days = HISTORY_DAYS if history else 0
@@ -532,6 +533,8 @@ class World:
 
     def people_readings(self, now: datetime) -> list[Reading]:
         """The people I follow, what needs action first."""
+        from engage.meter import status_order
+
         readings = self.readings(now)
         return status_order(readings[p.name] for p in self.watchlist.people)
 
@@ -1218,6 +1221,8 @@ class Engage:
         who = self.person(person)
         moment = self.moment(when, past_only=True)
         reading = world.reading(who.name, moment)
+        from engage.meter import needs_ask_warning
+
         warning = needs_ask_warning(reading)
         rules = self.watchlist.settings.meter
         if warning is not None and not anyway:
@@ -1414,7 +1419,6 @@ class Engage:
         of each round as it begins, and returns what is told each feed's outcome as that
         feed finishes."""
         from engage.poll.cycle import run_cycle
-        from engage.social.poller import poll_accounts
 
         watchlist = self.watchlist
         name = self.anyone(person).name if person is not None else None
@@ -1443,6 +1447,12 @@ class Engage:
         summary = replace(summary, outcomes=tuple(shown(o) for o in summary.outcomes))
         if summary.interrupted is not None:
             return summary  # stopped: the accounts wait for the next poll too
+        if not keyed.me.handles:
+            # Accounts are read only on the networks I am on (social.accounts.plan): with
+            # none of mine there is nothing to read, and the module is not even imported.
+            return summary
+        from engage.social.poller import poll_accounts
+
         try:
             social = poll_accounts(keyed, self.store, now=now, everything=everything, person=key)
         except KeyboardInterrupt:

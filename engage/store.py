@@ -89,17 +89,20 @@ from engage.models import (
     TrustedName,
     fold_name,
 )
-from engage.social.accounts import SocialPost
 from engage.urls import normalize_url
 
 if TYPE_CHECKING:
     from engage.detect import Identity
+    from engage.social.accounts import SocialPost
 
 # 2: an `identities` table, and every `person` field holds the person's key
 # (docs/design.md, "Identity").
 SCHEMA = 2
 PRECIOUS = "engage.json"
 LATEST_POSTS = "latest_posts"  # meta key: each person's newest post (Transaction.note_latest_posts)
+# meta key: the threads I commented in and their latest comment, with the fingerprint of
+# the identities they were worked out with (engage.poll.cycle keeps it).
+JOINED_THREADS = "joined_threads"
 CACHE = "cache.json"
 LOCK = "engage.lock"
 BACKUP_SUFFIX = ".bak"
@@ -162,6 +165,17 @@ class Confirmation:
     confirmed: datetime | None = None
 
 
+def _type_of(name: str) -> type:
+    """The dataclass a table holds. The social statuses' type is looked up when that table
+    is read: importing the social readers costs every command a few hundredths of a
+    second, and most never touch the table."""
+    if name == "social_posts":
+        from engage.social.accounts import SocialPost
+
+        return SocialPost
+    return _TYPES[name]
+
+
 _TYPES: dict[str, type] = {
     "feeds": FeedState,
     "events": Event,
@@ -174,7 +188,6 @@ _TYPES: dict[str, type] = {
     "tombstones": Tombstone,
     "confirmations": Confirmation,
     "social_accounts": SocialAccount,
-    "social_posts": SocialPost,
 }
 # Where a person's key is written: what an identity is found in, re-keyed by a merge.
 # Events first: their ids hashed the name as they spell it, so that spelling is the key.
@@ -235,6 +248,13 @@ def _orphans(folder: Path) -> Iterator[Path]:
         yield from (o for o in folder.glob(f".{name}.*.tmp") if is_temp_of(o, name))
     # keep_copy's temp files for the day generations (the folder is engage's own).
     yield from (folder / BACKUPS).glob(".engage-*.json.*.tmp")
+
+
+def cache_absent(folder: Path) -> bool:
+    try:
+        return (folder / CACHE).stat().st_size == 0
+    except FileNotFoundError:
+        return True
 
 
 def clean_orphans(folder: Path) -> list[Path]:
@@ -920,16 +940,12 @@ class Transaction:
             self._decoded.pop(name, None)
         return _File(self._folder / CACHE, precious=False, read=None)
 
-    @property
-    def cache_missing(self) -> bool:
-        """cache.json was absent (deleted, set aside, never written): everything polled
-        before must be fetched again in full, or the feeds' 304s would keep it empty."""
-        return self._cache.was_new
-
     def keep_cache(self) -> None:
-        """Write cache.json on commit even when nothing in it changed, so that its absence
-        later means it was lost (see cache_missing)."""
-        self._cache.stamp()
+        """Write cache.json on commit when there is none, so that its absence later means
+        it was lost (see Store.cache_missing). An existing one is left alone: reading 16 MB
+        to rewrite it unchanged was most of a 1,000-feed poll where nothing changed."""
+        if self._cache_file is None and cache_absent(self._folder):
+            self._cache.stamp()
 
     def _migrate(self) -> None:
         version = self._precious.schema
@@ -941,7 +957,7 @@ class Transaction:
         self._precious.schema = SCHEMA
         # Migrating rewrites the file and with it the backup, so first make sure every
         # document reads: a damaged file must fail here, before the good backup is replaced.
-        for name in _TYPES:
+        for name in (*_TYPES, "social_posts"):
             self._objects(name)
 
     def _table(self, name: str) -> _Table:
@@ -955,7 +971,7 @@ class Transaction:
         cached = self._decoded.get(name)
         if cached is not None and cached[0] == table.version:
             return cached[1]
-        decode: Callable[[Any], Any] = decoder_for(_TYPES[name])
+        decode: Callable[[Any], Any] = decoder_for(_type_of(name))
         try:
             with gc_paused():
                 objects = [decode(doc) for doc in table.values()]
@@ -975,7 +991,7 @@ class Transaction:
 
     def _decode_one(self, name: str, doc: Doc) -> Any:
         try:
-            return decoder_for(_TYPES[name])(doc)
+            return decoder_for(_type_of(name))(doc)
         except ValueError as exc:
             raise self._damaged(name, exc) from exc
 
@@ -1153,7 +1169,9 @@ class Transaction:
         return self._put_polled("comments", comments)
 
     def _put_polled(self, name: str, items: Iterable[Post | Comment]) -> int:
-        return self._put_first_seen(name, [((item.feed, item.id), item) for item in items])
+        keyed = [((item.feed, item.id), item) for item in items]
+        # Nothing to put must not open cache.json: a feed that answered 304 brings nothing.
+        return self._put_first_seen(name, keyed) if keyed else 0
 
     def _put_first_seen(self, name: str, items: Iterable[tuple[Hashable, Any]]) -> int:
         """Insert or update (key, item) pairs, each keeping the first time its key was seen
@@ -1383,7 +1401,7 @@ class Transaction:
         """Statuses and posts first seen before `cutoff` go, except those an event links to:
         `detect --rebuild` must find every stored event again."""
         table = self._table("social_posts")
-        decode = decoder_for(SocialPost)
+        decode: Callable[[Any], SocialPost] = decoder_for(_type_of("social_posts"))
         doomed = []
         for key, doc in table.docs.items():
             seen = _parse_time(doc.get("first_seen") or doc.get("when"))
@@ -1540,6 +1558,7 @@ def latest_posts_of(meta: Mapping[str, Any]) -> dict[str, LatestPost]:
             continue
     return out
 
+
 def _interaction(doc: Doc) -> tuple[str, str, str] | None:
     """identity.same_interaction of a stored event document."""
     return same_interaction(str(doc.get("person") or ""), str(doc.get("kind")), doc.get("url"))
@@ -1555,7 +1574,7 @@ def _checked(name: str, doc: Any) -> Doc:
             raise StoreError(f"table 'meta': {dict(doc)!r} has no key")
         return {"key": doc["key"], "value": to_json(doc.get("value"))}
     try:
-        value: Any = decoder_for(_TYPES[name])(doc)
+        value: Any = decoder_for(_type_of(name))(doc)
     except ValueError as exc:
         raise StoreError(f"table {name!r}: {exc}") from exc
     encoded: Doc = to_json(value)
@@ -1697,6 +1716,10 @@ def _forget_in(table: Callable[[str], _Table | None], who: Forgetting) -> dict[s
         value = {k: v for k, v in latest["value"].items() if fold_name(k) != key}
         if value != latest["value"]:
             meta.put(LATEST_POSTS, {**latest, "value": value})
+    if meta is not None and JOINED_THREADS in meta.docs:
+        # The threads I joined name posts on their sites; the list is worked out again
+        # from the comments that stay, at the next poll.
+        meta.remove(JOINED_THREADS)
 
     drop("social_accounts", "social accounts", lambda doc: named(doc, "person"))
     addresses = [a.casefold() for a in who.addresses if a.strip()]
@@ -1931,6 +1954,12 @@ class Store:
                 if any(needle in text for needle in wanted):
                     found.append(path)
         return sorted(found)
+
+    def cache_missing(self) -> bool:
+        """cache.json is absent (deleted, set aside, never written): everything polled
+        before must be fetched again in full, or the feeds' 304s would keep it empty. A
+        stat, not a read: a damaged cache shows, and is set aside, when it is read."""
+        return cache_absent(self.folder)
 
     def view(self, *, with_cache: bool = True) -> Transaction:
         """One consistent read of the store, without the lock, for reading only (it is

@@ -23,7 +23,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-import httpx
 import pytest
 from conftest import finishes
 from feedserver import (
@@ -602,7 +601,7 @@ def test_a_callers_own_shorter_timeouts_are_named_in_the_error(
     server.routes["/silent"] = silent
 
     async def impatient() -> FetchResult:
-        async with httpx.AsyncClient(timeout=0.3) as client:
+        async with make_client(Settings(timeout_seconds=0.3)) as client:
             return await fetch_one(
                 client,
                 FetchRequest(server.url("/silent")),
@@ -797,13 +796,13 @@ def test_a_callers_client_is_used_and_left_open(httpserver: HTTPServer) -> None:
 def test_the_client_is_built_for_feeds() -> None:
     client = make_client(Settings(concurrency=5, timeout_seconds=30))
     try:
-        assert client.follow_redirects
-        assert client.timeout.connect == 10
-        assert client.timeout.read == 30
+        assert client.max_redirects == 20
+        assert client.connect_timeout == 10
+        assert client.read_timeout == 30
         assert client.headers["Accept"] == ACCEPT
-        assert isinstance(client, httpx.AsyncClient)
     finally:
         run(client.aclose())
+    assert client.is_closed
 
 
 def test_nothing_to_fetch_is_an_empty_list() -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import threading
@@ -15,11 +17,12 @@ import pytest
 from conftest import FEEDS, ROBUSTNESS
 from feedserver import Handler, Route, Server, StaticServer
 from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
 
 from engage.config import load
 from engage.models import EventKind, FeedStatus, LatestPost
 from engage.poll.cycle import run_cycle
-from engage.store import LATEST_POSTS, Store, latest_posts_of
+from engage.store import JOINED_THREADS, LATEST_POSTS, Store, latest_posts_of
 
 
 def engage(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -206,6 +209,62 @@ def test_quiet_threads_are_not_followed(httpserver: HTTPServer, tmp_path: Path) 
     assert f"{site}/2021/01/02/double-helping-of-pi-hole/feed/" not in polled
     # The events are still found from the site-wide comment feed.
     assert {e.kind for e in store.events()} == {EventKind.MY_COMMENT, EventKind.THEIR_REPLY}
+
+
+def serve_whizzy_with_etags(httpserver: HTTPServer) -> str:
+    """The whizzy site, answering 304 to a request that sends back the ETag it was given."""
+
+    def route(name: str) -> Callable[[Request], Response]:
+        body = (FEEDS / name).read_bytes()
+
+        def respond(request: Request) -> Response:
+            if request.headers.get("If-None-Match") == '"v1"':
+                return Response(status=304, headers={"ETag": '"v1"'})
+            headers = {"ETag": '"v1"', "Content-Type": "application/rss+xml; charset=UTF-8"}
+            return Response(body, headers=headers)
+
+        return respond
+
+    for path, name in WHIZZY.items():
+        httpserver.expect_request(path).respond_with_handler(route(name))
+    return httpserver.url_for("/").rstrip("/")
+
+
+def test_the_threads_i_joined_are_kept_and_redone_when_identities_change(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    """The poll keeps the threads I joined in engage.json, so a poll where every feed says
+    304 need not read every stored comment. The list is redone when the identities it was
+    worked out with change: here, the watchlist learns that Marian is me, and the very
+    next poll, where nothing new arrives, follows the thread Marian joined."""
+    site = serve_whizzy_with_etags(httpserver)
+    pihole = f"{site}/2021/01/02/double-helping-of-pi-hole/"
+    config = whizzy_watchlist(tmp_path, site)
+    config.write_text(config.read_text().replace("name: Marian", "name: Someone New"))
+    store = Store(tmp_path / "data")
+    now = datetime(2021, 2, 1, 12, 0, tzinfo=UTC)
+
+    first = run_cycle(load(config), store, now=now, everything=True)
+    assert f"{pihole}feed/" not in {o.url for o in first.outcomes}
+    kept = store.get_meta(JOINED_THREADS)
+    assert kept["threads"] == {}
+
+    config.write_text(config.read_text().replace("name: Someone New", "name: Marian"))
+    second = run_cycle(load(config), store, now=now, everything=True)
+    statuses = {o.url: o.status for o in second.outcomes}
+    assert statuses[f"{site}/feed/"] == FeedStatus.NOT_MODIFIED
+    assert statuses[f"{site}/comments/feed/"] == FeedStatus.NOT_MODIFIED
+    assert statuses[f"{pihole}feed/"] == FeedStatus.OK  # followed though nothing arrived
+    renewed = store.get_meta(JOINED_THREADS)
+    assert renewed["identities"] != kept["identities"]
+    # Will's answer of 29 Jan 2021 is the thread's latest comment.
+    assert renewed["threads"] == {pihole: "2021-01-29T16:56:07+00:00"}
+
+    # With the list current, an all-304 poll keeps following the thread.
+    third = run_cycle(load(config), store, now=now, everything=True)
+    assert {o.status for o in third.outcomes} == {FeedStatus.NOT_MODIFIED}
+    assert f"{pihole}feed/" in {o.url for o in third.outcomes}
+    assert store.get_meta(JOINED_THREADS) == renewed
 
 
 def test_one_dead_feed_does_not_stop_the_others(httpserver: HTTPServer, tmp_path: Path) -> None:
@@ -494,3 +553,66 @@ def test_the_progress_bar_names_the_hosts_still_being_waited_for(
     out = "".join(seen)
     assert "2/2" not in out.split("waiting for 127.0.0.2")[0]
     assert "2 feeds polled" in out and "Traceback" not in out
+
+
+def children_of(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (read from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def test_a_parse_worker_killed_mid_poll_loses_nothing(
+    serve: Callable[[str], Server], tmp_path: Path
+) -> None:
+    """The OOM killer or a stray kill takes the parse workers while feeds are still being
+    fetched: the poll goes on, parses the rest itself, and ends without a traceback."""
+    release = threading.Event()
+    fast_server, slow_server = serve("127.0.0.1"), serve("127.0.0.2")
+    feeds = []
+    for n in range(10):
+        fast_server.routes[f"/fast{n}.xml"] = served
+        slow_server.routes[f"/slow{n}.xml"] = held_until(release)
+        feeds += [(fast_server.url(f"/fast{n}.xml"), "blog")]
+        feeds += [(slow_server.url(f"/slow{n}.xml"), "blog")]
+    config = write_watchlist(tmp_path, feeds, people=5)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "engage", "poll", "-v", "--config", str(config),
+         "--data", str(tmp_path / "d")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert process.stdout is not None
+    printed = threading.Event()
+    seen = read_until(process.stdout, "/fast9.xml — ", printed)
+    try:
+        assert printed.wait(60), "".join(seen)
+        # One core: no parse pool, nothing to kill, and the rest must hold all the same.
+        workers = children_of(process.pid)
+        assert workers or (os.cpu_count() or 1) < 2, "no parse worker to kill"
+        for pid in workers:
+            os.kill(pid, signal.SIGKILL)
+    finally:
+        release.set()
+        process.wait(timeout=120)
+    stderr = process.stderr.read() if process.stderr else ""
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    assert "20 feeds polled" in "".join(seen)
+    # A feed whose parse was waiting in the dead pool says so; every other one is stored.
+    store = Store(tmp_path / "d")
+    with_posts = {post.feed for post in store.posts()}
+    for state in store.feeds():
+        if state.url not in with_posts:
+            assert state.last_error == "the parser stopped while reading this feed", state
+    assert len(with_posts) >= 10
+    # Nothing is lost: the next poll reads those feeds again.
+    again = engage("poll", "--all", "--config", str(config), "--data", str(tmp_path / "d"))
+    assert again.returncode == 0, again.stderr
+    assert {post.feed for post in Store(tmp_path / "d").posts()} == {url for url, _ in feeds}

@@ -8,14 +8,14 @@ them. It is the only place that knows the order of the steps.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
-import multiprocessing
 import os
 import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -43,20 +43,26 @@ from engage.models import (
 )
 from engage.poll import schedule
 from engage.poll.items import is_comment_feed, split_entries
-from engage.poll.pages import site_comment_feed_candidates
-from engage.store import Polled, newest_first
+from engage.store import JOINED_THREADS, Polled, newest_first
 from engage.urls import same_host, site_root, thread_key
 
 if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
     from engage.detect import Detection
     from engage.store import Store
 
 # Below this many bodies in a cycle a process pool costs more (start-up, pickling) than
 # parsing in-process saves; measured on a 2-core machine a pool pays off from a handful
 # of ~50 KB feeds on.
-POOL_MIN_FEEDS = 8
+POOL_MIN_BODIES = 8
+# The share of feeds with validators expected to bring a body: a guess (the benchmark's
+# "10% changed"), so that 30 feeds that all answer 304 start no pool while 1,000 do.
+CHANGED_SHARE = 0.1
 # Per-post comment feeds are followed until the thread has been quiet this long.
 THREAD_QUIET_DAYS = 30
+# Bodies that may wait for a parse worker: enough to keep each busy between two fetches.
+PARSE_BACKLOG_PER_WORKER = 8
 # After a stop signal, parses already under way get this long to finish and be kept.
 PARSE_GRACE_SECONDS = 1.0
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -155,6 +161,8 @@ def comment_feed_candidates(parsed: ParsedFeed, feed_url: str) -> list[str]:
     site = parsed.link or ""
     if not same_host(site, feed_url):
         site = site_root(feed_url) + "/"
+    from engage.poll.pages import site_comment_feed_candidates
+
     return site_comment_feed_candidates(site, parsed.generator)
 
 
@@ -215,25 +223,50 @@ class _Stop:
 
 class _Known:
     """What the store knew before this cycle: one consistent read (Store.view), decoded only
-    as far as needed: the stored posts (the bulk of the cache) only when a thread I joined
-    needs its feed or new comments need detecting."""
+    as far as needed. A cycle where every feed answers 304 reads engage.json alone: the
+    threads I joined are kept there (JOINED_THREADS), and the cache (16 MB for 1,000
+    feeds) is decoded only when comments or posts arrived, a thread I joined needs its
+    feed, or the kept list is missing or was worked out with other identities."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, watchlist: Watchlist) -> None:
+        from engage.detect import build_identities, identities_fingerprint
+
         self._view = store.view(with_cache=True)
+        self._watchlist = watchlist
         self.feeds = tuple(self._view.feeds())
         self.events = tuple(self._view.events())
-        self.comments = tuple(self._view.comments())
         self.trusted = frozenset((t.site, t.name) for t in self._view.trusted_names())
         self._posts: tuple[Post, ...] | None = None
+        self._comments: tuple[Comment, ...] | None = None
         # cache.json lost (deleted, or damaged and set aside) after feeds were polled: their
         # validators would bring 304s and nothing back, so everything is fetched in full.
-        self.cache_lost = self._view.cache_missing and any(f.last_success for f in self.feeds)
+        self.cache_lost = store.cache_missing() and any(f.last_success for f in self.feeds)
+        self.fingerprint = identities_fingerprint(build_identities(watchlist))
+        self._joined = _kept_threads(self._view.get_meta(JOINED_THREADS), self.fingerprint)
+        self.joined_stale = self._joined is None  # the kept list must be written again
 
     @property
     def posts(self) -> tuple[Post, ...]:
         if self._posts is None:
             self._posts = tuple(self._view.posts())
         return self._posts
+
+    @property
+    def comments(self) -> tuple[Comment, ...]:
+        if self._comments is None:
+            self._comments = tuple(self._view.comments())
+        return self._comments
+
+    def joined_threads(self, arrived: Sequence[Comment] = ()) -> dict[str, datetime]:
+        """Every thread I commented in (post link -> its latest comment): as kept, or worked
+        out again from the stored comments and those that `arrived` in this cycle."""
+        from engage.detect import joined_threads
+
+        if arrived:
+            return joined_threads(self._watchlist, _merged(self.comments, arrived))
+        if self._joined is None:
+            self._joined = joined_threads(self._watchlist, self.comments)
+        return self._joined
 
     def new_items(self, posts: Sequence[Post], comments: Sequence[Comment]) -> tuple[int, int]:
         """How many of these posts and comments were not stored when the poll began: what
@@ -246,6 +279,21 @@ class _Known:
 
     def close(self) -> None:
         self._view.close()
+        self._posts = self._comments = None
+
+
+def _kept_threads(kept: Any, fingerprint: str) -> dict[str, datetime] | None:
+    """The threads kept in JOINED_THREADS, or None when there is no list, it was worked
+    out with other identities, or it cannot be read: then it is worked out again."""
+    if not isinstance(kept, dict) or kept.get("identities") != fingerprint:
+        return None
+    threads = kept.get("threads")
+    if not isinstance(threads, dict):
+        return None
+    try:
+        return {str(link): datetime.fromisoformat(when) for link, when in threads.items()}
+    except (TypeError, ValueError):
+        return None
 
 
 @dataclass
@@ -260,12 +308,15 @@ def _make_pool(workers: int) -> Executor:
     """Parse workers, started before the event loop runs.
 
     Where this process has no other thread (no progress bar, no resolver thread yet),
-    the workers are forked from it at once: they share its pages and start fast, and
-    nothing can be holding a lock across the fork. Otherwise they come from a
-    forkserver: a clean process that imports the parser once."""
+    the workers are forked from it at once: they share its pages and start fast (10 ms
+    for two), and nothing can be holding a lock across the fork. Otherwise they come from
+    a forkserver: a clean process that imports the parser once. Forked workers import the
+    parser on their first body, not before: a poll where every feed says 304 never
+    loads feedparser (30 to 50 ms) anywhere. The pool's modules are imported here too:
+    a poll that needs no pool does not pay for them."""
+    import multiprocessing
     import sys
-
-    from engage.poll.parse import parse_feed
+    from concurrent.futures import ProcessPoolExecutor
 
     # Ctrl-C reaches every process of the terminal's group, systemd's SIGTERM every one
     # in the unit: the workers block both, so that only this process decides (store what
@@ -277,11 +328,22 @@ def _make_pool(workers: int) -> Executor:
             workers, fork, initializer=signal.pthread_sigmask, initargs=quiet
         )
         # With fork, the first submit starts every worker, before any thread exists.
-        pool.submit(parse_feed, b"", url="about:blank").result()
+        pool.submit(_ready).result()
         return pool
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["engage.poll.parse"])
+    ctx.set_forkserver_preload(["engage.poll.parse", "engage.poll.cycle"])
     return ProcessPoolExecutor(workers, ctx, initializer=signal.pthread_sigmask, initargs=quiet)
+
+
+def _ready() -> None:
+    """A first job that makes a forked pool start its workers."""
+
+
+def _parse(body: bytes, url: str, content_type: str | None) -> ParsedFeed:
+    """engage.poll.parse.parse_feed, imported where a body is first parsed."""
+    from engage.poll.parse import parse_feed
+
+    return parse_feed(body, url=url, content_type=content_type)
 
 
 Finished = Callable[[PlannedFeed, FetchResult, ParsedFeed | None], None]
@@ -293,13 +355,13 @@ async def _fetch_and_parse(
     pool: Executor | None,
     on_done: Finished | None,
     stop: _Stop,
+    parse_workers: int = 1,
 ) -> list[tuple[PlannedFeed, FetchResult, ParsedFeed | None]]:
     """Fetch and parse the planned feeds; `on_done` is told of each one as it is done (its
     body parsed, or no body to parse), in the order they finish. After a stop signal, only
     the feeds fetched and parsed by then are returned (those under way get
     PARSE_GRACE_SECONDS), in plan order."""
     from engage.poll.fetch import FetchRequest, fetch_all
-    from engage.poll.parse import parse_feed
 
     settings = watchlist.settings
     loop = asyncio.get_running_loop()
@@ -317,12 +379,27 @@ async def _fetch_and_parse(
 
     by_url = {item.state.url: item for item in planned}
 
+    # Bodies fetched and not parsed yet: fetching 1,000 feeds outran their parsing and
+    # held 50 MB of waiting bodies, so a fetch starts only when there is room.
+    room = asyncio.Semaphore(PARSE_BACKLOG_PER_WORKER * parse_workers)
+
     async def parse_then_report(
         item: PlannedFeed, result: FetchResult, parsing: asyncio.Future[ParsedFeed]
     ) -> ParsedFeed:
-        parsed = await parsing
+        try:
+            parsed = await parsing
+        except BrokenExecutor:
+            # A worker died (the OOM killer, a kill): this feed's parse is lost with it. It
+            # is not parsed again here, in case it was what killed the worker; the feed
+            # keeps its old validators and is read again at the next poll.
+            parsed = ParsedFeed(error="the parser stopped while reading this feed")
+        finally:
+            room.release()
         if on_done is not None:
             on_done(item, result, parsed)
+            # Folded: the feed's posts now hold what the entries said. What is kept for the
+            # rest of the cycle is the feed's own fields (40 MB less for 20,000 entries).
+            return replace(parsed, entries=())
         return parsed
 
     def start_parse(result: FetchResult) -> None:
@@ -332,18 +409,18 @@ async def _fetch_and_parse(
         finished[result.url] = replace(result, body=None)
         # Parsing starts as each body arrives, so the fetching of the others goes on.
         if result.body is None or result.status is None or result.status >= 300:
+            room.release()
             if on_done is not None:
                 on_done(item, finished[result.url], None)
             return
         job = functools.partial(
-            parse_feed,
-            result.body,
-            url=result.final_url or result.url,
-            content_type=result.content_type,
+            _parse, result.body, result.final_url or result.url, result.content_type
         )
+        parsing: asyncio.Future[ParsedFeed] | None = None
         if pool is not None:
-            parsing: asyncio.Future[ParsedFeed] = loop.run_in_executor(pool, job)
-        else:
+            with contextlib.suppress(BrokenExecutor):  # a worker died: parse here instead
+                parsing = loop.run_in_executor(pool, job)
+        if parsing is None:
             parsing = loop.create_future()
             parsing.set_result(job())
         report = parse_then_report(item, finished[result.url], parsing)
@@ -351,7 +428,9 @@ async def _fetch_and_parse(
 
     stopped = asyncio.Event()
     with stop.waking(stopped):
-        fetching = asyncio.ensure_future(fetch_all(requests, settings, on_result=start_parse))
+        fetching = asyncio.ensure_future(
+            fetch_all(requests, settings, on_result=start_parse, admit=room.acquire)
+        )
         if await _unless_stopped(fetching, stopped):
             fetching.result()  # a bug in a fetch is a traceback, not a quiet loss
         jobs = list(parse_jobs.values())
@@ -401,19 +480,20 @@ def run_cycle(
     batched write. A stop signal (see _Stop) ends the fetching early; what finished by then
     is stored all the same, and the summary says so. Each feed is folded into its new
     state as it finishes, so `progress` can show it then, not when the cycle is done."""
-    from engage.detect import threads_i_joined
+    from engage.detect import live_threads
 
     started = time.monotonic()
     store.check_writable()  # a read-only folder is said now, not after a minute of fetching
     with _Stop().installed() as stop:
-        snapshot = _Known(store)
+        snapshot = _Known(store, watchlist)
+        joined = snapshot.joined_threads()
         threads = {
-            thread_key(t)
-            for t in threads_i_joined(
-                watchlist, snapshot.comments, now=now, quiet_days=THREAD_QUIET_DAYS
-            )
+            thread_key(t) for t in live_threads(joined, now=now, quiet_days=THREAD_QUIET_DAYS)
         } | _manual_threads(snapshot.events)
-        thread_feeds = _thread_feeds(snapshot.posts, threads) if threads else {}
+        # Only a live thread without its feed yet needs the posts that announce feeds.
+        followed = {thread_key(s.thread) for s in snapshot.feeds if s.thread}
+        unfollowed = threads - followed
+        thread_feeds = _thread_feeds(snapshot.posts, unfollowed) if unfollowed else {}
         planned = plan(
             watchlist,
             snapshot.feeds,
@@ -452,7 +532,7 @@ def run_cycle(
         for _round in range(2):
             if stop.signal is not None:
                 break
-            extra = _follow_up_round(fetched, watchlist, now, known, snapshot)
+            extra = _follow_up_round(fetched, folds, watchlist, now, known, snapshot)
             if not extra:
                 break
             if progress:
@@ -462,6 +542,8 @@ def run_cycle(
             fetched += more
 
         kept = [folds[item.state.url] for item, _result, _parsed in fetched]
+        fetched.clear()  # the parsed entries go: their posts are in `kept`
+        folds.clear()
         summary = _store_cycle(watchlist, store, snapshot, [f for f in kept if f], now)
     return replace(
         summary,
@@ -490,15 +572,30 @@ def _store_cycle(
         arrived.posts += done.posts
         arrived.comments += done.comments
     found = _detect(watchlist, snapshot, arrived) if arrived.posts or arrived.comments else None
+    # The threads I joined, kept for the next cycle when they changed. Worked out over the
+    # cache as it was plus what arrived: pruning below drops no comment of mine (an event
+    # points to each) and only comments older than any live thread's.
+    joined = (
+        snapshot.joined_threads(arrived.comments)
+        if arrived.comments or snapshot.joined_stale
+        else None
+    )
     snapshot.close()
+    del arrived  # the folded feeds hold what arrived; each feed's items go once stored
 
     outcomes: list[FeedOutcome] = []
     new_events = 0
     with store.transaction() as tx:
+        # One pass over what arrived: per feed it rewrote the whole table of latest posts
+        # each time, quadratic in the feeds of a cycle (4.7 s of a cold 1,000-feed poll).
+        tx.note_latest_posts(post for done in folded for post in done.posts)
         for done in folded:
-            tx.note_latest_posts(done.posts)
             new_posts = tx.put_posts(done.posts)
             new_comments = tx.put_comments(done.comments)
+            # Encoded now: the objects go, so that a first poll never holds 20,000 posts
+            # twice (as objects and as documents) when the files are written.
+            done.posts.clear()
+            done.comments.clear()
             if done.state.url != done.planned_url:
                 tx.remove_feed(done.planned_url)
             outcomes.append(done.outcome(new_posts, new_comments))
@@ -514,6 +611,9 @@ def _store_cycle(
                 if state.url not in polled and (state.etag or state.last_modified)
             )
         tx.keep_cache()  # so that a cache.json missing later means a lost one
+        if joined is not None:
+            threads = {link: when.isoformat() for link, when in sorted(joined.items())}
+            tx.set_meta(JOINED_THREADS, {"identities": snapshot.fingerprint, "threads": threads})
         if found is not None:
             new_events = len(tx.add_events(found.events))
             tx.put_intro_evidence(found.intro_evidence)
@@ -550,12 +650,22 @@ def _run_async(
     if not planned or stop.signal is not None:
         return []
     cores = workers or os.cpu_count() or 1
-    pool = _make_pool(cores) if len(planned) >= POOL_MIN_FEEDS and cores > 1 else None
+    pool = _make_pool(cores) if cores > 1 and _bodies_expected(planned) >= POOL_MIN_BODIES else None
     try:
-        return asyncio.run(_fetch_and_parse(planned, watchlist, pool, on_done, stop))
+        workers_used = cores if pool is not None else 1
+        return asyncio.run(
+            _fetch_and_parse(planned, watchlist, pool, on_done, stop, workers_used)
+        )
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _bodies_expected(planned: Sequence[PlannedFeed]) -> float:
+    """How many of these feeds will send a body to parse: every feed without validators
+    (a first poll, a cache lost), and a share of the others."""
+    fresh = sum(1 for p in planned if not (p.state.etag or p.state.last_modified))
+    return fresh + CHANGED_SHARE * (len(planned) - fresh)
 
 
 @dataclass(frozen=True)
@@ -638,6 +748,7 @@ def _merged(stored: Sequence[Polled], arrived: Sequence[Polled]) -> list[Polled]
 
 def _follow_up_round(
     fetched: Sequence[tuple[PlannedFeed, FetchResult, ParsedFeed | None]],
+    folds: dict[str, _Folded | None],
     watchlist: Watchlist,
     now: datetime,
     known: set[str],
@@ -645,24 +756,21 @@ def _follow_up_round(
 ) -> list[PlannedFeed]:
     """Feeds learnt of in this cycle's first round: the site-wide comment feed of a blog
     polled for the first time, and per-post comment feeds of threads I just joined."""
-    from engage.detect import threads_i_joined
+    from engage.detect import live_threads
 
     extra: list[PlannedFeed] = []
     watched = {ref.url for _, ref in watched_feeds(watchlist)}
     owners_with_comment_feed = {
         p.key for p in watchlist.everyone() if any(is_comment_feed(f.kind) for f in p.feeds)
     }
-    comments: list[Comment] = list(snapshot.comments)
-    new_posts_all: list[Post] = []
+    arrived = Arrived()
     for item, _result, parsed in fetched:
-        state = item.state
-        if parsed is None or parsed.error:
+        done = folds.get(item.state.url)
+        if done is None or parsed is None or parsed.error:
             continue
-        new_posts, new_comments = split_entries(
-            parsed.entries, kind=state.kind, person=state.person, feed=state.url, now=now
-        )
-        new_posts_all += new_posts
-        comments += new_comments
+        arrived.posts += done.posts
+        arrived.comments += done.comments
+        state = item.state
         if state.kind != FeedKind.BLOG or state.url not in watched:
             continue
         if state.last_success is not None or state.person in owners_with_comment_feed:
@@ -681,12 +789,17 @@ def _follow_up_round(
                         )
                     )
                 )
-    threads = {
-        thread_key(t)
-        for t in threads_i_joined(watchlist, comments, now=now, quiet_days=THREAD_QUIET_DAYS)
-    }
-    posts = [*snapshot.posts, *new_posts_all] if threads else []
-    for thread, (url, owner) in _thread_feeds(posts, threads).items():
+    if not arrived.posts and not arrived.comments:
+        return extra  # the threads I joined are those the first round was planned with
+    joined = snapshot.joined_threads(arrived.comments)
+    threads = {thread_key(t) for t in live_threads(joined, now=now, quiet_days=THREAD_QUIET_DAYS)}
+    followed = {thread_key(s.thread) for s in snapshot.feeds if s.thread}
+    unfollowed = threads - followed
+    # A thread joined just now is announced by a stored post or one that just arrived; a
+    # thread joined before needs only the posts that just arrived to be looked at.
+    new_threads = unfollowed - set(map(thread_key, snapshot.joined_threads()))
+    posts = [*snapshot.posts, *arrived.posts] if new_threads else arrived.posts
+    for thread, (url, owner) in _thread_feeds(posts, unfollowed).items():
         if url not in known:
             known.add(url)
             extra.append(PlannedFeed(thread_feed(url, owner, thread)))

@@ -23,10 +23,8 @@ from http import HTTPStatus
 from typing import Generic, TypeVar
 from urllib.parse import urlencode, urlsplit
 
-import httpx
-
 from engage.models import Settings
-from engage.poll.fetch import MIB, Limiter, Reply, get
+from engage.poll.fetch import MIB, Client, Limiter, Reply, get
 from engage.social import bluesky, mastodon
 from engage.social.limits import wait_until
 from engage.urls import same_host
@@ -59,14 +57,14 @@ class Api:
     """What every call shares: one client, one limiter (shared with the feeds of the same
     poll, so a host's slots count both), and the bounds."""
 
-    client: httpx.AsyncClient
+    client: Client
     limiter: Limiter
     deadline_seconds: float = 60.0
     max_bytes: int = API_MAX_BYTES
 
     @classmethod
     def from_settings(
-        cls, client: httpx.AsyncClient, settings: Settings, limiter: Limiter | None = None
+        cls, client: Client, settings: Settings, limiter: Limiter | None = None
     ) -> Api:
         return cls(
             client,
