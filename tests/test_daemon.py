@@ -4,19 +4,22 @@ restarts, signals mid-cycle, a single instance per data folder, --once."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from engage.daemon import LOG_FILE, local_now
+from engage.daemon import LOG_FILE, answering, apart, local_now
+from engage.errors import EngageError
 from engage.store import Store
 
 CHILD = Path(__file__).with_name("daemon_child.py")
@@ -246,3 +249,51 @@ def test_local_time_knows_the_zone_s_dst_rules_when_the_system_names_the_zone(
     assert now.tzinfo == ZoneInfo("Europe/Berlin")  # not a fixed +01:00 that misses DST
     monkeypatch.setenv("TZ", "CET-1CEST,M3.5.0,M10.5.0/3")  # a POSIX rule: no zone name
     assert local_now().utcoffset() is not None
+
+
+# ---------------------------------------------------------------------------
+# Each step of a tick in a child process of its own (engage.daemon.apart)
+
+
+def answers_with_its_pid(first: Path, _second: Path, answer: Connection) -> None:
+    answering(lambda: f"{first.name} in process {os.getpid()}", answer)
+
+
+def refuses(_first: Path, _second: Path, answer: Connection) -> None:
+    def work() -> str:
+        raise EngageError("feeds.yaml:3:5: not a list")
+
+    answering(work, answer)
+
+
+def breaks(_first: Path, _second: Path, answer: Connection) -> None:
+    def work() -> str:
+        raise KeyError("a bug of ours")
+
+    answering(work, answer)
+
+
+def dies(_first: Path, _second: Path, _answer: Connection) -> None:
+    os._exit(9)  # the OOM killer, a kill -9: no answer at all
+
+
+def test_a_step_runs_in_a_child_and_its_summary_comes_back(tmp_path: Path) -> None:
+    said = apart("poll", answers_with_its_pid, tmp_path / "feeds.yaml", tmp_path)
+    name, pid = said.split(" in process ")
+    assert name == "feeds.yaml"
+    assert int(pid) != os.getpid()
+
+
+def test_a_step_s_error_is_the_same_clear_error_here(tmp_path: Path) -> None:
+    with pytest.raises(EngageError, match=r"^feeds.yaml:3:5: not a list$"):
+        apart("poll", refuses, tmp_path, tmp_path)
+
+
+def test_a_bug_in_a_step_comes_back_with_its_traceback(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError, match=r"(?s)the poll failed:.*KeyError: 'a bug of ours'"):
+        apart("poll", breaks, tmp_path, tmp_path)
+
+
+def test_a_step_that_dies_is_a_clear_error_not_a_hang(tmp_path: Path) -> None:
+    with pytest.raises(EngageError, match=r"the poll stopped without finishing \(exit code 9\)"):
+        apart("poll", dies, tmp_path, tmp_path)

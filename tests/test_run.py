@@ -179,3 +179,40 @@ def test_sigterm_in_the_middle_of_a_poll_loses_nothing(
     # The cycle that was running finished within the grace period and stored its work.
     assert [p.title for p in Store(daemon.data).posts()] == ["Feeds as a promise"]
     assert [s.status.value for s in Store(daemon.data).feeds()] == ["ok"]
+
+
+def test_a_poll_that_outlasts_the_grace_stores_what_finished(
+    tmp_path: Path, httpserver: HTTPServer, mailbox: tuple[Mailbox, int]
+) -> None:
+    """SIGTERM while one feed hangs: the poll gets its grace, then is told to stop, and the
+    feeds that had answered are stored; the hanging one is polled again next time."""
+    base = httpserver.url_for("").rstrip("/")
+    asked = threading.Event()
+    release = threading.Event()
+
+    def hanging_feed(_request: Request) -> Response:
+        asked.set()
+        release.wait(HANG_GUARD)
+        return Response("", status=503)
+
+    httpserver.expect_request("/feed").respond_with_data(
+        FEED.format(base=base), content_type="application/rss+xml"
+    )
+    httpserver.expect_request("/hangs").respond_with_handler(hanging_feed)
+    config = watchlist(base, mailbox[1]).replace(
+        f"    feeds: ['{base}/feed']", f"    feeds: ['{base}/feed', '{base}/hangs']"
+    )
+    with running(tmp_path) as daemon:
+        daemon.config.write_text(config, encoding="utf-8")
+        daemon.start()
+        assert asked.wait(HANG_GUARD)
+        try:
+            assert daemon.stop() == 0
+        finally:
+            release.set()
+        log = daemon.log()
+    assert "SIGTERM: stopping" in log
+    assert [p.title for p in Store(daemon.data).posts()] == ["Feeds as a promise"]
+    states = {s.url.rsplit("/", 1)[1]: s for s in Store(daemon.data).feeds()}
+    assert states["feed"].status.value == "ok"
+    assert states.get("hangs") is None or states["hangs"].last_poll is None
