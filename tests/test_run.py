@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from feedserver import Handler, Server
 from pytest_httpserver import HTTPServer
 from test_digest_mail import Mailbox, smtp_server
 from werkzeug import Request, Response
@@ -182,7 +183,10 @@ def test_sigterm_in_the_middle_of_a_poll_loses_nothing(
 
 
 def test_a_poll_that_outlasts_the_grace_stores_what_finished(
-    tmp_path: Path, httpserver: HTTPServer, mailbox: tuple[Mailbox, int]
+    tmp_path: Path,
+    httpserver: HTTPServer,
+    serve: Callable[[str], Server],
+    mailbox: tuple[Mailbox, int],
 ) -> None:
     """SIGTERM while one feed hangs: the poll gets its grace, then is told to stop, and the
     feeds that had answered are stored; the hanging one is polled again next time."""
@@ -190,17 +194,18 @@ def test_a_poll_that_outlasts_the_grace_stores_what_finished(
     asked = threading.Event()
     release = threading.Event()
 
-    def hanging_feed(_request: Request) -> Response:
+    def hanging_feed(handler: Handler) -> None:
         asked.set()
         release.wait(HANG_GUARD)
-        return Response("", status=503)
+        handler.respond(503, b"")
 
     httpserver.expect_request("/feed").respond_with_data(
         FEED.format(base=base), content_type="application/rss+xml"
     )
-    httpserver.expect_request("/hangs").respond_with_handler(hanging_feed)
+    hangs = serve("127.0.0.2")  # a server of its own: the one above answers one at a time
+    hangs.routes["/hangs"] = hanging_feed
     config = watchlist(base, mailbox[1]).replace(
-        f"    feeds: ['{base}/feed']", f"    feeds: ['{base}/feed', '{base}/hangs']"
+        f"    feeds: ['{base}/feed']", f"    feeds: ['{base}/feed', '{hangs.url('/hangs')}']"
     )
     with running(tmp_path) as daemon:
         daemon.config.write_text(config, encoding="utf-8")
@@ -212,7 +217,7 @@ def test_a_poll_that_outlasts_the_grace_stores_what_finished(
             release.set()
         log = daemon.log()
     assert "SIGTERM: stopping" in log
-    assert [p.title for p in Store(daemon.data).posts()] == ["Feeds as a promise"]
+    assert [p.title for p in Store(daemon.data).posts()] == ["Feeds as a promise"], log
     states = {s.url.rsplit("/", 1)[1]: s for s in Store(daemon.data).feeds()}
     assert states["feed"].status.value == "ok"
     assert states.get("hangs") is None or states["hangs"].last_poll is None
