@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 import filelock
 
@@ -30,10 +31,14 @@ class LockTimeout(Exception):
     """Another process held the lock for longer than the caller was willing to wait."""
 
 
-def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
+def atomic_write(
+    path: Path, data: bytes | Callable[[BinaryIO], None], *, mode: int | None = None
+) -> None:
     """Replace `path` with `data` so that a crash at any moment leaves the old file or the
-    new one. `mode` defaults to the old file's permissions, else 0o600 (the data is
-    personal). A caller that keeps the old file (the store's backups) links it first."""
+    new one. `data` may be a function that writes the new content to the file it is given
+    (from its start), so that a big file need not be in memory whole. `mode` defaults to
+    the old file's permissions, else 0o600 (the data is personal). A caller that keeps the
+    old file (the store's backups) links it first."""
     folder = path.parent
     if mode is None:
         try:
@@ -44,7 +49,10 @@ def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
         with os.fdopen(fd, "wb") as out:
-            out.write(data)
+            if isinstance(data, bytes):
+                out.write(data)
+            else:
+                data(out)
             out.flush()
             os.fsync(out.fileno())
         os.chmod(tmp, mode)  # os.open's mode is filtered by the umask

@@ -55,8 +55,9 @@ from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Seq
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 import orjson
 from tinydb import Query, TinyDB
@@ -267,17 +268,61 @@ def clean_orphans(folder: Path) -> list[Path]:
     return removed
 
 
-def _dumps(data: Any) -> bytes:
-    if "meta" in data:  # first, so _peek_schema finds the version in the first bytes
-        data = {"meta": data["meta"], **{k: v for k, v in data.items() if k != "meta"}}
+def _meta_first(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The tables with `meta` first, so _peek_schema finds the version in the first bytes."""
+    if "meta" in data:
+        return {"meta": data["meta"], **{k: v for k, v in data.items() if k != "meta"}}
+    return data
+
+
+def _dumps(data: Mapping[str, Any]) -> bytes:
+    data = _meta_first(data)
     try:
         # orjson writes the same bytes as json.dumps(ensure_ascii=False, compact) for what
         # engage stores, 13x faster: 0.016 s instead of 0.21 s for the 15 MB benchmark file
         # (50,000 events), which `engage log` rewrites to add one event. The final newline
         # marks a file that orjson may read back (see _loads).
-        return orjson.dumps(data) + _ORJSON_MARK
+        return orjson.dumps(data, option=orjson.OPT_APPEND_NEWLINE)
     except TypeError:  # what orjson refuses (an int beyond 64 bits, ...): the stdlib's way
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return _stdlib_dumps(data)
+
+
+def _stdlib_dumps(data: Mapping[str, Any]) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _write_tables(data: Mapping[str, Any], out: BinaryIO) -> None:
+    """Write exactly the bytes of `_dumps(data)` to `out`, a document at a time. Encoded
+    whole, a 16 MB cache.json of 20,000 posts took 24 MB more beside its documents at the
+    peak of a poll (orjson's buffer grows as it writes, and the file is one more copy)."""
+    data = _meta_first(data)
+    try:
+        out.write(b"{")
+        for t, (name, table) in enumerate(data.items()):
+            out.write(b"," if t else b"")
+            out.write(_json_key(name))
+            if not isinstance(table, dict):
+                out.write(orjson.dumps(table))
+                continue
+            out.write(b"{")
+            for d, (key, doc) in enumerate(table.items()):
+                out.write(b"," if d else b"")
+                out.write(_json_key(key))
+                out.write(orjson.dumps(doc))
+            out.write(b"}")
+        out.write(b"}" + _ORJSON_MARK)
+    except TypeError:  # as in _dumps: the stdlib writes the whole file instead
+        out.seek(0)
+        out.truncate()
+        out.write(_stdlib_dumps(data))
+
+
+def _json_key(key: object) -> bytes:
+    """`"key":` as orjson writes a key of an object; orjson refuses a key that is not a
+    string (TypeError, so _write_tables falls back to the stdlib, which converts it)."""
+    if not isinstance(key, str):
+        raise TypeError(f"a key that is not a string: {key!r}")
+    return orjson.dumps(key) + b":"
 
 
 # orjson reads an integer of 2**64 or more as a float, silently (the stdlib keeps it
@@ -288,16 +333,20 @@ def _dumps(data: Any) -> bytes:
 _ORJSON_MARK = b"\n"
 
 
-def _loads(raw: bytes) -> Any:
-    """Parse a store file: orjson for the files it wrote (0.14 s instead of 0.21 s for the
-    15 MB benchmark file), else the stdlib, which also reads what orjson refuses (NaN, a
-    lone surrogate) and words errors as users and tests know them ("Expecting ...")."""
-    if raw.endswith(_ORJSON_MARK):
+def _loads(text: str, *, precious: bool) -> Any:
+    """Parse a store file: orjson for the precious file when orjson wrote it (0.14 s
+    instead of 0.21 s for the 15 MB benchmark file of 50,000 events), else the stdlib,
+    which also reads what orjson refuses (NaN, a lone surrogate) and words errors as users
+    and tests know them ("Expecting ..."). The cache is mostly long strings, which the
+    stdlib reads about as fast, and orjson's parse holds a second copy of the whole file
+    on the way: 103 MB at the peak for a 16 MB cache of 20,000 posts, 73 MB by the
+    stdlib."""
+    if precious and text.endswith(_ORJSON_MARK.decode()):
         try:
-            return orjson.loads(raw)
+            return orjson.loads(text)
         except orjson.JSONDecodeError:
             pass  # a hand edit, a broken file: the stdlib reads it or says what is wrong
-    return json.loads(raw.decode("utf-8"))  # engage writes UTF-8; no guessing
+    return json.loads(text)
 
 
 @contextmanager
@@ -391,9 +440,9 @@ def _loads_as_store(path: Path) -> bool:
     """Whether a copy of engage.json would work if restored."""
     try:
         read = _read_file(path)
-        if read is None or len(read[0]) < EMPTY_STORE_BYTES:
+        if read is None or read.size < EMPTY_STORE_BYTES:
             return False
-        data = _parse(path, read[0], precious=True)
+        data = _parse(path, read, precious=True)
         return data is not None and _schema_in(data, path) <= SCHEMA
     except StoreError:
         return False
@@ -439,24 +488,43 @@ def _keep_copies(path: Path, seen: os.stat_result | None) -> None:
         old.unlink(missing_ok=True)
 
 
-def _read_file(path: Path) -> tuple[bytes, os.stat_result] | None:
-    """The file's bytes and what it was when read, None when it does not exist."""
+class _Read:
+    """A file's bytes and what the file was when read. The bytes are handed over once
+    (`take`), so that whoever parses them holds the only reference and can let them go
+    first: the 16 MB of a cache.json kept beside its parse made the peak of a poll."""
+
+    __slots__ = ("_content", "size", "stat")
+
+    def __init__(self, content: bytes, stat: os.stat_result) -> None:
+        self._content = content
+        self.stat = stat
+        self.size = len(content)
+
+    def take(self) -> bytes:
+        content, self._content = self._content, b""
+        return content
+
+
+def _read_file(path: Path) -> _Read | None:
+    """The file as read, None when it does not exist."""
     try:
         with path.open("rb") as file:
-            return file.read(), os.fstat(file.fileno())
+            return _Read(file.read(), os.fstat(file.fileno()))
     except FileNotFoundError:
         return None
     except OSError as exc:
         raise _Damaged(f"{path}: cannot read it ({exc.strerror})", exc.strerror or "") from exc
 
 
-def _parse(path: Path, raw: bytes, *, precious: bool) -> dict[str, dict[str, Doc]] | None:
-    """The file's tables, None when it is empty (a new store)."""
-    if not raw.strip():
-        return None
+def _parse(path: Path, read: _Read, *, precious: bool) -> dict[str, dict[str, Doc]] | None:
+    """The file's tables, None when it is empty (a new store). Takes the bytes from `read`
+    and lets them go as soon as they are text."""
     try:
+        text = read.take().decode("utf-8")  # engage writes UTF-8; no guessing
+        if not text or text.isspace():
+            return None
         with gc_paused():
-            data = _loads(raw)
+            data = _loads(text, precious=precious)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise _Damaged(_unreadable(path, str(exc), precious=precious), str(exc)) from exc
     problem = _shape_problem(data)
@@ -599,7 +667,7 @@ class AtomicJSONStorage(Storage):
         self,
         path: Path,
         precious: bool = True,
-        read: tuple[bytes, os.stat_result] | None = _NOT_READ,
+        read: _Read | None = _NOT_READ,
     ) -> None:
         self.path = path
         self.precious = precious
@@ -615,16 +683,15 @@ class AtomicJSONStorage(Storage):
             found = _read_file(self.path) if self._read is _NOT_READ else self._read
             self._read = None
             if found is not None:
-                raw, stat = found
                 try:
-                    self._data = _parse(self.path, raw, precious=self.precious)
+                    self._data = _parse(self.path, found, precious=self.precious)
                 except _Damaged as exc:
-                    exc.seen = stat
+                    exc.seen = found.stat
                     raise
                 if self._data is not None:
-                    self.seen = stat
+                    self.seen = found.stat
                 else:
-                    self.absent = "is empty" if not raw else "holds only blank space"
+                    self.absent = "is empty" if not found.size else "holds only blank space"
             self._loaded = True
         return self._data
 
@@ -637,7 +704,7 @@ class AtomicJSONStorage(Storage):
         if self.dirty:
             if self.precious:
                 _keep_copies(self.path, self.seen)
-            atomic_write(self.path, _dumps(self._data or {}))
+            atomic_write(self.path, partial(_write_tables, self._data or {}))
             self.dirty = False
 
 
@@ -748,7 +815,7 @@ class _File:
         path: Path,
         *,
         precious: bool,
-        read: tuple[bytes, os.stat_result] | None = _NOT_READ,
+        read: _Read | None = _NOT_READ,
         lock_counts: bool = True,
     ) -> None:
         self.path = path
@@ -908,7 +975,7 @@ class Transaction:
         self._precious = _File(folder / PRECIOUS, precious=True, lock_counts=lock_counts)
         self.migrated = self._precious.schema < SCHEMA  # migrated in memory, on load
         # engage.json first, then cache.json: the order writers make them consistent in.
-        self._cache_read: tuple[bytes, os.stat_result] | None = _NOT_READ
+        self._cache_read: _Read | None = _NOT_READ
         if preload_cache:
             try:
                 self._cache_read = _read_file(folder / CACHE)

@@ -17,7 +17,10 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from engage import models
 from engage.codec import from_json, to_json
@@ -1040,6 +1043,44 @@ def test_the_written_file_is_what_the_stdlib_would_have_written(store: Store) ->
     assert raw.startswith(b'{"meta":{"1":{"key":"schema","value":%d}' % SCHEMA)
     assert store.events()[0].note == "ünïcödé “quotes” and \\ and \n"
     assert store.get_meta("numbers") == [1, 2.5, -3, 2**63 - 1]
+
+
+# Any JSON a feed or a user can put in the store: unbounded integers (past 64 bits the
+# stdlib writes the file), floats, any text but lone surrogates (which UTF-8 cannot hold).
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(st.characters(blacklist_categories=("Cs",))),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(st.characters(blacklist_categories=("Cs",))), children, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(values=st.lists(JSON_VALUES, min_size=1, max_size=3))
+def test_a_file_is_written_whole_and_canonical_whatever_it_holds(
+    tmp_path_factory: pytest.TempPathFactory, values: list[Any]
+) -> None:
+    # Files are written a document at a time (a big cache is never in memory twice); the
+    # bytes must be those of one whole encoding: orjson's with its final newline, or the
+    # stdlib's when orjson refuses something, even when that comes after the first bytes.
+    folder = tmp_path_factory.mktemp("store")
+    with Store(folder).transaction() as tx:
+        for n, value in enumerate(values):
+            tx.set_meta(f"value {n}", value)
+    raw = (folder / PRECIOUS).read_bytes()
+    if raw.endswith(b"\n"):
+        assert raw == orjson.dumps(orjson.loads(raw), option=orjson.OPT_APPEND_NEWLINE)
+    else:
+        data = json.loads(raw)
+        assert raw == json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    stored = Store(folder)
+    assert [stored.get_meta(f"value {n}") for n in range(len(values))] == values
 
 
 def test_a_file_written_by_the_stdlib_is_still_read(tmp_path: Path) -> None:
