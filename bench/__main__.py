@@ -1,4 +1,4 @@
-"""`python -m bench [poll|status|web|watchlist] [--n N ...]`: run the benchmarks."""
+"""`python -m bench [poll|status|daemon|web|watchlist] [--n N ...]`: run the benchmarks."""
 
 from __future__ import annotations
 
@@ -7,19 +7,22 @@ import argparse
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    which = ["poll", "status", "web", "watchlist"]
+    which = ["poll", "status", "daemon", "web", "watchlist"]
     parser.add_argument("which", nargs="*", default=which, choices=which)
-    parser.add_argument("--n", type=int, action="append", help="feed counts (default 100 1000)")
+    parser.add_argument("--n", type=int, action="append", help="feed counts (default 30 1000)")
     args = parser.parse_args()
     if "poll" in args.which:
         from bench import poll_bench
 
-        poll_bench.main(args.n or [100, 1000])
+        poll_bench.main(args.n or [30, 1000])
     if "status" in args.which:
         from bench import bench_status
 
-        rows = bench_status.run()
-        print(bench_status.report(rows) if hasattr(bench_status, "report") else rows)
+        print(bench_status.report(bench_status.run()))
+    if "daemon" in args.which:
+        from bench import bench_daemon
+
+        print(bench_daemon.report(bench_daemon.run()))
     if "web" in args.which:
         from bench import bench_web
 
