@@ -45,12 +45,16 @@ def idle_after_cycle(folder: Path, config: Path, serve: bool) -> tuple[float, fl
         argv += ["--serve", "--port", "0"]
     env = {**os.environ, "ENGAGE_CACHE": str(folder / "cache")}
     started = time.perf_counter()
-    daemon = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # Its stderr goes to a file: a pipe nobody reads while waiting would block the daemon
+    # once it filled.
+    errors = folder / f"{data.name}.stderr"
+    with errors.open("wb") as err_file:
+        daemon = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=err_file)
     log = data / "engage-run.log"
     try:
         while "cycle:" not in (log.read_text() if log.exists() else ""):
             if daemon.poll() is not None:
-                err = daemon.stderr.read().decode() if daemon.stderr else ""
+                err = errors.read_text(errors="replace")
                 raise RuntimeError(f"engage run exited ({daemon.returncode}):\n{err[-2000:]}")
             if time.perf_counter() - started > CYCLE_TIMEOUT:
                 raise RuntimeError(f"no cycle logged in {CYCLE_TIMEOUT:.0f} s:\n{log}")

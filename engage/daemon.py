@@ -333,10 +333,12 @@ def apart(name: str, target: Callable[[Path, Path, Connection], None], *args: Pa
     raise RuntimeError(f"the {name} failed:\n{text}")
 
 
-def _stop_children() -> None:
+def _stop_children(how: signal.Signals = signal.SIGTERM) -> None:
     for child in list(_children):
-        with contextlib.suppress(ProcessLookupError, ValueError):
-            os.kill(child.pid or 0, signal.SIGTERM)
+        if child.pid is None:  # not started: nothing to stop (and 0 would be our group)
+            continue
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child.pid, how)
 
 
 def answering(work: Callable[[], Summary], answer: Connection) -> None:
@@ -366,7 +368,10 @@ def _digest_apart(config: Path, data: Path, answer: Connection) -> None:
 
 def _leave_now() -> None:
     """Exit without waiting for the worker thread (interpreter shutdown would join it).
-    The system releases the locks with the process; the log is flushed first."""
+    A child still running after its own grace is killed first: it left the terminal's
+    process group, so nothing else would stop it polling after the daemon has stopped.
+    The system releases the locks with the processes; the log is flushed first."""
+    _stop_children(signal.SIGKILL)
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()

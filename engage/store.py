@@ -288,7 +288,11 @@ def _dumps(data: Mapping[str, Any]) -> bytes:
 
 
 def _stdlib_dumps(data: Mapping[str, Any]) -> bytes:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    try:
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (a feed's "\ud800"): UTF-8 cannot hold
+        # it, so the whole file is written in ASCII with escapes, and reads back the same.
+        return json.dumps(data, separators=(",", ":")).encode("ascii")
 
 
 def _write_tables(data: Mapping[str, Any], out: BinaryIO) -> None:
@@ -333,19 +337,25 @@ def _json_key(key: object) -> bytes:
 _ORJSON_MARK = b"\n"
 
 
-def _loads(text: str, *, precious: bool) -> Any:
-    """Parse a store file: orjson for the precious file when orjson wrote it (0.14 s
-    instead of 0.21 s for the 15 MB benchmark file of 50,000 events), else the stdlib,
-    which also reads what orjson refuses (NaN, a lone surrogate) and words errors as users
-    and tests know them ("Expecting ..."). The cache is mostly long strings, which the
-    stdlib reads about as fast, and orjson's parse holds a second copy of the whole file
-    on the way: 103 MB at the peak for a 16 MB cache of 20,000 posts, 73 MB by the
-    stdlib."""
-    if precious and text.endswith(_ORJSON_MARK.decode()):
+def _loads(read: _Read, *, precious: bool) -> Any:
+    """Parse a store file, taking its bytes from `read` so that they can go early.
+
+    orjson reads the files it wrote: 0.14 s instead of the stdlib's 0.21 s for the 15 MB
+    benchmark engage.json of 50,000 events. The stdlib reads the rest, including what
+    orjson refuses (NaN, a lone surrogate), and words errors as users and tests know them
+    ("Expecting ..."). An ASCII cache.json also goes to the stdlib, as text, its bytes
+    let go first: the cache is mostly long strings, which the stdlib reads about as fast,
+    while orjson holds the file and a parse tree of it at once (103 MB at the peak for a
+    16 MB cache of 20,000 posts, 73 MB this way). Not one with other characters: as text
+    it would take up to 4 bytes a character, more than orjson's peak."""
+    raw = read.take()
+    if raw.endswith(_ORJSON_MARK) and (precious or not raw.isascii()):
         try:
-            return orjson.loads(text)
+            return orjson.loads(raw)
         except orjson.JSONDecodeError:
             pass  # a hand edit, a broken file: the stdlib reads it or says what is wrong
+    text = raw.decode("utf-8")  # engage writes UTF-8; no guessing
+    del raw
     return json.loads(text)
 
 
@@ -504,6 +514,10 @@ class _Read:
         content, self._content = self._content, b""
         return content
 
+    def blank(self) -> bool:
+        """Empty, or only ASCII white space (a file truncated by hand, `: > engage.json`)."""
+        return not self._content or self._content.isspace()
+
 
 def _read_file(path: Path) -> _Read | None:
     """The file as read, None when it does not exist."""
@@ -517,16 +531,17 @@ def _read_file(path: Path) -> _Read | None:
 
 
 def _parse(path: Path, read: _Read, *, precious: bool) -> dict[str, dict[str, Doc]] | None:
-    """The file's tables, None when it is empty (a new store). Takes the bytes from `read`
-    and lets them go as soon as they are text."""
+    """The file's tables, None when it is empty (a new store)."""
+    if read.blank():
+        return None
     try:
-        text = read.take().decode("utf-8")  # engage writes UTF-8; no guessing
-        if not text or text.isspace():
-            return None
         with gc_paused():
-            data = _loads(text, precious=precious)
+            data = _loads(read, precious=precious)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise _Damaged(_unreadable(path, str(exc), precious=precious), str(exc)) from exc
+    except RecursionError:  # the stdlib's parser recurses; no store is nested this deep
+        reason = "nested too deeply to be engage's data"
+        raise _Damaged(_unreadable(path, reason, precious=precious), reason) from None
     problem = _shape_problem(data)
     if problem:
         raise _Damaged(_unreadable(path, problem, precious=precious), problem)

@@ -7,7 +7,9 @@ test reads, and with the real store keeping the date of the last digest, as `eng
 will. Options (JSON): interval and grace (seconds), once, start (the invented local time
 of the first tick, ISO 8601), speed (invented seconds per real second), at (HH:MM),
 poll ("quick"; "held": waits for a file `release` in DATA_FOLDER, then writes the store
-once; "endless": store writes until killed; "fail": an EngageError).
+once; "endless": store writes until killed; "fail": an EngageError; "stubborn": in a child
+process, as `engage run` polls, that ignores the stop it is sent and writes its pid to
+`child_pid`).
 
 Files written in DATA_FOLDER: `polls` (a line "start N" and "end N" per poll), `sent`
 (the invented local time of each digest sent, one a line). Errors are printed as the CLI
@@ -17,6 +19,8 @@ will print them: one line on stderr, and the error's exit code.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
 import time
 from datetime import date, datetime, timedelta
@@ -25,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from engage.app import Engage
-from engage.daemon import run
+from engage.daemon import apart, run
 from engage.digest.daily import DailyDigest
 from engage.errors import EngageError
 from engage.store import Store
@@ -34,6 +38,13 @@ from engage.store import Store
 def append(path: Path, line: str) -> None:
     with path.open("a", encoding="utf-8") as file:
         file.write(line + "\n")  # one write per line: a kill never leaves half of one
+
+
+def ignores_the_stop(folder: Path, _data: Path, _answer: object) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    (folder / "child_pid.tmp").write_text(str(os.getpid()), encoding="utf-8")
+    (folder / "child_pid.tmp").replace(folder / "child_pid")
+    time.sleep(300)  # longer than the test waits: only a kill ends it in time
 
 
 def main(folder: Path, options: dict[str, Any]) -> int:
@@ -59,6 +70,8 @@ def main(folder: Path, options: dict[str, Any]) -> int:
                 time.sleep(0.01)
             with store.transaction() as tx:
                 tx.set_meta("poll_done", polls)
+        if kind == "stubborn":
+            return apart("poll", ignores_the_stop, folder, folder)
         if kind == "endless":
             for n in range(10**9):
                 with store.transaction() as tx:

@@ -191,6 +191,35 @@ def test_sigterm_mid_cycle_abandons_a_long_one_and_the_store_stays_whole(
     assert sent_days(tmp_path) == [date(2026, 3, 2)]
 
 
+def alive(pid: int) -> bool:
+    """Whether the process runs (a zombie, dead but not yet reaped, does not)."""
+    try:
+        os.kill(pid, 0)
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (ProcessLookupError, FileNotFoundError):
+        return False
+    return state != "Z"
+
+
+def test_a_step_that_ignores_the_stop_goes_with_the_daemon(
+    tmp_path: Path, daemons: list[Daemon]
+) -> None:
+    # The step's child left the terminal's process group: if the daemon left it running,
+    # it would go on polling and writing after `engage run` had stopped.
+    daemon = Daemon(tmp_path, start=MONDAY_9, poll="stubborn", grace=0.3)
+    daemons.append(daemon)
+    daemon.wait_for("the step's child", lambda: (tmp_path / "child_pid").exists())
+    pid = int((tmp_path / "child_pid").read_text(encoding="utf-8"))
+    assert daemon.stop() == 0
+    assert daemon.log()[-1].startswith("stopped mid-cycle: abandoned the running cycle")
+    deadline = time.monotonic() + HANG_GUARD
+    while alive(pid):
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            pytest.fail("the step's child outlived the daemon")
+        time.sleep(0.02)
+
+
 def test_a_second_daemon_on_the_same_data_folder_is_refused(
     tmp_path: Path, daemons: list[Daemon]
 ) -> None:

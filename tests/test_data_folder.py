@@ -228,6 +228,7 @@ DAMAGE = {
     "a post without its id": json.dumps(
         {"posts": {"1": {k: v for k, v in post_doc(1).items() if k != "id"}}}
     ).encode(),
+    "nested past any parser's depth": b"[" * 200_000,
     "a post whose date is not a date": json.dumps(
         {"posts": {"1": post_doc(1), "2": post_doc(2, published="last tuesday")}}
     ).encode(),

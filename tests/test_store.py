@@ -778,8 +778,16 @@ def test_each_write_keeps_the_previous_precious_file_as_a_backup(store: Store) -
         (b'["a list"]', "top level is not an object"),
         (b'{"events": {"1": "not a document"}}', "is not a document"),
         (b'{"events": {"1": {"person": "Dana"}}}', "'id'"),
+        (b"[" * 200_000 + b"\n", "nested too deeply to be engage's data"),
     ],
-    ids=["cut short", "not text", "not TinyDB", "a table of strings", "a document without its id"],
+    ids=[
+        "cut short",
+        "not text",
+        "not TinyDB",
+        "a table of strings",
+        "a document without its id",
+        "nested past any parser's depth",
+    ],
 )
 def test_a_damaged_precious_file_is_a_clear_error_that_points_at_the_backup(
     tmp_path: Path, content: bytes, reason: str
@@ -1046,15 +1054,16 @@ def test_the_written_file_is_what_the_stdlib_would_have_written(store: Store) ->
 
 
 # Any JSON a feed or a user can put in the store: unbounded integers (past 64 bits the
-# stdlib writes the file), floats, any text but lone surrogates (which UTF-8 cannot hold).
+# stdlib writes the file), floats, any text, lone surrogates too (a feed's "\ud800", which
+# UTF-8 cannot hold: the file is then written in ASCII with escapes).
 JSON_VALUES = st.recursive(
     st.none()
     | st.booleans()
     | st.integers()
     | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(st.characters(blacklist_categories=("Cs",))),
+    | st.text(),
     lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(st.characters(blacklist_categories=("Cs",))), children, max_size=4),
+    | st.dictionaries(st.text(), children, max_size=4),
     max_leaves=12,
 )
 
@@ -1078,7 +1087,11 @@ def test_a_file_is_written_whole_and_canonical_whatever_it_holds(
         assert raw == orjson.dumps(orjson.loads(raw), option=orjson.OPT_APPEND_NEWLINE)
     else:
         data = json.loads(raw)
-        assert raw == json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+        try:
+            stdlib = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+        except UnicodeEncodeError:
+            stdlib = json.dumps(data, separators=(",", ":")).encode()
+        assert raw == stdlib
     stored = Store(folder)
     assert [stored.get_meta(f"value {n}") for n in range(len(values))] == values
 
